@@ -1,0 +1,317 @@
+import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
+import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.js';
+import { failureFrom, parseJSONObject, send, type FetchLike, type HttpSettings } from './http.js';
+import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
+import { KeyStore } from './keys.js';
+import { codeChallengeS256 } from './random.js';
+import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
+
+/** How the client proves its identity to Okta's token, revoke and PAR endpoints. */
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+/** Options of {@link OktaClient}; all optional. */
+export interface OktaClientOptions {
+  /** Custom authorization server id (e.g. `default`); omit for the org authorization server. */
+  authServerId?: string | undefined;
+  /** Default `client_secret_basic`. Okta refuses a request carrying credentials twice. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
+  /** Milliseconds allowed for each request to Okta, body included. Default 10000. */
+  timeout?: number | undefined;
+  /** A `fetch` to use instead of the global one, e.g. one that goes through a proxy. */
+  fetch?: FetchLike | undefined;
+  /** Accepted ID token signing algorithms. Default `['RS256']` (what Okta uses). */
+  idTokenSigningAlgorithms?: string[] | undefined;
+  /** Seconds of clock skew tolerated on `exp`, `iat` and `auth_time`. Default 60. */
+  clockTolerance?: number | undefined;
+  /** Milliseconds between two key set refetches caused by an unknown `kid`. Default 30000. */
+  jwksCooldown?: number | undefined;
+  /** Milliseconds after which the cached key set is refreshed on next use. Default 3600000. */
+  jwksMaxAge?: number | undefined;
+  /** Clock in epoch milliseconds; for tests. Default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+/** Parameters of the authorization request beyond state and PKCE. */
+export interface AuthorizationURLOptions {
+  /** Scopes to ask for; `openid` is always included, once. */
+  scopes?: readonly string[] | undefined;
+  /** OpenID Connect nonce, echoed in the ID token. */
+  nonce?: string | undefined;
+  /** `none`, `login`, `consent`, or `login consent`. */
+  prompt?: string | undefined;
+  /** Pre-fills the username on Okta's sign-in page. */
+  loginHint?: string | undefined;
+  /** Seconds since the user's last authentication beyond which Okta asks again. */
+  maxAge?: number | undefined;
+  /** Requested authentication context class, e.g. `urn:okta:loa:2fa:any`. */
+  acrValues?: string | undefined;
+  /** Okta identity provider id to route the sign-in to. */
+  idp?: string | undefined;
+  /** `query` (default) or `form_post`. */
+  responseMode?: 'query' | 'form_post' | undefined;
+  /** Overrides the client's redirect URI for this request. */
+  redirectURI?: string | undefined;
+}
+
+/** What the code exchange must check beyond the fixed ID token checks. */
+export interface ValidateCodeOptions extends Pick<IdTokenExpectations, 'nonce' | 'maxAge'> {
+  /** The redirect URI used in the authorization request, if not the client's. */
+  redirectURI?: string | undefined;
+}
+
+/** Claims from `/v1/userinfo`. */
+export interface UserInfo {
+  sub: string;
+  [claim: string]: unknown;
+}
+
+const DEFAULT_TIMEOUT = 10_000;
+
+/**
+ * A client for one Okta authorization server. It keeps the API of Arctic's `Okta`
+ * provider and adds what a relying party needs: a verified ID token, userinfo, token
+ * revocation and logout.
+ *
+ * @example
+ * ```ts
+ * const okta = new OktaClient('https://acme.okta.com', clientId, clientSecret,
+ *   'https://app.example/callback', { authServerId: 'default' })
+ * const url = await okta.createAuthorizationURL(state, codeVerifier, { scopes: ['profile'] })
+ * const tokens = await okta.validateAuthorizationCode(code, codeVerifier)
+ * ```
+ */
+export class OktaClient {
+  readonly endpoints: OktaEndpoints;
+  readonly clientId: string;
+  private readonly clientSecret: string;
+  private readonly redirectURI: string;
+  private readonly authMethod: TokenEndpointAuthMethod;
+  private readonly http: HttpSettings;
+  private readonly idTokenSettings: IdTokenSettings;
+  private readonly keys: KeyStore;
+  private readonly now: () => number;
+
+  constructor(oktaDomain: string, clientId: string, clientSecret: string, redirectURI: string, options: OktaClientOptions = {}) {
+    const origin = parseOktaDomain(oktaDomain);
+    this.endpoints = oktaEndpoints(origin, options.authServerId);
+    if (typeof clientId !== 'string' || clientId === '') throw new ConfigurationError('clientID is required');
+    if (typeof clientSecret !== 'string' || clientSecret === '') throw new ConfigurationError('clientSecret is required');
+    if (typeof redirectURI !== 'string' || redirectURI === '') {
+      throw new ConfigurationError('redirectURI (callbackURL) is required');
+    }
+    const authMethod = options.tokenEndpointAuthMethod ?? 'client_secret_basic';
+    if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
+      throw new ConfigurationError(`tokenEndpointAuthMethod "${String(authMethod)}" is not supported`);
+    }
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    positive('timeout', timeout);
+    const clockTolerance = options.clockTolerance ?? 60;
+    if (!(clockTolerance >= 0)) throw new ConfigurationError('clockTolerance must be a number of seconds >= 0');
+    const algorithms = options.idTokenSigningAlgorithms ?? ['RS256'];
+    if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(a))) {
+      throw new ConfigurationError('idTokenSigningAlgorithms must list asymmetric algorithms such as "RS256"');
+    }
+    const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    if (typeof fetchImpl !== 'function') throw new ConfigurationError('fetch must be a function');
+
+    this.clientId = clientId;
+    this.clientSecret = clientSecret;
+    this.redirectURI = redirectURI;
+    this.authMethod = authMethod;
+    this.now = options.now ?? Date.now;
+    this.http = { fetch: fetchImpl, timeout };
+    this.idTokenSettings = { issuer: this.endpoints.issuer, clientId, algorithms: [...algorithms], clockTolerance, now: this.now };
+    this.keys = new KeyStore(this.http, this.endpoints.keys, {
+      cooldown: options.jwksCooldown ?? 30_000,
+      maxAge: options.jwksMaxAge ?? 3_600_000,
+      now: this.now,
+    });
+  }
+
+  /** The issuer ID tokens must carry: `https://{domain}` or `https://{domain}/oauth2/{authServerId}`. */
+  get issuer(): string {
+    return this.endpoints.issuer;
+  }
+
+  /**
+   * Builds the `/v1/authorize` URL of the authorization code flow with PKCE S256
+   * (RFC 7636 §4.3). `openid` is always among the scopes.
+   *
+   * @example
+   * ```ts
+   * const url = await okta.createAuthorizationURL(state, codeVerifier, { scopes: ['profile', 'email'], nonce })
+   * res.redirect(url.toString())
+   * ```
+   */
+  async createAuthorizationURL(state: string, codeVerifier: string, options: AuthorizationURLOptions = {}): Promise<URL> {
+    const url = new URL(this.endpoints.authorize);
+    const params = url.searchParams;
+    params.set('response_type', 'code');
+    params.set('client_id', this.clientId);
+    params.set('redirect_uri', this.resolveRedirectURI(options.redirectURI));
+    params.set('scope', withOpenId(options.scopes).join(' '));
+    params.set('state', state);
+    params.set('code_challenge', codeChallengeS256(codeVerifier));
+    params.set('code_challenge_method', 'S256');
+    if (options.nonce !== undefined) params.set('nonce', options.nonce);
+    if (options.responseMode !== undefined && options.responseMode !== 'query') {
+      params.set('response_mode', options.responseMode);
+    }
+    if (options.prompt !== undefined) params.set('prompt', options.prompt);
+    if (options.loginHint !== undefined) params.set('login_hint', options.loginHint);
+    if (options.maxAge !== undefined) params.set('max_age', String(options.maxAge));
+    if (options.acrValues !== undefined) params.set('acr_values', options.acrValues);
+    if (options.idp !== undefined) params.set('idp', options.idp);
+    return url;
+  }
+
+  /**
+   * Exchanges an authorization code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.5) and
+   * verifies the ID token.
+   *
+   * @throws {TokenError} Okta refused the code (`invalid_grant`) or the client (`invalid_client`).
+   * @throws {RateLimitError} Okta answered 429.
+   * @throws {ResponseError} Okta answered something else unexpected.
+   * @throws {RequestError} The request failed or timed out.
+   * @throws {IdTokenError} The ID token failed a check.
+   */
+  async validateAuthorizationCode(code: string, codeVerifier: string, options: ValidateCodeOptions = {}): Promise<OktaTokens> {
+    return (await this.redeemAuthorizationCode(code, codeVerifier, options)).tokens;
+  }
+
+  /** Like {@link validateAuthorizationCode}, and also returns the verified ID token claims. */
+  async redeemAuthorizationCode(
+    code: string,
+    codeVerifier: string,
+    options: ValidateCodeOptions = {},
+  ): Promise<{ tokens: OktaTokens; claims: IdTokenClaims }> {
+    const form = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: codeVerifier,
+      redirect_uri: this.resolveRedirectURI(options.redirectURI),
+    });
+    const tokens = await this.tokenRequest(form, ['openid'], [code, codeVerifier]);
+    if (tokens.idToken === null) {
+      throw new ResponseError("Okta's token endpoint answered without an id_token although openid was asked", 200);
+    }
+    const claims = await this.verifyIdToken(tokens.idToken, { nonce: options.nonce, maxAge: options.maxAge });
+    return { tokens: { ...tokens, idToken: tokens.idToken }, claims };
+  }
+
+  /**
+   * Gets new tokens with a refresh token (RFC 6749 §6). `scope` is sent only when
+   * `scopes` is given. A new ID token, if any, is verified (without nonce), and must
+   * name `subject` when given.
+   */
+  async refreshAccessToken(
+    refreshToken: string,
+    options: { scopes?: readonly string[] | undefined; subject?: string | undefined } = {},
+  ): Promise<OktaRefreshedTokens> {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    if (options.scopes !== undefined) form.set('scope', options.scopes.join(' '));
+    const tokens = await this.tokenRequest(form, options.scopes ?? [], [refreshToken]);
+    if (tokens.idToken !== null) await this.verifyIdToken(tokens.idToken, { subject: options.subject });
+    return tokens;
+  }
+
+  /**
+   * Revokes an access or refresh token (RFC 7009). Revoking a refresh token also
+   * revokes the access tokens issued with it.
+   */
+  async revokeToken(token: string, tokenTypeHint?: 'access_token' | 'refresh_token'): Promise<void> {
+    const form = new URLSearchParams({ token });
+    if (tokenTypeHint !== undefined) form.set('token_type_hint', tokenTypeHint);
+    const what = 'revoke endpoint';
+    const answer = await send(this.http, this.endpoints.revoke, this.clientRequest(form), what);
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([token]));
+  }
+
+  /**
+   * Reads the user's claims from `/v1/userinfo` (OpenID Connect Core §5.3).
+   * See https://developer.okta.com/docs/reference/api/oidc/#userinfo
+   */
+  async fetchUserInfo(accessToken: string): Promise<UserInfo> {
+    const what = 'userinfo endpoint';
+    const answer = await send(
+      this.http,
+      this.endpoints.userinfo,
+      { method: 'GET', headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
+      what,
+    );
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([accessToken]));
+    const contentType = answer.headers.get('content-type') ?? '';
+    if (/application\/jwt/i.test(contentType)) {
+      throw new ResponseError(`Okta's ${what} answered with a signed JWT; only JSON userinfo is supported`, 200);
+    }
+    const body = parseJSONObject(answer, what);
+    if (typeof body.sub !== 'string' || body.sub === '') throw new UserInfoError(`Okta's ${what} answered without a sub`);
+    return body as UserInfo;
+  }
+
+  /**
+   * Builds the `/v1/logout` URL that ends the user's Okta session (RP-initiated logout).
+   * See https://developer.okta.com/docs/reference/api/oidc/#logout
+   */
+  logoutURL(options: { idTokenHint: string; postLogoutRedirectURI?: string | undefined; state?: string | undefined }): URL {
+    const url = new URL(this.endpoints.logout);
+    url.searchParams.set('id_token_hint', options.idTokenHint);
+    if (options.postLogoutRedirectURI !== undefined) url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectURI);
+    if (options.state !== undefined) url.searchParams.set('state', options.state);
+    return url;
+  }
+
+  /** Verifies an ID token issued to this client (signature, iss, aud, azp, exp, iat, and what `expect` names). */
+  verifyIdToken(idToken: string, expect: IdTokenExpectations = {}): Promise<IdTokenClaims> {
+    return verifyIdToken(idToken, this.keys, this.idTokenSettings, expect);
+  }
+
+  private async tokenRequest(form: URLSearchParams, requestedScopes: readonly string[], sent: string[]): Promise<OktaRefreshedTokens> {
+    const what = 'token endpoint';
+    const answer = await send(this.http, this.endpoints.token, this.clientRequest(form), what);
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent));
+    return readTokenResponse(parseJSONObject(answer, what), { status: answer.status, now: this.now(), requestedScopes });
+  }
+
+  /** A POST carrying the client's credentials by the configured method, never both ways. */
+  private clientRequest(form: URLSearchParams): RequestInit {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+    if (this.authMethod === 'client_secret_basic') {
+      const credentials = `${formEncode(this.clientId)}:${formEncode(this.clientSecret)}`;
+      headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+    } else {
+      form.set('client_id', this.clientId);
+      form.set('client_secret', this.clientSecret);
+    }
+    return { method: 'POST', headers, body: form.toString() };
+  }
+
+  private secrets(extra: string[]): string[] {
+    return [this.clientSecret, ...extra];
+  }
+
+  private resolveRedirectURI(override: string | undefined): string {
+    const uri = override ?? this.redirectURI;
+    if (!URL.canParse(uri)) throw new ConfigurationError(`redirect URI "${uri}" must be an absolute URL`);
+    return uri;
+  }
+}
+
+/** `openid` first, then the other scopes in order, each once. */
+function withOpenId(scopes: readonly string[] = []): string[] {
+  return [...new Set(['openid', ...scopes.flatMap((s) => s.split(' ')).filter(Boolean)])];
+}
+
+/** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks before Basic encoding. */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}
+
+function positive(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a positive number of milliseconds`);
+  }
+}

@@ -1,0 +1,43 @@
+export { OktaStrategy } from './strategy.js';
+export { OktaClient } from './client.js';
+export { SessionStateStore } from './state/session.js';
+export {
+  OktaError,
+  ConfigurationError,
+  AuthorizationError,
+  TokenError,
+  ResponseError,
+  RateLimitError,
+  RequestError,
+  IdTokenError,
+  UserInfoError,
+  StateError,
+} from './errors.js';
+
+export type {
+  OktaStrategyOptions,
+  OktaStrategyOptionsWithRequest,
+  OktaAuthenticateOptions,
+  OktaSuccessInfo,
+  VerifyCallback,
+  VerifyFunction,
+  VerifyFunctionWithRequest,
+  VerifyResult,
+} from './strategy.js';
+export type {
+  OktaClientOptions,
+  AuthorizationURLOptions,
+  ValidateCodeOptions,
+  TokenEndpointAuthMethod,
+  UserInfo,
+} from './client.js';
+export type { OktaTokens, OktaRefreshedTokens } from './tokens.js';
+export type { OktaProfile } from './profile.js';
+export type { IdTokenClaims, IdTokenExpectations } from './id-token.js';
+export type { OktaEndpoints } from './endpoints.js';
+export type { OktaRequest } from './request.js';
+export type { PendingLogin, StateStore, StateStoreContext } from './state/store.js';
+export type { SessionStateStoreOptions } from './state/session.js';
+export type { OAuthErrorFields, RateLimit } from './errors.js';
+export type { FetchLike } from './http.js';
+export type { FailureChallenge } from './passport.js';

@@ -1,0 +1,381 @@
+import { OktaClient, type OktaClientOptions } from './client.js';
+import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfoError } from './errors.js';
+import type { IdTokenClaims } from './id-token.js';
+import { PassportStrategy, type FailureChallenge } from './passport.js';
+import { toProfile, type OktaProfile } from './profile.js';
+import { randomToken } from './random.js';
+import type { OktaRequest } from './request.js';
+import { SessionStateStore } from './state/session.js';
+import type { PendingLogin, StateStore } from './state/store.js';
+import type { OktaTokens } from './tokens.js';
+
+/** What the verify function hands back through `done`, or as the value of its promise. */
+export type VerifyCallback = (err?: Error | null, user?: unknown, info?: object) => void;
+
+/** Resolved value: the user; `false`/`undefined` fails the sign-in. */
+export type VerifyResult = void | Promise<unknown>;
+
+/**
+ * Finds or creates the app's user for a verified Okta sign-in. Call `done(err, user,
+ * info)`, or leave `done` out and return a promise of the user (`false` to refuse).
+ */
+export type VerifyFunction = (tokens: OktaTokens, profile: OktaProfile, done: VerifyCallback) => VerifyResult;
+
+/**
+ * {@link VerifyFunction} with the request first (`passReqToCallback: true`). The
+ * request parameter may be typed as your framework's request (e.g. `express.Request`).
+ */
+export type VerifyFunctionWithRequest<Req extends OktaRequest = OktaRequest> = {
+  // Method syntax keeps `req` bivariant, so `(req: express.Request, ...)` is accepted.
+  verify(req: Req, tokens: OktaTokens, profile: OktaProfile, done: VerifyCallback): VerifyResult;
+}['verify'];
+
+/** Options of {@link OktaStrategy}. Client options (timeout, fetch, ...) apply too. */
+export interface OktaStrategyOptions extends OktaClientOptions {
+  /** `https://acme.okta.com` or `acme.okta.com`. */
+  oktaDomain: string;
+  /** The Okta application's client id. */
+  clientID: string;
+  /** The Okta application's client secret. */
+  clientSecret: string;
+  /** Absolute URL, or a path resolved against the request (`/auth/okta/callback`). */
+  callbackURL: string;
+  /** Scopes to ask for; `openid` is always included. Default `['openid', 'profile', 'email']`. */
+  scope?: string | readonly string[] | undefined;
+  /** Strategy name for `passport.authenticate(name)`. Default `'okta'`. */
+  name?: string | undefined;
+  /**
+   * Fetch `/v1/userinfo` after the token exchange: `true`, `false`, or `'auto'` (default):
+   * only when a granted scope (`profile`, `email`, `groups`) promises claims the ID token lacks.
+   */
+  userInfo?: boolean | 'auto' | undefined;
+  /** `query` (default) or `form_post` (needs `express.urlencoded()` on the callback route). */
+  responseMode?: 'query' | 'form_post' | undefined;
+  /** Where pending logins wait for their callback. Default: the session. */
+  store?: StateStore | undefined;
+  /** Milliseconds a started sign-in may take before its callback is refused. Default 600000. */
+  stateMaxAge?: number | undefined;
+  /** Pass the request as the verify function's first argument. */
+  passReqToCallback?: false | undefined;
+}
+
+/** {@link OktaStrategyOptions} with `passReqToCallback: true`. */
+export interface OktaStrategyOptionsWithRequest extends Omit<OktaStrategyOptions, 'passReqToCallback'> {
+  passReqToCallback: true;
+}
+
+/** Per-request options: `passport.authenticate('okta', { ... })`. */
+export interface OktaAuthenticateOptions {
+  /** Scopes for this sign-in instead of the strategy's. */
+  scope?: string | readonly string[] | undefined;
+  /** `none`, `login`, `consent` or `login consent`. */
+  prompt?: string | undefined;
+  /** Pre-fills the username on Okta's sign-in page. */
+  loginHint?: string | undefined;
+  /** Seconds: re-authenticate if the last sign-in is older; `auth_time` is then checked. */
+  maxAge?: number | undefined;
+  /** Authentication context classes, e.g. `urn:okta:loa:2fa:any`. */
+  acrValues?: string | undefined;
+  /** Okta identity provider id to route the sign-in to. */
+  idp?: string | undefined;
+  /** Application data (JSON, up to 2 KiB) returned as `info.state` on success. Never trust it for redirects unchecked. */
+  state?: unknown;
+}
+
+/** `info` passed to Passport on success: the verify function's info, plus `state`. */
+export interface OktaSuccessInfo {
+  state?: unknown;
+  [key: string]: unknown;
+}
+
+/** Okta redirect errors that mean "this user did not sign in", not "something broke". */
+const USER_FACING_ERRORS = new Set([
+  'access_denied',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'user_canceled_request',
+]);
+const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
+const MAX_APP_STATE_BYTES = 2048;
+const MAX_PARAM_LENGTH = 4096;
+const CALLBACK_PARAMS = ['code', 'state', 'error', 'error_description', 'error_uri', 'iss'] as const;
+type CallbackParams = Partial<Record<(typeof CALLBACK_PARAMS)[number], string>>;
+
+type Outcome =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'success'; user: unknown; info: OktaSuccessInfo }
+  | { kind: 'fail'; challenge: FailureChallenge; status: number }
+  | { kind: 'error'; error: Error };
+
+const fail = (message: string, status: number): Outcome => ({ kind: 'fail', challenge: { message }, status });
+
+/**
+ * Passport strategy for signing in with Okta over OpenID Connect: authorization code
+ * flow with PKCE S256, `state` and `nonce`, and a verified ID token.
+ *
+ * @example
+ * ```ts
+ * passport.use(new OktaStrategy({
+ *   oktaDomain: 'https://acme.okta.com', authServerId: 'default',
+ *   clientID, clientSecret, callbackURL: '/auth/okta/callback',
+ * }, async (tokens, profile) => findOrCreateUser(profile)))
+ * app.get('/login', passport.authenticate('okta'))
+ * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login' }), ...)
+ * ```
+ */
+export class OktaStrategy extends PassportStrategy {
+  override name: string;
+  /** The Okta client doing the protocol work; usable for refresh, revoke and logout. */
+  readonly client: OktaClient;
+  private readonly verify: VerifyFunction | VerifyFunctionWithRequest;
+  private readonly passReqToCallback: boolean;
+  private readonly verifyTakesDone: boolean;
+  private readonly callbackURL: string;
+  private readonly scopes: readonly string[];
+  private readonly userInfo: boolean | 'auto';
+  private readonly responseMode: 'query' | 'form_post';
+  private readonly store: StateStore;
+  private readonly stateMaxAge: number;
+  private readonly now: () => number;
+
+  constructor(options: OktaStrategyOptions, verify: VerifyFunction);
+  constructor(options: OktaStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
+  constructor(options: OktaStrategyOptions | OktaStrategyOptionsWithRequest, verify: VerifyFunction | VerifyFunctionWithRequest) {
+    super();
+    if (!options || typeof options !== 'object') throw new ConfigurationError('OktaStrategy needs an options object');
+    if (typeof verify !== 'function') throw new ConfigurationError('OktaStrategy needs a verify function');
+    if (typeof options.callbackURL !== 'string' || options.callbackURL === '') {
+      throw new ConfigurationError('callbackURL is required, e.g. "/auth/okta/callback"');
+    }
+    const { oktaDomain, clientID, clientSecret, callbackURL } = options;
+    // The client needs an absolute redirect URI; a path is resolved per request.
+    this.client = new OktaClient(oktaDomain, clientID, clientSecret, callbackURL, options);
+    this.name = options.name ?? 'okta';
+    this.verify = verify;
+    this.passReqToCallback = options.passReqToCallback === true;
+    this.verifyTakesDone = verify.length >= (this.passReqToCallback ? 4 : 3);
+    this.callbackURL = callbackURL;
+    this.scopes = scopeList(options.scope ?? DEFAULT_SCOPES, 'scope');
+    this.userInfo = options.userInfo ?? 'auto';
+    if (this.userInfo !== true && this.userInfo !== false && this.userInfo !== 'auto') {
+      throw new ConfigurationError('userInfo must be true, false or "auto"');
+    }
+    this.responseMode = options.responseMode ?? 'query';
+    if (this.responseMode !== 'query' && this.responseMode !== 'form_post') {
+      throw new ConfigurationError('responseMode must be "query" or "form_post"');
+    }
+    this.now = options.now ?? Date.now;
+    this.store = options.store ?? new SessionStateStore({ now: this.now });
+    if (typeof this.store.save !== 'function' || typeof this.store.take !== 'function') {
+      throw new ConfigurationError('store must implement save(req, login) and take(req, state, context)');
+    }
+    this.stateMaxAge = options.stateMaxAge ?? 600_000;
+    if (!(this.stateMaxAge > 0)) throw new ConfigurationError('stateMaxAge must be a positive number of milliseconds');
+  }
+
+  /** Called by Passport: starts a sign-in, or finishes one when Okta calls back. */
+  override authenticate(req: OktaRequest, options: OktaAuthenticateOptions = {}): void {
+    let params: CallbackParams | Outcome | undefined;
+    try {
+      params = readCallbackParams(req);
+    } catch (err) {
+      params = { kind: 'error', error: asError(err) };
+    }
+    const phase = params === undefined ? this.start(req, options) : 'kind' in params ? Promise.resolve(params) : this.callback(req, params);
+    // Exactly one outcome per request, reported outside the phases' try blocks so that
+    // an exception thrown by Passport or the app inside success() is not reported twice.
+    void phase.then((outcome) => this.report(outcome));
+  }
+
+  /** Start phase: fresh state, PKCE verifier and nonce, kept in the store; redirect to Okta. */
+  private async start(req: OktaRequest, options: OktaAuthenticateOptions): Promise<Outcome> {
+    try {
+      const login: PendingLogin = {
+        state: randomToken(),
+        codeVerifier: randomToken(),
+        nonce: randomToken(),
+        redirectURI: this.redirectURIFor(req),
+        strategy: this.name,
+        issuer: this.client.issuer,
+        expiresAt: this.now() + this.stateMaxAge,
+      };
+      if (options.maxAge !== undefined) {
+        if (!Number.isInteger(options.maxAge) || options.maxAge < 0) throw new ConfigurationError('maxAge must be a whole number of seconds >= 0');
+        login.maxAge = options.maxAge;
+      }
+      if (options.acrValues !== undefined) login.acrValues = options.acrValues;
+      if (options.state !== undefined) login.appState = copyAppState(options.state);
+      const url = await this.client.createAuthorizationURL(login.state, login.codeVerifier, {
+        scopes: options.scope === undefined ? this.scopes : scopeList(options.scope, 'scope'),
+        nonce: login.nonce,
+        redirectURI: login.redirectURI,
+        responseMode: this.responseMode,
+        prompt: options.prompt,
+        loginHint: options.loginHint,
+        maxAge: login.maxAge,
+        acrValues: options.acrValues,
+        idp: options.idp,
+      });
+      await this.store.save(req, login);
+      return { kind: 'redirect', url: url.toString() };
+    } catch (err) {
+      return { kind: 'error', error: asError(err) };
+    }
+  }
+
+  /** Callback phase: match the state (one use), exchange the code, check, verify the user. */
+  private async callback(req: OktaRequest, params: CallbackParams): Promise<Outcome> {
+    try {
+      if (params.state === undefined) return fail('The sign-in callback has no state parameter', 403);
+      const login = await this.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
+      if (login === undefined) {
+        return fail('The sign-in state is unknown: it expired, was already used, or was not started in this browser', 403);
+      }
+      if (login.strategy !== this.name || login.issuer !== this.client.issuer) {
+        return fail('The sign-in was started by another strategy or Okta authorization server', 403);
+      }
+      if (login.expiresAt <= this.now()) return fail('The sign-in took too long and expired; please start again', 403);
+      if (params.iss !== undefined && params.iss !== this.client.issuer) {
+        return fail('The callback names another issuer than this Okta authorization server', 403);
+      }
+      if (params.error !== undefined) {
+        const error = new AuthorizationError({ error: params.error, description: params.error_description, uri: params.error_uri });
+        if (USER_FACING_ERRORS.has(params.error)) return fail(error.description ?? error.error, 403);
+        return { kind: 'error', error };
+      }
+      if (params.code === undefined) return fail('The sign-in callback has no code parameter', 400);
+
+      const { tokens, claims } = await this.client.redeemAuthorizationCode(params.code, login.codeVerifier, {
+        nonce: login.nonce,
+        maxAge: login.maxAge,
+        redirectURI: login.redirectURI,
+      });
+      const profile = await this.loadProfile(tokens, claims);
+      const { user, info } = await this.runVerify(req, tokens, profile);
+      if (!user) return { kind: 'fail', challenge: { message: 'The application refused this user', ...info }, status: 401 };
+      const successInfo: OktaSuccessInfo = { ...info };
+      if (login.appState !== undefined) successInfo.state = login.appState;
+      return { kind: 'success', user, info: successInfo };
+    } catch (err) {
+      if (err instanceof StateError) return fail(err.message, 403);
+      return { kind: 'error', error: asError(err) };
+    }
+  }
+
+  private async loadProfile(tokens: OktaTokens, claims: IdTokenClaims): Promise<OktaProfile> {
+    if (!this.wantsUserInfo(tokens.scopes, claims)) return toProfile(claims, JSON.stringify(claims));
+    const userInfo = await this.client.fetchUserInfo(tokens.accessToken);
+    if (userInfo.sub !== claims.sub) {
+      throw new UserInfoError('The userinfo answer is for another user than the ID token (sub differs)');
+    }
+    return toProfile({ ...claims, ...userInfo }, JSON.stringify(userInfo));
+  }
+
+  private wantsUserInfo(scopes: readonly string[], claims: IdTokenClaims): boolean {
+    if (this.userInfo !== 'auto') return this.userInfo;
+    return (
+      (scopes.includes('profile') && claims.given_name === undefined && claims.family_name === undefined) ||
+      (scopes.includes('email') && claims.email_verified === undefined) ||
+      (scopes.includes('groups') && claims.groups === undefined)
+    );
+  }
+
+  /** Runs the verify function: `done` decides when it declares one, else its return value. */
+  private runVerify(req: OktaRequest, tokens: OktaTokens, profile: OktaProfile): Promise<{ user: unknown; info: object }> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const done: VerifyCallback = (err, user, info) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve({ user, info: info ?? {} });
+      };
+      const returned = this.passReqToCallback
+        ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
+        : (this.verify as VerifyFunction)(tokens, profile, done);
+      Promise.resolve(returned).then(
+        (user) => {
+          if (!this.verifyTakesDone) done(null, user);
+        },
+        (err: unknown) => done(asError(err)),
+      );
+    });
+  }
+
+  private report(outcome: Outcome): void {
+    switch (outcome.kind) {
+      case 'redirect':
+        return this.redirect(outcome.url);
+      case 'success':
+        return this.success(outcome.user, outcome.info);
+      case 'fail':
+        return this.fail(outcome.challenge, outcome.status);
+      case 'error':
+        return this.error(outcome.error);
+    }
+  }
+
+  private redirectURIFor(req: OktaRequest): string {
+    if (URL.canParse(this.callbackURL)) return this.callbackURL;
+    const host = req.headers.host;
+    if (!host) throw new ConfigurationError('callbackURL is a path, but the request has no Host header to resolve it against');
+    const protocol = req.protocol ?? ((req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http');
+    return new URL(this.callbackURL, `${protocol}://${host}`).toString();
+  }
+}
+
+/**
+ * Reads the callback parameters from the query string, or from the body of a POST
+ * (form_post). Returns undefined when the request is not a callback (no code, no error).
+ */
+function readCallbackParams(req: OktaRequest): CallbackParams | Outcome | undefined {
+  let source: unknown;
+  if (req.method === 'POST') {
+    source = req.body;
+    if (source === undefined) {
+      throw new ConfigurationError('The callback was POSTed (form_post) but req.body is not parsed: add express.urlencoded() to the callback route');
+    }
+  } else {
+    source = req.query ?? Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);
+  }
+  if (source === null || typeof source !== 'object') return undefined;
+  const raw = source as Record<string, unknown>;
+  if (raw.code === undefined && raw.error === undefined) return undefined;
+  const params: CallbackParams = {};
+  for (const name of CALLBACK_PARAMS) {
+    const value = raw[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') return fail(`The sign-in callback parameter ${name} is repeated or malformed`, 400);
+    if (value.length > MAX_PARAM_LENGTH) return fail(`The sign-in callback parameter ${name} is too long`, 400);
+    params[name] = value;
+  }
+  return params;
+}
+
+function scopeList(scope: string | readonly string[], name: string): string[] {
+  const list = typeof scope === 'string' ? scope.split(' ') : scope;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
+    throw new ConfigurationError(`${name} must be a string or an array of strings`);
+  }
+  return list.filter(Boolean);
+}
+
+function copyAppState(state: unknown): unknown {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(state);
+  } catch (err) {
+    throw new ConfigurationError('The state option must be JSON-serializable', { cause: err });
+  }
+  if (json === undefined) throw new ConfigurationError('The state option must be JSON-serializable');
+  if (Buffer.byteLength(json) > MAX_APP_STATE_BYTES) {
+    throw new ConfigurationError(`The state option must be at most ${MAX_APP_STATE_BYTES} bytes of JSON`);
+  }
+  return JSON.parse(json) as unknown;
+}
+
+function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new OktaError(`Non-error thrown: ${typeof err}`);
+}

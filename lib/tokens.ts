@@ -1,0 +1,54 @@
+import { ResponseError } from './errors.js';
+
+/**
+ * Tokens from Okta's token endpoint, as `validateAuthorizationCode` returns them.
+ * See https://developer.okta.com/docs/reference/api/oidc/#token
+ */
+export interface OktaTokens {
+  accessToken: string;
+  /** When the access token expires (from `expires_in`). */
+  accessTokenExpiresAt: Date;
+  /** Present when the `offline_access` scope was granted, otherwise `null`. */
+  refreshToken: string | null;
+  /** The raw, verified ID token. */
+  idToken: string;
+  /** `Bearer`, or `DPoP` for sender-constrained tokens. */
+  tokenType: string;
+  /** Granted scopes (Okta's `scope` field, or the requested ones when it is absent). */
+  scopes: string[];
+}
+
+/** Tokens from a refresh: Okta sends a new ID token only when `openid` was asked. */
+export interface OktaRefreshedTokens extends Omit<OktaTokens, 'idToken'> {
+  idToken: string | null;
+}
+
+/**
+ * Reads a successful token response (RFC 6749 §5.1) and checks its fields' types.
+ * `idTokenRequired` is true for the authorization code grant with `openid`.
+ */
+export function readTokenResponse(
+  body: Record<string, unknown>,
+  options: { status: number; now: number; requestedScopes: readonly string[] },
+): OktaRefreshedTokens {
+  const bad = (what: string): ResponseError =>
+    new ResponseError(`Okta's token endpoint answered with ${what}`, options.status);
+  const { access_token, token_type, expires_in, refresh_token, id_token, scope } = body;
+  if (typeof access_token !== 'string' || access_token === '') throw bad('no access_token');
+  if (typeof token_type !== 'string' || !/^(bearer|dpop)$/i.test(token_type)) {
+    throw bad('a token_type other than Bearer or DPoP');
+  }
+  const seconds = typeof expires_in === 'string' ? Number(expires_in) : expires_in;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw bad('no valid expires_in');
+  if (refresh_token !== undefined && typeof refresh_token !== 'string') throw bad('a refresh_token that is not a string');
+  if (id_token !== undefined && typeof id_token !== 'string') throw bad('an id_token that is not a string');
+  if (scope !== undefined && typeof scope !== 'string') throw bad('a scope that is not a string');
+  return {
+    accessToken: access_token,
+    accessTokenExpiresAt: new Date(options.now + seconds * 1000),
+    refreshToken: refresh_token || null,
+    idToken: id_token || null,
+    tokenType: /^dpop$/i.test(token_type) ? 'DPoP' : 'Bearer',
+    scopes: scope !== undefined ? scope.split(' ').filter(Boolean) : [...options.requestedScopes],
+  };
+}

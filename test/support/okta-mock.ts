@@ -1,0 +1,103 @@
+import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
+import nock from 'nock';
+
+export const CLIENT_ID = '0oa1clientid';
+/** A secret with characters that form-encoding must escape (RFC 6749 §2.3.1). */
+export const CLIENT_SECRET = 'sec:ret%with+odd chars';
+export const DOMAIN = 'https://acme.okta.com';
+export const REDIRECT_URI = 'https://app.example/auth/okta/callback';
+
+export interface TestKey {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+}
+
+/** A fresh signing key with its public JWK, like one of Okta's. */
+export async function makeKey(kid: string, alg = 'RS256'): Promise<TestKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, alg, privateKey, jwk };
+}
+
+let sharedKey: Promise<TestKey> | undefined;
+
+/** One Okta authorization server, mocked at the HTTP level with nock. */
+export class FakeOkta {
+  readonly issuer: string;
+  readonly path: string;
+  keys: TestKey[] = [];
+
+  readonly authServerId: string | undefined;
+
+  /** `server` is a custom authorization server id, or null for the org server. */
+  constructor(server: string | null = 'default') {
+    const authServerId = server ?? undefined;
+    this.authServerId = authServerId;
+    this.issuer = authServerId === undefined ? DOMAIN : `${DOMAIN}/oauth2/${authServerId}`;
+    this.path = authServerId === undefined ? '/oauth2/v1' : `/oauth2/${authServerId}/v1`;
+  }
+
+  static async create(server: string | null = 'default'): Promise<FakeOkta> {
+    const okta = new FakeOkta(server);
+    // RSA key generation is slow; tests share one key unless they make their own.
+    sharedKey ??= makeKey('key-1');
+    okta.keys = [await sharedKey];
+    return okta;
+  }
+
+  get key(): TestKey {
+    return this.keys[0]!;
+  }
+
+  /** Claims Okta puts in a code-flow ID token, for the given nonce. */
+  claims(nonce: string | undefined, extra: Record<string, unknown> = {}): JWTPayload {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      iss: this.issuer,
+      aud: CLIENT_ID,
+      sub: '00u1alice',
+      iat: now,
+      exp: now + 3600,
+      auth_time: now - 5,
+      ver: 1,
+      idp: '00o1okta',
+      amr: ['pwd'],
+      name: 'Alice Example',
+      preferred_username: 'alice@example.com',
+      email: 'alice@example.com',
+      ...(nonce === undefined ? {} : { nonce }),
+      ...extra,
+    };
+  }
+
+  /** Signs claims as an ID token with `key` (default: the current key). */
+  async sign(claims: JWTPayload, key: TestKey = this.key, header: Record<string, unknown> = {}): Promise<string> {
+    return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.privateKey);
+  }
+
+  scope(): nock.Scope {
+    return nock(DOMAIN);
+  }
+
+  /** `/v1/keys` answering with the current public keys. */
+  mockKeys(times = 1): nock.Scope {
+    return this.scope()
+      .get(`${this.path}/keys`)
+      .times(times)
+      .reply(200, () => ({ keys: this.keys.map((k) => k.jwk) }));
+  }
+
+  /** A token response for an ID token. */
+  tokenBody(idToken: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      token_type: 'Bearer',
+      expires_in: 3600,
+      access_token: 'at-0123456789abcdef',
+      scope: 'openid profile email',
+      id_token: idToken,
+      ...extra,
+    };
+  }
+}
