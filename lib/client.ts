@@ -108,7 +108,11 @@ export class OktaClient {
     const clockTolerance = options.clockTolerance ?? 60;
     if (!(clockTolerance >= 0)) throw new ConfigurationError('clockTolerance must be a number of seconds >= 0');
     const algorithms = options.idTokenSigningAlgorithms ?? ['RS256'];
-    if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(a))) {
+    if (
+      !Array.isArray(algorithms) ||
+      algorithms.length === 0 ||
+      algorithms.some((a) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(a))
+    ) {
       throw new ConfigurationError('idTokenSigningAlgorithms must list asymmetric algorithms such as "RS256"');
     }
     const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
@@ -120,7 +124,13 @@ export class OktaClient {
     this.authMethod = authMethod;
     this.now = options.now ?? Date.now;
     this.http = { fetch: fetchImpl, timeout };
-    this.idTokenSettings = { issuer: this.endpoints.issuer, clientId, algorithms: [...algorithms], clockTolerance, now: this.now };
+    this.idTokenSettings = {
+      issuer: this.endpoints.issuer,
+      clientId,
+      algorithms: [...algorithms],
+      clockTolerance,
+      now: this.now,
+    };
     this.keys = new KeyStore(this.http, this.endpoints.keys, {
       cooldown: options.jwksCooldown ?? 30_000,
       maxAge: options.jwksMaxAge ?? 3_600_000,
@@ -256,7 +266,8 @@ export class OktaClient {
   logoutURL(options: { idTokenHint: string; postLogoutRedirectURI?: string | undefined; state?: string | undefined }): URL {
     const url = new URL(this.endpoints.logout);
     url.searchParams.set('id_token_hint', options.idTokenHint);
-    if (options.postLogoutRedirectURI !== undefined) url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectURI);
+    if (options.postLogoutRedirectURI !== undefined)
+      url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectURI);
     if (options.state !== undefined) url.searchParams.set('state', options.state);
     return url;
   }
@@ -266,7 +277,11 @@ export class OktaClient {
     return verifyIdToken(idToken, this.keys, this.idTokenSettings, expect);
   }
 
-  private async tokenRequest(form: URLSearchParams, requestedScopes: readonly string[], sent: string[]): Promise<OktaRefreshedTokens> {
+  private async tokenRequest(
+    form: URLSearchParams,
+    requestedScopes: readonly string[],
+    sent: string[],
+  ): Promise<OktaRefreshedTokens> {
     const what = 'token endpoint';
     const answer = await send(this.http, this.endpoints.token, this.clientRequest(form), what);
     if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent));

@@ -31,8 +31,7 @@ export function toProfile(claims: Record<string, unknown> & { sub: string }, raw
   const picture = str(claims.picture);
   const username = str(claims.preferred_username);
   const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string') : undefined;
-  const displayName =
-    str(claims.name) ?? ([givenName, familyName].filter(Boolean).join(' ') || username || email || claims.sub);
+  const displayName = str(claims.name) ?? ([givenName, familyName].filter(Boolean).join(' ') || username || email || claims.sub);
   const profile: OktaProfile = { provider: 'okta', id: claims.sub, displayName, _json: claims, _raw: raw };
   if (username) profile.username = username;
   if (givenName || familyName || middleName) profile.name = { givenName, familyName, middleName };

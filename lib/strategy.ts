@@ -67,7 +67,7 @@ export interface OktaStrategyOptionsWithRequest extends Omit<OktaStrategyOptions
 /** Per-request options: `passport.authenticate('okta', { ... })`. */
 export interface OktaAuthenticateOptions {
   /** Scopes for this sign-in instead of the strategy's. */
-  scope?: string | readonly string[] | undefined;
+  scope?: string | string[] | undefined;
   /** `none`, `login`, `consent` or `login consent`. */
   prompt?: string | undefined;
   /** Pre-fills the username on Okta's sign-in page. */
@@ -182,7 +182,8 @@ export class OktaStrategy extends PassportStrategy {
     } catch (err) {
       params = { kind: 'error', error: asError(err) };
     }
-    const phase = params === undefined ? this.start(req, options) : 'kind' in params ? Promise.resolve(params) : this.callback(req, params);
+    const phase =
+      params === undefined ? this.start(req, options) : 'kind' in params ? Promise.resolve(params) : this.callback(req, params);
     // Exactly one outcome per request, reported outside the phases' try blocks so that
     // an exception thrown by Passport or the app inside success() is not reported twice.
     void phase.then((outcome) => this.report(outcome));
@@ -201,7 +202,8 @@ export class OktaStrategy extends PassportStrategy {
         expiresAt: this.now() + this.stateMaxAge,
       };
       if (options.maxAge !== undefined) {
-        if (!Number.isInteger(options.maxAge) || options.maxAge < 0) throw new ConfigurationError('maxAge must be a whole number of seconds >= 0');
+        if (!Number.isInteger(options.maxAge) || options.maxAge < 0)
+          throw new ConfigurationError('maxAge must be a whole number of seconds >= 0');
         login.maxAge = options.maxAge;
       }
       if (options.acrValues !== undefined) login.acrValues = options.acrValues;
@@ -240,7 +242,11 @@ export class OktaStrategy extends PassportStrategy {
         return fail('The callback names another issuer than this Okta authorization server', 403);
       }
       if (params.error !== undefined) {
-        const error = new AuthorizationError({ error: params.error, description: params.error_description, uri: params.error_uri });
+        const error = new AuthorizationError({
+          error: params.error,
+          description: params.error_description,
+          uri: params.error_uri,
+        });
         if (USER_FACING_ERRORS.has(params.error)) return fail(error.description ?? error.error, 403);
         return { kind: 'error', error };
       }
@@ -334,7 +340,9 @@ function readCallbackParams(req: OktaRequest): CallbackParams | Outcome | undefi
   if (req.method === 'POST') {
     source = req.body;
     if (source === undefined) {
-      throw new ConfigurationError('The callback was POSTed (form_post) but req.body is not parsed: add express.urlencoded() to the callback route');
+      throw new ConfigurationError(
+        'The callback was POSTed (form_post) but req.body is not parsed: add express.urlencoded() to the callback route',
+      );
     }
   } else {
     source = req.query ?? Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams);

@@ -31,8 +31,7 @@ export function readTokenResponse(
   body: Record<string, unknown>,
   options: { status: number; now: number; requestedScopes: readonly string[] },
 ): OktaRefreshedTokens {
-  const bad = (what: string): ResponseError =>
-    new ResponseError(`Okta's token endpoint answered with ${what}`, options.status);
+  const bad = (what: string): ResponseError => new ResponseError(`Okta's token endpoint answered with ${what}`, options.status);
   const { access_token, token_type, expires_in, refresh_token, id_token, scope } = body;
   if (typeof access_token !== 'string' || access_token === '') throw bad('no access_token');
   if (typeof token_type !== 'string' || !/^(bearer|dpop)$/i.test(token_type)) {

@@ -71,7 +71,14 @@ describe('OktaClient', () => {
     });
 
     it('refuses a trailing slash, a path, plain http to a non-loopback host, and junk', () => {
-      const bad = ['https://acme.okta.com/', 'https://acme.okta.com/oauth2/default', 'http://acme.okta.com', 'ftp://acme.okta.com', '', 'https://'];
+      const bad = [
+        'https://acme.okta.com/',
+        'https://acme.okta.com/oauth2/default',
+        'http://acme.okta.com',
+        'ftp://acme.okta.com',
+        '',
+        'https://',
+      ];
       for (const domain of bad) {
         expect(() => new OktaClient(domain, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI), domain)
           .to.throw(ConfigurationError)
@@ -80,20 +87,29 @@ describe('OktaClient', () => {
     });
 
     it('allows plain http for loopback hosts only', () => {
-      expect(new OktaClient('http://127.0.0.1:8080', CLIENT_ID, CLIENT_SECRET, REDIRECT_URI).issuer).to.equal('http://127.0.0.1:8080');
-      expect(new OktaClient('http://localhost:8080', CLIENT_ID, CLIENT_SECRET, REDIRECT_URI).issuer).to.equal('http://localhost:8080');
+      expect(new OktaClient('http://127.0.0.1:8080', CLIENT_ID, CLIENT_SECRET, REDIRECT_URI).issuer).to.equal(
+        'http://127.0.0.1:8080',
+      );
+      expect(new OktaClient('http://localhost:8080', CLIENT_ID, CLIENT_SECRET, REDIRECT_URI).issuer).to.equal(
+        'http://localhost:8080',
+      );
     });
 
     it('names the bad option in its message', () => {
       expect(() => new OktaClient(DOMAIN, '', CLIENT_SECRET, REDIRECT_URI)).to.throw(ConfigurationError, /clientID/);
       expect(() => new OktaClient(DOMAIN, CLIENT_ID, '', REDIRECT_URI)).to.throw(ConfigurationError, /clientSecret/);
-      expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { authServerId: 'a/b' })).to.throw(/authServerId/);
-      expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { timeout: -1 })).to.throw(/timeout/);
-      expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { idTokenSigningAlgorithms: ['HS256'] })).to.throw(
-        /idTokenSigningAlgorithms/,
+      expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { authServerId: 'a/b' })).to.throw(
+        /authServerId/,
       );
+      expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { timeout: -1 })).to.throw(/timeout/);
       expect(
-        () => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { tokenEndpointAuthMethod: 'magic' as 'client_secret_post' }),
+        () => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { idTokenSigningAlgorithms: ['HS256'] }),
+      ).to.throw(/idTokenSigningAlgorithms/);
+      expect(
+        () =>
+          new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, {
+            tokenEndpointAuthMethod: 'magic' as 'client_secret_post',
+          }),
       ).to.throw(/tokenEndpointAuthMethod/);
     });
   });
@@ -101,7 +117,10 @@ describe('OktaClient', () => {
   describe('createAuthorizationURL', () => {
     it('builds the exact authorize URL with PKCE S256 for the custom server', async () => {
       const okta = await FakeOkta.create('default');
-      const url = await makeClient(okta).createAuthorizationURL('state-1', VERIFIER, { scopes: ['profile', 'email'], nonce: 'n-1' });
+      const url = await makeClient(okta).createAuthorizationURL('state-1', VERIFIER, {
+        scopes: ['profile', 'email'],
+        nonce: 'n-1',
+      });
       const challenge = createHash('sha256').update(VERIFIER).digest('base64url');
       expect(url.origin + url.pathname).to.equal('https://acme.okta.com/oauth2/default/v1/authorize');
       expect(Object.fromEntries(url.searchParams)).to.deep.equal({
@@ -204,7 +223,10 @@ describe('OktaClient', () => {
           return [200, okta.tokenBody(idToken)];
         });
       okta.mockKeys();
-      const tokens = await makeClient(okta, { tokenEndpointAuthMethod: 'client_secret_post' }).validateAuthorizationCode(CODE, VERIFIER);
+      const tokens = await makeClient(okta, { tokenEndpointAuthMethod: 'client_secret_post' }).validateAuthorizationCode(
+        CODE,
+        VERIFIER,
+      );
       expect(seen.auth).to.equal(undefined);
       const form = new URLSearchParams(seen.body);
       expect(form.get('client_id')).to.equal(CLIENT_ID);
@@ -217,7 +239,10 @@ describe('OktaClient', () => {
       const client = makeClient(okta);
       const keys = okta.mockKeys(1);
       for (let i = 0; i < 3; i++) {
-        okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(await okta.sign(okta.claims(`n${i}`))));
+        okta
+          .scope()
+          .post(`${okta.path}/token`)
+          .reply(200, okta.tokenBody(await okta.sign(okta.claims(`n${i}`))));
         await client.validateAuthorizationCode(CODE, VERIFIER, { nonce: `n${i}` });
       }
       keys.done();
@@ -269,7 +294,10 @@ describe('OktaClient', () => {
 
     it('turns a 500 with an HTML page into a ResponseError without the page in the message', async () => {
       const okta = await FakeOkta.create();
-      okta.scope().post(`${okta.path}/token`).reply(500, '<html><body>Internal error</body></html>', { 'content-type': 'text/html' });
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(500, '<html><body>Internal error</body></html>', { 'content-type': 'text/html' });
       const err = await caught(() => makeClient(okta).validateAuthorizationCode(CODE, VERIFIER));
       expect(err).to.be.instanceOf(ResponseError).with.property('status', 500);
       expect(err.message).to.not.contain('<html>');
@@ -280,7 +308,9 @@ describe('OktaClient', () => {
       const okta = await FakeOkta.create();
       okta.scope().post(`${okta.path}/token`).reply(200, 'this is not json');
       const err = await caught(() => makeClient(okta).validateAuthorizationCode(CODE, VERIFIER));
-      expect(err).to.be.instanceOf(ResponseError).and.match(/not JSON/);
+      expect(err)
+        .to.be.instanceOf(ResponseError)
+        .and.match(/not JSON/);
     });
 
     it('refuses a token response without a usable expires_in, token_type or id_token', async () => {
@@ -319,9 +349,14 @@ describe('OktaClient', () => {
 
     it('refuses an answer larger than 1 MiB', async () => {
       const okta = await FakeOkta.create();
-      okta.scope().post(`${okta.path}/token`).reply(200, 'x'.repeat(1024 * 1024 + 1));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, 'x'.repeat(1024 * 1024 + 1));
       const err = await caught(() => makeClient(okta).validateAuthorizationCode(CODE, VERIFIER));
-      expect(err).to.be.instanceOf(ResponseError).and.match(/larger than/);
+      expect(err)
+        .to.be.instanceOf(ResponseError)
+        .and.match(/larger than/);
     });
 
     it('uses an injected fetch for every request', async () => {
@@ -341,7 +376,11 @@ describe('OktaClient', () => {
   });
 
   describe('ID token checks', () => {
-    async function rejection(okta: FakeOkta, idToken: string, options: { nonce?: string; maxAge?: number } = {}): Promise<IdTokenError> {
+    async function rejection(
+      okta: FakeOkta,
+      idToken: string,
+      options: { nonce?: string; maxAge?: number } = {},
+    ): Promise<IdTokenError> {
       okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(idToken));
       okta.mockKeys();
       const err = await caught(() => makeClient(okta).validateAuthorizationCode(CODE, VERIFIER, options));
@@ -352,7 +391,10 @@ describe('OktaClient', () => {
 
     it('accepts a valid token and checks its nonce', async () => {
       const okta = await FakeOkta.create();
-      okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(await okta.sign(okta.claims('n-1'))));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims('n-1'))));
       okta.mockKeys();
       const { claims } = await makeClient(okta).redeemAuthorizationCode(CODE, VERIFIER, { nonce: 'n-1' });
       expect(claims.sub).to.equal('00u1alice');
@@ -378,7 +420,9 @@ describe('OktaClient', () => {
       const okta = await FakeOkta.create();
       const { SignJWT } = await import('jose');
       const secret = new TextEncoder().encode(JSON.stringify(okta.key.jwk));
-      const forged = await new SignJWT(okta.claims(undefined)).setProtectedHeader({ alg: 'HS256', kid: okta.key.kid }).sign(secret);
+      const forged = await new SignJWT(okta.claims(undefined))
+        .setProtectedHeader({ alg: 'HS256', kid: okta.key.kid })
+        .sign(secret);
       const err = await rejection(okta, forged);
       expect(err.claim).to.equal('alg');
     });
@@ -410,7 +454,10 @@ describe('OktaClient', () => {
 
     it('accepts several audiences when azp is this client', async () => {
       const okta = await FakeOkta.create();
-      okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined, { aud: [CLIENT_ID, 'api'], azp: CLIENT_ID }))));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined, { aud: [CLIENT_ID, 'api'], azp: CLIENT_ID }))));
       okta.mockKeys();
       const tokens = await makeClient(okta).validateAuthorizationCode(CODE, VERIFIER);
       expect(decodeJwt(tokens.idToken).azp).to.equal(CLIENT_ID);
@@ -419,7 +466,10 @@ describe('OktaClient', () => {
     it('tolerates clock skew within clockTolerance', async () => {
       const okta = await FakeOkta.create();
       const now = Math.floor(Date.now() / 1000);
-      okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined, { iat: now + 30, exp: now - 30 }))));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined, { iat: now + 30, exp: now - 30 }))));
       okta.mockKeys();
       await makeClient(okta, { clockTolerance: 60 }).validateAuthorizationCode(CODE, VERIFIER);
     });
@@ -433,16 +483,22 @@ describe('OktaClient', () => {
     it('checks auth_time against max_age', async () => {
       const okta = await FakeOkta.create();
       const old = Math.floor(Date.now() / 1000) - 3600;
-      expect((await rejection(okta, await okta.sign(okta.claims(undefined, { auth_time: old })), { maxAge: 300 })).claim).to.equal('auth_time');
-      expect((await rejection(okta, await okta.sign(okta.claims(undefined, { auth_time: undefined })), { maxAge: 300 })).claim).to.equal(
-        'auth_time',
-      );
+      expect(
+        (await rejection(okta, await okta.sign(okta.claims(undefined, { auth_time: old })), { maxAge: 300 })).claim,
+      ).to.equal('auth_time');
+      expect(
+        (await rejection(okta, await okta.sign(okta.claims(undefined, { auth_time: undefined })), { maxAge: 300 })).claim,
+      ).to.equal('auth_time');
     });
 
     it('refetches the key set once for an unknown kid after a key rotation', async () => {
       const okta = await FakeOkta.create();
       const client = makeClient(okta, { jwksCooldown: 0 });
-      okta.scope().post(`${okta.path}/token`).times(2).reply(200, async () => okta.tokenBody(await okta.sign(okta.claims(undefined))));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .times(2)
+        .reply(200, async () => okta.tokenBody(await okta.sign(okta.claims(undefined))));
       okta.mockKeys();
       await client.validateAuthorizationCode(CODE, VERIFIER);
       okta.keys = [await makeKey('key-2')];
@@ -456,7 +512,11 @@ describe('OktaClient', () => {
       const client = makeClient(okta, { jwksCooldown: 60_000 });
       const stranger = await makeKey('unknown-kid');
       const keys = okta.mockKeys(1);
-      okta.scope().post(`${okta.path}/token`).times(3).reply(200, async () => okta.tokenBody(await okta.sign(okta.claims(undefined), stranger)));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .times(3)
+        .reply(200, async () => okta.tokenBody(await okta.sign(okta.claims(undefined), stranger)));
       for (let i = 0; i < 3; i++) {
         const err = await caught(() => client.validateAuthorizationCode(CODE, VERIFIER));
         expect(err).to.be.instanceOf(IdTokenError).with.property('claim', 'kid');
@@ -467,7 +527,10 @@ describe('OktaClient', () => {
 
     it('refuses a token without kid when the key set has several keys, and accepts it with one', async () => {
       const okta = await FakeOkta.create();
-      okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined), okta.key, { kid: undefined })));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined), okta.key, { kid: undefined })));
       okta.mockKeys();
       await makeClient(okta).validateAuthorizationCode(CODE, VERIFIER);
       okta.keys.push(await makeKey('key-2'));
@@ -486,27 +549,46 @@ describe('OktaClient', () => {
         .times(2)
         .reply((_uri, body) => {
           bodies.push(new URLSearchParams(body as string));
-          return [200, { token_type: 'Bearer', expires_in: 3600, access_token: 'at-2', refresh_token: 'rt-2', scope: 'openid offline_access' }];
+          return [
+            200,
+            {
+              token_type: 'Bearer',
+              expires_in: 3600,
+              access_token: 'at-2',
+              refresh_token: 'rt-2',
+              scope: 'openid offline_access',
+            },
+          ];
         });
       const client = makeClient(okta);
       const refreshed = await client.refreshAccessToken('rt-1');
       await client.refreshAccessToken('rt-1', { scopes: ['openid', 'offline_access'] });
       expect(Object.fromEntries(bodies[0]!)).to.deep.equal({ grant_type: 'refresh_token', refresh_token: 'rt-1' });
-      expect(Object.fromEntries(bodies[1]!)).to.deep.equal({ grant_type: 'refresh_token', refresh_token: 'rt-1', scope: 'openid offline_access' });
+      expect(Object.fromEntries(bodies[1]!)).to.deep.equal({
+        grant_type: 'refresh_token',
+        refresh_token: 'rt-1',
+        scope: 'openid offline_access',
+      });
       expect(refreshed).to.include({ accessToken: 'at-2', refreshToken: 'rt-2', idToken: null });
     });
 
     it('verifies a new ID token and its subject', async () => {
       const okta = await FakeOkta.create();
       okta.mockKeys();
-      okta.scope().post(`${okta.path}/token`).reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined))));
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined))));
       const err = await caught(() => makeClient(okta).refreshAccessToken('rt-1', { subject: '00u1bob' }));
       expect(err).to.be.instanceOf(IdTokenError).with.property('claim', 'sub');
     });
 
     it('turns invalid_grant into a TokenError that does not hold the refresh token', async () => {
       const okta = await FakeOkta.create();
-      okta.scope().post(`${okta.path}/token`).reply(400, { error: 'invalid_grant', error_description: 'The refresh token is invalid: rt-secret-1' });
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(400, { error: 'invalid_grant', error_description: 'The refresh token is invalid: rt-secret-1' });
       const err = await caught(() => makeClient(okta).refreshAccessToken('rt-secret-1'));
       expect(err).to.be.instanceOf(TokenError).with.property('error', 'invalid_grant');
       expect(JSON.stringify({ ...err, message: err.message })).to.not.contain('rt-secret-1');
@@ -544,7 +626,11 @@ describe('OktaClient', () => {
         .get(`${okta.path}/userinfo`)
         .matchHeader('authorization', 'Bearer at-1')
         .reply(200, { sub: '00u1alice', given_name: 'Alice', groups: ['Admins'] });
-      expect(await makeClient(okta).fetchUserInfo('at-1')).to.deep.equal({ sub: '00u1alice', given_name: 'Alice', groups: ['Admins'] });
+      expect(await makeClient(okta).fetchUserInfo('at-1')).to.deep.equal({
+        sub: '00u1alice',
+        given_name: 'Alice',
+        groups: ['Admins'],
+      });
     });
 
     it('refuses userinfo without sub, or as a signed JWT', async () => {
@@ -552,12 +638,18 @@ describe('OktaClient', () => {
       okta.scope().get(`${okta.path}/userinfo`).reply(200, { name: 'x' });
       expect(await caught(() => makeClient(okta).fetchUserInfo('at-1'))).to.be.instanceOf(UserInfoError);
       okta.scope().get(`${okta.path}/userinfo`).reply(200, 'eyJ.eyJ.sig', { 'content-type': 'application/jwt' });
-      expect(await caught(() => makeClient(okta).fetchUserInfo('at-1'))).to.be.instanceOf(ResponseError).and.match(/signed JWT/);
+      expect(await caught(() => makeClient(okta).fetchUserInfo('at-1')))
+        .to.be.instanceOf(ResponseError)
+        .and.match(/signed JWT/);
     });
 
     it('builds the logout URL', async () => {
       const okta = await FakeOkta.create();
-      const url = makeClient(okta).logoutURL({ idTokenHint: 'id.token.x', postLogoutRedirectURI: 'https://app.example/', state: 's-1' });
+      const url = makeClient(okta).logoutURL({
+        idTokenHint: 'id.token.x',
+        postLogoutRedirectURI: 'https://app.example/',
+        state: 's-1',
+      });
       expect(url.toString()).to.equal(
         'https://acme.okta.com/oauth2/default/v1/logout?id_token_hint=id.token.x&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F&state=s-1',
       );

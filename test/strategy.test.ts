@@ -19,7 +19,11 @@ type Session = Record<string, unknown>;
 
 const keepUser: VerifyFunction = (_tokens, profile, done) => done(null, { id: profile.id });
 
-function makeStrategy(okta: FakeOkta, options: Partial<OktaStrategyOptions> = {}, verify: VerifyFunction = keepUser): OktaStrategy {
+function makeStrategy(
+  okta: FakeOkta,
+  options: Partial<OktaStrategyOptions> = {},
+  verify: VerifyFunction = keepUser,
+): OktaStrategy {
   return new OktaStrategy(
     {
       oktaDomain: DOMAIN,
@@ -35,7 +39,11 @@ function makeStrategy(okta: FakeOkta, options: Partial<OktaStrategyOptions> = {}
 }
 
 /** Starts a sign-in and returns what was sent to Okta. */
-async function start(strategy: OktaStrategy, session: Session, options?: object): Promise<{ url: URL; state: string; nonce: string }> {
+async function start(
+  strategy: OktaStrategy,
+  session: Session,
+  options?: object,
+): Promise<{ url: URL; state: string; nonce: string }> {
   const outcome = await run(strategy, request({ url: '/login', session }), options);
   if (outcome.kind !== 'redirect') throw new Error(`expected a redirect, got ${outcome.kind}`);
   const url = new URL(outcome.url);
@@ -62,7 +70,10 @@ function callback(session: Session, query: Record<string, unknown>): ReturnType<
 }
 
 function expectKind<K extends Outcome['kind']>(outcome: Outcome, kind: K): Extract<Outcome, { kind: K }> {
-  expect(outcome.kind, JSON.stringify(outcome, (_k, v: unknown) => (v instanceof Error ? v.message : v))).to.equal(kind);
+  expect(
+    outcome.kind,
+    JSON.stringify(outcome, (_k, v: unknown) => (v instanceof Error ? v.message : v)),
+  ).to.equal(kind);
   return outcome as Extract<Outcome, { kind: K }>;
 }
 
@@ -94,10 +105,13 @@ describe('OktaStrategy', () => {
       expect(() => makeStrategy(okta, { userInfo: 'sometimes' as 'auto' })).to.throw(ConfigurationError, /userInfo/);
       expect(() => makeStrategy(okta, { responseMode: 'fragment' as 'query' })).to.throw(ConfigurationError, /responseMode/);
       expect(() => new OktaStrategy({ ...({} as OktaStrategyOptions) }, keepUser)).to.throw(ConfigurationError);
-      expect(() => new OktaStrategy({ oktaDomain: DOMAIN, clientID: CLIENT_ID, clientSecret: 'x', callbackURL: '/cb' }, undefined as unknown as VerifyFunction)).to.throw(
-        ConfigurationError,
-        /verify/,
-      );
+      expect(
+        () =>
+          new OktaStrategy(
+            { oktaDomain: DOMAIN, clientID: CLIENT_ID, clientSecret: 'x', callbackURL: '/cb' },
+            undefined as unknown as VerifyFunction,
+          ),
+      ).to.throw(ConfigurationError, /verify/);
     });
   });
 
@@ -135,14 +149,18 @@ describe('OktaStrategy', () => {
     });
 
     it('passes per-request options to Okta', async () => {
-      const { url } = await start(makeStrategy(okta), {}, {
-        scope: ['email', 'groups'],
-        prompt: 'login',
-        loginHint: 'bob@example.com',
-        maxAge: 60,
-        acrValues: 'urn:okta:loa:2fa:any',
-        idp: '0oa-idp',
-      });
+      const { url } = await start(
+        makeStrategy(okta),
+        {},
+        {
+          scope: ['email', 'groups'],
+          prompt: 'login',
+          loginHint: 'bob@example.com',
+          maxAge: 60,
+          acrValues: 'urn:okta:loa:2fa:any',
+          idp: '0oa-idp',
+        },
+      );
       expect(url.searchParams.get('scope')).to.equal('openid email groups');
       expect(url.searchParams.get('prompt')).to.equal('login');
       expect(url.searchParams.get('login_hint')).to.equal('bob@example.com');
@@ -158,12 +176,16 @@ describe('OktaStrategy', () => {
 
     it('reports a clear error when there is no session', async () => {
       const outcome = await run(makeStrategy(okta), request({ url: '/login', session: null }));
-      expect(expectKind(outcome, 'error').error).to.be.instanceOf(ConfigurationError).and.match(/express-session/);
+      expect(expectKind(outcome, 'error').error)
+        .to.be.instanceOf(ConfigurationError)
+        .and.match(/express-session/);
     });
 
     it('refuses app state that is not JSON or too large', async () => {
       const big = await run(makeStrategy(okta), request({ url: '/login' }), { state: { blob: 'x'.repeat(5000) } });
-      expect(expectKind(big, 'error').error).to.be.instanceOf(ConfigurationError).and.match(/2048 bytes/);
+      expect(expectKind(big, 'error').error)
+        .to.be.instanceOf(ConfigurationError)
+        .and.match(/2048 bytes/);
       const cyclic: Record<string, unknown> = {};
       cyclic.self = cyclic;
       const bad = await run(makeStrategy(okta), request({ url: '/login' }), { state: cyclic });
@@ -197,7 +219,12 @@ describe('OktaStrategy', () => {
       expect(success.user).to.deep.equal({ id: '00u1alice' });
       expect(success.info).to.deep.equal({ note: 'welcome', state: { returnTo: '/reports' } });
       expect(seen.tokens!.accessToken).to.equal('at-0123456789abcdef');
-      expect(seen.profile!).to.include({ provider: 'okta', id: '00u1alice', displayName: 'Alice Example', username: 'alice@example.com' });
+      expect(seen.profile!).to.include({
+        provider: 'okta',
+        id: '00u1alice',
+        displayName: 'Alice Example',
+        username: 'alice@example.com',
+      });
       expect(seen.profile!.emails).to.deep.equal([{ value: 'alice@example.com', verified: undefined }]);
       expect(session['passport-okta-oidc'], 'the used entry is gone').to.equal(undefined);
     });
@@ -255,7 +282,9 @@ describe('OktaStrategy', () => {
       const session: Session = {};
       const { state } = await start(strategy, session);
       okta.scope().post(`${okta.path}/token`).reply(400, { error: 'invalid_grant' });
-      expect(expectKind(await run(strategy, callback(session, { code: 'c', state })), 'error').error).to.be.instanceOf(TokenError);
+      expect(expectKind(await run(strategy, callback(session, { code: 'c', state })), 'error').error).to.be.instanceOf(
+        TokenError,
+      );
       expect(expectKind(await run(strategy, callback(session, { code: 'c', state })), 'fail').status).to.equal(403);
     });
 
@@ -265,9 +294,13 @@ describe('OktaStrategy', () => {
       const tab1 = await start(strategy, session, { state: 'tab1' });
       const tab2 = await start(strategy, session, { state: 'tab2' });
       await mockExchange(okta, tab2.nonce);
-      expect(expectKind(await run(strategy, callback(session, { code: 'c2', state: tab2.state })), 'success').info!.state).to.equal('tab2');
+      expect(
+        expectKind(await run(strategy, callback(session, { code: 'c2', state: tab2.state })), 'success').info!.state,
+      ).to.equal('tab2');
       await mockExchange(okta, tab1.nonce);
-      expect(expectKind(await run(strategy, callback(session, { code: 'c1', state: tab1.state })), 'success').info!.state).to.equal('tab1');
+      expect(
+        expectKind(await run(strategy, callback(session, { code: 'c1', state: tab1.state })), 'success').info!.state,
+      ).to.equal('tab1');
     });
 
     it("fails when one tab's state is used with the other tab's ID token nonce", async () => {
@@ -307,12 +340,21 @@ describe('OktaStrategy', () => {
       expect(expectKind(outcome, 'fail').status).to.equal(403);
     });
 
-    for (const error of ['access_denied', 'login_required', 'consent_required', 'interaction_required', 'user_canceled_request']) {
+    for (const error of [
+      'access_denied',
+      'login_required',
+      'consent_required',
+      'interaction_required',
+      'user_canceled_request',
+    ]) {
       it(`fails with Okta's description when Okta answers ${error}`, async () => {
         const strategy = makeStrategy(okta);
         const session: Session = {};
         const { state } = await start(strategy, session);
-        const outcome = await run(strategy, callback(session, { error, error_description: 'User is not assigned to the client application.', state }));
+        const outcome = await run(
+          strategy,
+          callback(session, { error, error_description: 'User is not assigned to the client application.', state }),
+        );
         const failure = expectKind(outcome, 'fail');
         expect(failure.challenge).to.deep.equal({ message: 'User is not assigned to the client application.' });
       });
@@ -322,16 +364,26 @@ describe('OktaStrategy', () => {
       const strategy = makeStrategy(okta);
       const session: Session = {};
       const { state } = await start(strategy, session);
-      const outcome = await run(strategy, callback(session, { error: 'invalid_scope', error_description: 'bad scope', error_uri: 'https://x', state }));
+      const outcome = await run(
+        strategy,
+        callback(session, { error: 'invalid_scope', error_description: 'bad scope', error_uri: 'https://x', state }),
+      );
       const error = expectKind(outcome, 'error').error as AuthorizationError;
       expect(error).to.be.instanceOf(AuthorizationError);
-      expect(error).to.include({ code: 'ERR_OKTA_AUTHORIZATION', error: 'invalid_scope', description: 'bad scope', uri: 'https://x' });
+      expect(error).to.include({
+        code: 'ERR_OKTA_AUTHORIZATION',
+        error: 'invalid_scope',
+        description: 'bad scope',
+        uri: 'https://x',
+      });
     });
 
     it('fails with 400 on repeated or oversized parameters without calling Okta', async () => {
       const strategy = makeStrategy(okta);
       expect(expectKind(await run(strategy, callback({}, { code: ['a', 'b'], state: 's' })), 'fail').status).to.equal(400);
-      expect(expectKind(await run(strategy, callback({}, { code: 'x'.repeat(10_000), state: 's' })), 'fail').status).to.equal(400);
+      expect(expectKind(await run(strategy, callback({}, { code: 'x'.repeat(10_000), state: 's' })), 'fail').status).to.equal(
+        400,
+      );
     });
 
     it('reads a form_post callback from the body', async () => {
@@ -345,7 +397,9 @@ describe('OktaStrategy', () => {
 
     it('reports a POSTed callback without a parsed body as a configuration error', async () => {
       const req = request({ method: 'POST', url: '/auth/okta/callback', query: {}, body: undefined });
-      expect(expectKind(await run(makeStrategy(okta), req), 'error').error).to.be.instanceOf(ConfigurationError).and.match(/urlencoded/);
+      expect(expectKind(await run(makeStrategy(okta), req), 'error').error)
+        .to.be.instanceOf(ConfigurationError)
+        .and.match(/urlencoded/);
     });
 
     it('starts a new sign-in when the request is not a callback', async () => {
@@ -362,7 +416,9 @@ describe('OktaStrategy', () => {
     }
 
     it('accepts a returned promise of the user', async () => {
-      const strategy = makeStrategy(okta, { userInfo: false }, async (_tokens, profile) => ({ email: profile.emails?.[0]?.value }));
+      const strategy = makeStrategy(okta, { userInfo: false }, async (_tokens, profile) => ({
+        email: profile.emails?.[0]?.value,
+      }));
       expect(expectKind(await signIn(strategy), 'success').user).to.deep.equal({ email: 'alice@example.com' });
     });
 
@@ -420,11 +476,16 @@ describe('OktaStrategy', () => {
   });
 
   describe('userinfo', () => {
-    async function signIn(strategy: OktaStrategy, scope: string, userinfo?: Record<string, unknown>): Promise<{ outcome: Outcome; profile?: OktaProfile }> {
+    async function signIn(
+      strategy: OktaStrategy,
+      scope: string,
+      userinfo?: Record<string, unknown>,
+    ): Promise<{ outcome: Outcome; profile?: OktaProfile }> {
       const session: Session = {};
       const { state, nonce } = await start(strategy, session);
       await mockExchange(okta, nonce, {}, { scope });
-      if (userinfo) okta.scope().get(`${okta.path}/userinfo`).matchHeader('authorization', 'Bearer at-0123456789abcdef').reply(200, userinfo);
+      if (userinfo)
+        okta.scope().get(`${okta.path}/userinfo`).matchHeader('authorization', 'Bearer at-0123456789abcdef').reply(200, userinfo);
       const outcome = await run(strategy, callback(session, { code: 'c', state }));
       return { outcome, profile: outcome.kind === 'success' ? (outcome.user as { profile: OktaProfile }).profile : undefined };
     }
@@ -463,12 +524,18 @@ describe('OktaStrategy', () => {
     });
 
     it('always fetches userinfo when userInfo is true', async () => {
-      const { profile } = await signIn(makeStrategy(okta, { userInfo: true }, keepProfile), 'openid', { sub: '00u1alice', locale: 'en-US' });
+      const { profile } = await signIn(makeStrategy(okta, { userInfo: true }, keepProfile), 'openid', {
+        sub: '00u1alice',
+        locale: 'en-US',
+      });
       expect(profile!._json.locale).to.equal('en-US');
     });
 
     it('reports an error when userinfo names another sub', async () => {
-      const { outcome } = await signIn(makeStrategy(okta, {}, keepProfile), 'openid profile', { sub: '00u1mallory', given_name: 'Mallory' });
+      const { outcome } = await signIn(makeStrategy(okta, {}, keepProfile), 'openid profile', {
+        sub: '00u1mallory',
+        given_name: 'Mallory',
+      });
       expect(expectKind(outcome, 'error').error).to.be.instanceOf(UserInfoError).with.property('code', 'ERR_OKTA_USERINFO');
     });
   });
@@ -479,7 +546,8 @@ describe('OktaStrategy', () => {
       const failures: unknown[] = [];
       const secrets = [CLIENT_SECRET, 'the-secret-code-123'];
       const answers: Array<(scope: nock.Interceptor, verifier: string) => nock.Scope> = [
-        (i, v) => i.reply(400, { error: 'invalid_grant', error_description: `bad code the-secret-code-123 / ${v} / ${CLIENT_SECRET}` }),
+        (i, v) =>
+          i.reply(400, { error: 'invalid_grant', error_description: `bad code the-secret-code-123 / ${v} / ${CLIENT_SECRET}` }),
         (i, v) => i.reply(401, { error: `invalid_client ${CLIENT_SECRET} ${v}` }),
         (i) => i.reply(500, `<html>the-secret-code-123 ${CLIENT_SECRET}</html>`),
         (i) => i.reply(200, { access_token: 'at-leak-me', token_type: 'Bearer', expires_in: 60, id_token: 'not.a.jwt' }),
@@ -488,7 +556,8 @@ describe('OktaStrategy', () => {
       for (const answer of answers) {
         const session: Session = {};
         const { state } = await start(strategy, session);
-        const verifier = (session['passport-okta-oidc'] as Record<string, Array<{ codeVerifier: string }>>).okta![0]!.codeVerifier;
+        const verifier = (session['passport-okta-oidc'] as Record<string, Array<{ codeVerifier: string }>>).okta![0]!
+          .codeVerifier;
         secrets.push(verifier);
         okta.mockKeys();
         answer(okta.scope().post(`${okta.path}/token`), verifier);
@@ -497,7 +566,10 @@ describe('OktaStrategy', () => {
       }
       secrets.push('at-leak-me', 'not.a.jwt');
       for (const err of failures) {
-        const text = JSON.stringify(err, Object.getOwnPropertyNames(err)) + String((err as Error).message) + JSON.stringify({ ...(err as object) });
+        const text =
+          JSON.stringify(err, Object.getOwnPropertyNames(err)) +
+          String((err as Error).message) +
+          JSON.stringify({ ...(err as object) });
         for (const secret of secrets) expect(text, `${(err as Error).name} leaks a secret`).to.not.contain(secret);
       }
     });

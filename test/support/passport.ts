@@ -22,7 +22,13 @@ export function run(strategy: Authenticator, req: OktaRequest, options?: object)
       outcomes.push(outcome);
       if (outcomes.length === 1) {
         // Give a buggy strategy the chance to report twice before settling.
-        setTimeout(() => (outcomes.length === 1 ? resolve(outcome) : reject(new Error(`two outcomes: ${outcomes.map((o) => o.kind).join(', ')}`))), 5);
+        setTimeout(
+          () =>
+            outcomes.length === 1
+              ? resolve(outcome)
+              : reject(new Error(`two outcomes: ${outcomes.map((o) => o.kind).join(', ')}`)),
+          5,
+        );
       }
     };
     const instance = Object.create(strategy) as Authenticator & Record<string, unknown>;

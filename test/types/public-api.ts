@@ -1,0 +1,129 @@
+// Compiled by test/types.test.ts in strict mode against the built package's own
+// declarations (`passport-okta-oidc` resolves to dist/ through package.json "exports").
+// Every @ts-expect-error must be needed, or the compile fails.
+import type express from 'express';
+import passport from 'passport';
+import {
+  ConfigurationError,
+  IdTokenError,
+  OktaClient,
+  OktaError,
+  OktaStrategy,
+  RateLimitError,
+  TokenError,
+  type OktaAuthenticateOptions,
+  type OktaProfile,
+  type OktaTokens,
+  type PendingLogin,
+  type StateStore,
+  type VerifyCallback,
+} from 'passport-okta-oidc';
+
+const base = {
+  oktaDomain: 'https://acme.okta.com',
+  authServerId: 'default',
+  clientID: '0oa1',
+  clientSecret: 'secret',
+  callbackURL: '/auth/okta/callback',
+};
+
+interface AppUser {
+  id: string;
+  email: string | undefined;
+}
+
+// A promise-returning verify function gets its parameter types from context.
+passport.use(
+  new OktaStrategy(base, async (tokens, profile): Promise<AppUser> => {
+    const expires: Date = tokens.accessTokenExpiresAt;
+    const refresh: string | null = tokens.refreshToken;
+    void expires;
+    void refresh;
+    return { id: profile.id, email: profile.emails?.[0]?.value };
+  }),
+);
+
+// The done form.
+new OktaStrategy({ ...base, scope: ['profile', 'email'], userInfo: 'auto' }, (_tokens, profile, done) => {
+  const groups: string[] | undefined = profile.groups;
+  done(null, { id: profile.id, groups });
+});
+
+// The request form, with the request typed as Express's.
+new OktaStrategy({ ...base, passReqToCallback: true }, (req: express.Request, _tokens, profile, done) => {
+  done(null, { id: profile.id, ip: req.ip });
+});
+
+// @ts-expect-error a request-first verify function needs passReqToCallback: true
+new OktaStrategy(base, (req: express.Request, tokens: OktaTokens, profile: OktaProfile, done: VerifyCallback) => done(null, req));
+
+// @ts-expect-error clientID is required
+new OktaStrategy({ oktaDomain: 'x', clientSecret: 'y', callbackURL: '/cb' }, async () => false);
+
+// @ts-expect-error scope takes strings
+new OktaStrategy({ ...base, scope: [1, 2] }, async () => false);
+
+// @ts-expect-error userInfo is true, false or 'auto'
+new OktaStrategy({ ...base, userInfo: 'sometimes' }, async () => false);
+
+// Per-request options are typed; `satisfies` checks them and still fits Passport's own type.
+const options = {
+  scope: ['groups'],
+  prompt: 'login',
+  loginHint: 'a@b.c',
+  maxAge: 300,
+  state: '/reports',
+} satisfies OktaAuthenticateOptions;
+passport.authenticate('okta', options);
+// @ts-expect-error maxAge is a number of seconds
+const wrong = { maxAge: '5m' } satisfies OktaAuthenticateOptions;
+void wrong;
+
+// The Arctic-compatible client.
+const client = new OktaClient('acme.okta.com', '0oa1', 'secret', 'https://app.example/cb', {
+  authServerId: 'default',
+  timeout: 5000,
+});
+async function useClient(): Promise<void> {
+  const url: URL = await client.createAuthorizationURL('state', 'verifier', { scopes: ['profile'] });
+  const tokens: OktaTokens = await client.validateAuthorizationCode('code', 'verifier');
+  // @ts-expect-error refreshToken may be null
+  const refresh: string = tokens.refreshToken;
+  const refreshed = await client.refreshAccessToken(tokens.refreshToken ?? '', { scopes: ['openid'] });
+  const idToken: string | null = refreshed.idToken;
+  await client.revokeToken(tokens.accessToken, 'access_token');
+  const info = await client.fetchUserInfo(tokens.accessToken);
+  const sub: string = info.sub;
+  const logout: URL = client.logoutURL({ idTokenHint: tokens.idToken, postLogoutRedirectURI: 'https://app.example/' });
+  void [url, refresh, idToken, sub, logout];
+}
+void useClient;
+
+// Errors carry stable codes callers can switch on.
+function describe(err: unknown): string {
+  if (!(err instanceof OktaError)) return 'other';
+  if (err instanceof RateLimitError) return `retry after ${err.rateLimit.reset?.toISOString() ?? 'a while'}`;
+  if (err instanceof TokenError) return `${err.error} ${err.status}`;
+  if (err instanceof IdTokenError) return `${err.claim}: ${err.reason}`;
+  if (err instanceof ConfigurationError) return err.message;
+  const code: string = err.code;
+  return code;
+}
+void describe;
+
+// A custom state store implements the documented interface.
+const memory = new Map<string, PendingLogin>();
+const store: StateStore = {
+  save: (_req, login) => {
+    memory.set(login.state, login);
+  },
+  take: (_req, state) => {
+    const login = memory.get(state);
+    memory.delete(state);
+    return login;
+  },
+};
+new OktaStrategy({ ...base, store }, async () => false);
+
+// @ts-expect-error a store needs take()
+new OktaStrategy({ ...base, store: { save: () => undefined } }, async () => false);
