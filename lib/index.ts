@@ -1,6 +1,8 @@
 export { OktaStrategy } from './strategy.js';
 export { OktaClient } from './client.js';
 export { SessionStateStore } from './state/session.js';
+export { CookieStateStore } from './state/cookie.js';
+export { safeRedirectPath } from './redirect.js';
 export {
   OktaError,
   ConfigurationError,
@@ -38,6 +40,7 @@ export type { OktaEndpoints } from './endpoints.js';
 export type { OktaRequest } from './request.js';
 export type { PendingLogin, StateStore, StateStoreContext } from './state/store.js';
 export type { SessionStateStoreOptions } from './state/session.js';
+export type { CookieStateStoreOptions } from './state/cookie.js';
 export type { OAuthErrorFields, RateLimit } from './errors.js';
 export type { FetchLike } from './http.js';
 export type { FailureChallenge } from './passport.js';

@@ -200,6 +200,7 @@ export class OktaStrategy extends PassportStrategy {
         strategy: this.name,
         issuer: this.client.issuer,
         expiresAt: this.now() + this.stateMaxAge,
+        responseMode: this.responseMode,
       };
       if (options.maxAge !== undefined) {
         if (!Number.isInteger(options.maxAge) || options.maxAge < 0)

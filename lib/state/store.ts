@@ -23,6 +23,8 @@ export interface PendingLogin {
   maxAge?: number | undefined;
   /** `acr_values` asked for, if any. */
   acrValues?: string | undefined;
+  /** How Okta returns to the callback: `query` (a GET) or `form_post` (a cross-site POST). */
+  responseMode?: 'query' | 'form_post' | undefined;
   /** Application data given as the `state` option, returned as `info.state`. */
   appState?: unknown;
 }
