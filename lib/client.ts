@@ -1,20 +1,44 @@
+import type { JWK } from 'jose';
+import { ClientAuthenticator, type TokenEndpointAuthMethod } from './client-auth.js';
+import { DPoPProver, type DPoPKeyPair } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
 import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.js';
-import { failureFrom, parseJSONObject, send, type FetchLike, type HttpSettings } from './http.js';
+import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from './http.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
 import { KeyStore } from './keys.js';
 import { codeChallengeS256 } from './random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
 
-/** How the client proves its identity to Okta's token, revoke and PAR endpoints. */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type { TokenEndpointAuthMethod } from './client-auth.js';
+
+const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'client_secret_jwt',
+  'private_key_jwt',
+  'none',
+];
 
 /** Options of {@link OktaClient}; all optional. */
 export interface OktaClientOptions {
   /** Custom authorization server id (e.g. `default`); omit for the org authorization server. */
   authServerId?: string | undefined;
-  /** Default `client_secret_basic`. Okta refuses a request carrying credentials twice. */
+  /**
+   * How the client authenticates to the token, revoke and PAR endpoints. Default
+   * `client_secret_basic`; `none` is for public clients (PKCE only).
+   */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
+  /** For `private_key_jwt`: a private JWK with `kid`, or a PKCS#8 PEM string (then give `privateKeyId`). */
+  privateKey?: JWK | string | undefined;
+  /** The `kid` Okta knows the PEM `privateKey` by. */
+  privateKeyId?: string | undefined;
+  /**
+   * DPoP sender-constrained tokens (RFC 9449): `true` generates an ES256 key pair for
+   * this client; or give a key pair (to share it between instances).
+   */
+  dpop?: true | DPoPKeyPair | undefined;
+  /** Send the authorization parameters to `/v1/par` first (RFC 9126); redirect with `request_uri`. */
+  pushedAuthorizationRequests?: boolean | undefined;
   /** Milliseconds allowed for each request to Okta, body included. Default 10000. */
   timeout?: number | undefined;
   /** A `fetch` to use instead of the global one, e.g. one that goes through a proxy. */
@@ -47,6 +71,8 @@ export interface AuthorizationURLOptions {
   acrValues?: string | undefined;
   /** Okta identity provider id to route the sign-in to. */
   idp?: string | undefined;
+  /** An Okta session token (from the Authentication API) to sign in without the login page. */
+  sessionToken?: string | undefined;
   /** `query` (default) or `form_post`. */
   responseMode?: 'query' | 'form_post' | undefined;
   /** Overrides the client's redirect URI for this request. */
@@ -54,7 +80,7 @@ export interface AuthorizationURLOptions {
 }
 
 /** What the code exchange must check beyond the fixed ID token checks. */
-export interface ValidateCodeOptions extends Pick<IdTokenExpectations, 'nonce' | 'maxAge'> {
+export interface ValidateCodeOptions extends Pick<IdTokenExpectations, 'nonce' | 'maxAge' | 'acrValues'> {
   /** The redirect URI used in the authorization request, if not the client's. */
   redirectURI?: string | undefined;
 }
@@ -83,25 +109,34 @@ const DEFAULT_TIMEOUT = 10_000;
 export class OktaClient {
   readonly endpoints: OktaEndpoints;
   readonly clientId: string;
-  private readonly clientSecret: string;
+  private readonly clientSecret: string | undefined;
   private readonly redirectURI: string;
-  private readonly authMethod: TokenEndpointAuthMethod;
+  private readonly auth: ClientAuthenticator;
+  private readonly dpop: DPoPProver | undefined;
+  private readonly pushed: boolean;
   private readonly http: HttpSettings;
   private readonly idTokenSettings: IdTokenSettings;
   private readonly keys: KeyStore;
   private readonly now: () => number;
 
-  constructor(oktaDomain: string, clientId: string, clientSecret: string, redirectURI: string, options: OktaClientOptions = {}) {
+  constructor(
+    oktaDomain: string,
+    clientId: string,
+    clientSecret: string | null | undefined,
+    redirectURI: string,
+    options: OktaClientOptions = {},
+  ) {
     const origin = parseOktaDomain(oktaDomain);
     this.endpoints = oktaEndpoints(origin, options.authServerId);
     if (typeof clientId !== 'string' || clientId === '') throw new ConfigurationError('clientID is required');
-    if (typeof clientSecret !== 'string' || clientSecret === '') throw new ConfigurationError('clientSecret is required');
     if (typeof redirectURI !== 'string' || redirectURI === '') {
       throw new ConfigurationError('redirectURI (callbackURL) is required');
     }
     const authMethod = options.tokenEndpointAuthMethod ?? 'client_secret_basic';
-    if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
-      throw new ConfigurationError(`tokenEndpointAuthMethod "${String(authMethod)}" is not supported`);
+    if (!AUTH_METHODS.includes(authMethod)) {
+      throw new ConfigurationError(
+        `tokenEndpointAuthMethod "${String(authMethod)}" is not supported; use one of ${AUTH_METHODS.join(', ')}`,
+      );
     }
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
     positive('timeout', timeout);
@@ -119,10 +154,19 @@ export class OktaClient {
     if (typeof fetchImpl !== 'function') throw new ConfigurationError('fetch must be a function');
 
     this.clientId = clientId;
-    this.clientSecret = clientSecret;
+    this.clientSecret = clientSecret || undefined;
     this.redirectURI = redirectURI;
-    this.authMethod = authMethod;
     this.now = options.now ?? Date.now;
+    this.auth = new ClientAuthenticator({
+      method: authMethod,
+      clientId,
+      clientSecret: this.clientSecret,
+      privateKey: options.privateKey,
+      privateKeyId: options.privateKeyId,
+      now: this.now,
+    });
+    this.dpop = options.dpop === undefined ? undefined : new DPoPProver(options.dpop, this.now);
+    this.pushed = options.pushedAuthorizationRequests === true;
     this.http = { fetch: fetchImpl, timeout };
     this.idTokenSettings = {
       issuer: this.endpoints.issuer,
@@ -172,6 +216,22 @@ export class OktaClient {
     if (options.maxAge !== undefined) params.set('max_age', String(options.maxAge));
     if (options.acrValues !== undefined) params.set('acr_values', options.acrValues);
     if (options.idp !== undefined) params.set('idp', options.idp);
+    if (options.sessionToken !== undefined) params.set('sessionToken', options.sessionToken);
+    return this.pushed ? this.pushAuthorizationRequest(params) : url;
+  }
+
+  /** RFC 9126: POSTs the parameters to `/v1/par` and returns the short authorize URL. */
+  private async pushAuthorizationRequest(params: URLSearchParams): Promise<URL> {
+    const what = 'PAR endpoint';
+    const answer = await this.post(this.endpoints.par, new URLSearchParams(params), what, false);
+    if (answer.status !== 201 && answer.status !== 200) throw failureFrom(answer, what, this.secrets([]));
+    const body = parseJSONObject(answer, what);
+    if (typeof body.request_uri !== 'string' || body.request_uri === '') {
+      throw new ResponseError(`Okta's ${what} answered without a request_uri`, answer.status);
+    }
+    const url = new URL(this.endpoints.authorize);
+    url.searchParams.set('client_id', this.clientId);
+    url.searchParams.set('request_uri', body.request_uri);
     return url;
   }
 
@@ -205,7 +265,11 @@ export class OktaClient {
     if (tokens.idToken === null) {
       throw new ResponseError("Okta's token endpoint answered without an id_token although openid was asked", 200);
     }
-    const claims = await this.verifyIdToken(tokens.idToken, { nonce: options.nonce, maxAge: options.maxAge });
+    const claims = await this.verifyIdToken(tokens.idToken, {
+      nonce: options.nonce,
+      maxAge: options.maxAge,
+      acrValues: options.acrValues,
+    });
     return { tokens: { ...tokens, idToken: tokens.idToken }, claims };
   }
 
@@ -233,7 +297,7 @@ export class OktaClient {
     const form = new URLSearchParams({ token });
     if (tokenTypeHint !== undefined) form.set('token_type_hint', tokenTypeHint);
     const what = 'revoke endpoint';
-    const answer = await send(this.http, this.endpoints.revoke, this.clientRequest(form), what);
+    const answer = await this.post(this.endpoints.revoke, form, what, false);
     if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([token]));
   }
 
@@ -243,12 +307,19 @@ export class OktaClient {
    */
   async fetchUserInfo(accessToken: string): Promise<UserInfo> {
     const what = 'userinfo endpoint';
-    const answer = await send(
-      this.http,
-      this.endpoints.userinfo,
-      { method: 'GET', headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } },
-      what,
-    );
+    const url = this.endpoints.userinfo;
+    const request = async (): Promise<HttpAnswer> => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (this.dpop) {
+        headers.authorization = `DPoP ${accessToken}`;
+        headers.dpop = await this.dpop.proof('GET', url, accessToken);
+      } else {
+        headers.authorization = `Bearer ${accessToken}`;
+      }
+      return send(this.http, url, { method: 'GET', headers }, what);
+    };
+    let answer = await request();
+    if (this.dpop?.observe(url, answer)) answer = await request();
     if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([accessToken]));
     const contentType = answer.headers.get('content-type') ?? '';
     if (/application\/jwt/i.test(contentType)) {
@@ -283,29 +354,34 @@ export class OktaClient {
     sent: string[],
   ): Promise<OktaRefreshedTokens> {
     const what = 'token endpoint';
-    const answer = await send(this.http, this.endpoints.token, this.clientRequest(form), what);
+    const answer = await this.post(this.endpoints.token, form, what, true);
     if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent));
-    return readTokenResponse(parseJSONObject(answer, what), { status: answer.status, now: this.now(), requestedScopes });
+    const tokens = readTokenResponse(parseJSONObject(answer, what), { status: answer.status, now: this.now(), requestedScopes });
+    if (this.dpop && tokens.tokenType !== 'DPoP') {
+      throw new ResponseError(`Okta's ${what} answered with a ${tokens.tokenType} token although DPoP was used`, answer.status);
+    }
+    return tokens;
   }
 
-  /** A POST carrying the client's credentials by the configured method, never both ways. */
-  private clientRequest(form: URLSearchParams): RequestInit {
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
+  /**
+   * POSTs a form with the client's credentials (by one method, never two) and, when
+   * `withDPoP`, a DPoP proof; retries once if the server asks for a DPoP nonce.
+   */
+  private async post(url: string, form: URLSearchParams, what: string, withDPoP: boolean): Promise<HttpAnswer> {
+    const attempt = async (): Promise<HttpAnswer> => {
+      const body = new URLSearchParams(form);
+      const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+      await this.auth.apply(body, headers, url);
+      if (withDPoP && this.dpop) headers.dpop = await this.dpop.proof('POST', url);
+      return send(this.http, url, { method: 'POST', headers, body: body.toString() }, what);
     };
-    if (this.authMethod === 'client_secret_basic') {
-      const credentials = `${formEncode(this.clientId)}:${formEncode(this.clientSecret)}`;
-      headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
-    } else {
-      form.set('client_id', this.clientId);
-      form.set('client_secret', this.clientSecret);
-    }
-    return { method: 'POST', headers, body: form.toString() };
+    const answer = await attempt();
+    if (withDPoP && this.dpop?.observe(url, answer)) return attempt();
+    return answer;
   }
 
   private secrets(extra: string[]): string[] {
-    return [this.clientSecret, ...extra];
+    return this.clientSecret === undefined ? extra : [this.clientSecret, ...extra];
   }
 
   private resolveRedirectURI(override: string | undefined): string {
@@ -318,11 +394,6 @@ export class OktaClient {
 /** `openid` first, then the other scopes in order, each once. */
 function withOpenId(scopes: readonly string[] = []): string[] {
   return [...new Set(['openid', ...scopes.flatMap((s) => s.split(' ')).filter(Boolean)])];
-}
-
-/** application/x-www-form-urlencoded, as RFC 6749 §2.3.1 asks before Basic encoding. */
-function formEncode(value: string): string {
-  return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
 function positive(name: string, value: number): void {

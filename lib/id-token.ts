@@ -35,6 +35,8 @@ export interface IdTokenExpectations {
   nonce?: string | undefined;
   /** `max_age` sent in the authorization request, in seconds: `auth_time` must fit it. */
   maxAge?: number | undefined;
+  /** `acr_values` sent (space-separated): the token's `acr` must be one of them. */
+  acrValues?: string | undefined;
   /** The `sub` the token must carry (on refresh: the same user as before). */
   subject?: string | undefined;
 }
@@ -77,6 +79,11 @@ export async function verifyIdToken(
     if (nowSeconds - claims.auth_time > expect.maxAge + settings.clockTolerance) {
       throw new IdTokenError('auth_time', `is older than the max_age of ${expect.maxAge} s`);
     }
+  }
+  if (expect.acrValues !== undefined) {
+    const allowed = expect.acrValues.split(' ').filter(Boolean);
+    if (typeof claims.acr !== 'string') throw new IdTokenError('acr', 'is missing but acr_values was asked');
+    if (!allowed.includes(claims.acr)) throw new IdTokenError('acr', 'is not one of the requested acr_values');
   }
   if (expect.subject !== undefined && claims.sub !== expect.subject) {
     throw new IdTokenError('sub', 'is not the user the tokens were issued to');

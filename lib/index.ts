@@ -3,6 +3,8 @@ export { OktaClient } from './client.js';
 export { SessionStateStore } from './state/session.js';
 export { CookieStateStore } from './state/cookie.js';
 export { safeRedirectPath } from './redirect.js';
+export { keepTokensFresh } from './refresh.js';
+export { oktaLogout, oktaLogoutCallback } from './logout.js';
 export {
   OktaError,
   ConfigurationError,
@@ -44,3 +46,7 @@ export type { CookieStateStoreOptions } from './state/cookie.js';
 export type { OAuthErrorFields, RateLimit } from './errors.js';
 export type { FetchLike } from './http.js';
 export type { FailureChallenge } from './passport.js';
+export type { KeepTokensFreshOptions, StoredTokens } from './refresh.js';
+export type { OktaLogoutOptions, OktaLogoutCallbackOptions, LogoutTokens } from './logout.js';
+export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
+export type { DPoPKeyPair } from './dpop.js';

@@ -36,8 +36,8 @@ export interface OktaStrategyOptions extends OktaClientOptions {
   oktaDomain: string;
   /** The Okta application's client id. */
   clientID: string;
-  /** The Okta application's client secret. */
-  clientSecret: string;
+  /** The Okta application's client secret (not needed for `private_key_jwt` or `none`). */
+  clientSecret?: string | undefined;
   /** Absolute URL, or a path resolved against the request (`/auth/okta/callback`). */
   callbackURL: string;
   /** Scopes to ask for; `openid` is always included. Default `['openid', 'profile', 'email']`. */
@@ -78,6 +78,8 @@ export interface OktaAuthenticateOptions {
   acrValues?: string | undefined;
   /** Okta identity provider id to route the sign-in to. */
   idp?: string | undefined;
+  /** An Okta session token (Authentication API) that signs the user in without Okta's page. */
+  sessionToken?: string | undefined;
   /** Application data (JSON, up to 2 KiB) returned as `info.state` on success. Never trust it for redirects unchecked. */
   state?: unknown;
 }
@@ -219,6 +221,7 @@ export class OktaStrategy extends PassportStrategy {
         maxAge: login.maxAge,
         acrValues: options.acrValues,
         idp: options.idp,
+        sessionToken: options.sessionToken,
       });
       await this.store.save(req, login);
       return { kind: 'redirect', url: url.toString() };
@@ -256,6 +259,7 @@ export class OktaStrategy extends PassportStrategy {
       const { tokens, claims } = await this.client.redeemAuthorizationCode(params.code, login.codeVerifier, {
         nonce: login.nonce,
         maxAge: login.maxAge,
+        acrValues: login.acrValues,
         redirectURI: login.redirectURI,
       });
       const profile = await this.loadProfile(tokens, claims);

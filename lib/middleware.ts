@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http';
+import type { OktaClient } from './client.js';
+import type { OktaRequest } from './request.js';
+
+/** An Express-style middleware, typed without depending on Express's types. */
+export type Middleware<Req extends OktaRequest = OktaRequest> = (
+  req: Req,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/** Something that has an Okta client: an `OktaClient`, or an `OktaStrategy` (its `client`). */
+export type HasOktaClient = OktaClient | { client: OktaClient };
+
+export function clientOf(source: HasOktaClient): OktaClient {
+  return 'client' in source ? source.client : source;
+}
+
+/** A request that may carry Passport's `logout` and express-session's `session.destroy`. */
+export interface SessionRequest extends OktaRequest {
+  logout?: ((done: (err?: unknown) => void) => void) | undefined;
+  user?: unknown;
+}
+
+/** Signs the user out of Passport and destroys the session, whichever of the two exist. */
+export async function endLocalSession(req: SessionRequest): Promise<void> {
+  if (typeof req.logout === 'function') {
+    await new Promise<void>((resolve, reject) => req.logout!((err) => (err ? reject(err as Error) : resolve())));
+  }
+  const session = req.session as { destroy?: (done: (err?: unknown) => void) => void } | undefined;
+  if (session && typeof session.destroy === 'function') {
+    await new Promise<void>((resolve, reject) => session.destroy!((err) => (err ? reject(err as Error) : resolve())));
+  }
+  req.user = undefined;
+}
+
+export function redirect(res: ServerResponse, location: string): void {
+  res.statusCode = 302;
+  res.setHeader('Location', location);
+  res.end();
+}
+
+/** Resolves a path against the request's origin (protocol per Express's `trust proxy`, Host). */
+export function absoluteURL(req: OktaRequest, pathOrURL: string): string {
+  if (URL.canParse(pathOrURL)) return pathOrURL;
+  const protocol = req.protocol ?? ((req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http');
+  return new URL(pathOrURL, `${protocol}://${req.headers.host ?? 'localhost'}`).toString();
+}
