@@ -1,16 +1,44 @@
 /**
- * A scripted browser for tests over real HTTP: keeps cookies per host name (as
- * browsers do, across ports), follows redirects by hand, and submits forms.
+ * A scripted browser for tests over real HTTP: follows redirects by hand, submits forms,
+ * and keeps cookies the way a browser does (RFC 6265): per host name and path, across
+ * ports; `Path` (or the default path of the request), `Domain`, `Max-Age` (which wins
+ * over `Expires`), `Expires`, and `Secure` (sent over https, and to loopback hosts over
+ * http, as Chromium does). `SameSite` is not enforced: every request counts as same-site.
  */
 export interface Page {
   url: string;
   status: number;
   headers: Headers;
   body: string;
+  /** Every URL requested to get this page, in order; the last one is `url`. */
+  history: string[];
 }
 
+interface RequestInit {
+  method: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+interface StoredCookie {
+  name: string;
+  value: string;
+  /** The host for a host-only cookie, else the `Domain` attribute (without a leading dot). */
+  domain: string;
+  hostOnly: boolean;
+  path: string;
+  /** Epoch milliseconds; undefined for a session cookie. */
+  expiresAt: number | undefined;
+  secure: boolean;
+  /** Order of creation, for the order in the Cookie header. */
+  created: number;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 export class ScriptedBrowser {
-  private readonly jar = new Map<string, Map<string, string>>();
+  private readonly jar = new Map<string, StoredCookie>();
+  private created = 0;
 
   /** GET `url`, following redirects up to `maxHops`. */
   async get(url: string, maxHops = 20): Promise<Page> {
@@ -31,29 +59,32 @@ export class ScriptedBrowser {
   }
 
   /** One request, no redirect following. */
-  async request(url: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<Page> {
+  async request(url: string, init: RequestInit): Promise<Page> {
     const target = new URL(url);
     const headers: Record<string, string> = { ...init.headers };
-    const cookie = this.cookieHeader(target.hostname);
+    const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
-    const response = await fetch(url, { method: init.method, body: init.body, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) this.store(target.hostname, line);
-    return { url, status: response.status, headers: response.headers, body: await response.text() };
+    const response = await fetch(target, { method: init.method, body: init.body, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) this.store(target, line);
+    return { url: target.href, status: response.status, headers: response.headers, body: await response.text(), history: [target.href] };
   }
 
-  /** Follows a redirect chain from one request; stops at the first non-redirect. */
-  async follow(
-    url: string,
-    init: { method: string; body?: string; headers?: Record<string, string> },
-    maxHops = 20,
-  ): Promise<Page> {
+  /**
+   * Follows a redirect chain from one request; stops at the first non-redirect. 307 and
+   * 308 repeat the method and body; the other redirects turn into a GET, as in browsers.
+   */
+  async follow(url: string, init: RequestInit, maxHops = 20): Promise<Page> {
     let page = await this.request(url, init);
+    const history = [...page.history];
+    let current = init;
     for (let hops = 0; hops < maxHops && page.status >= 300 && page.status < 400; hops++) {
       const location = page.headers.get('location');
       if (!location) break;
-      page = await this.request(new URL(location, page.url).toString(), { method: 'GET' });
+      if (page.status !== 307 && page.status !== 308) current = { method: 'GET' };
+      page = await this.request(new URL(location, page.url).href, current);
+      history.push(page.url);
     }
-    return page;
+    return { ...page, history };
   }
 
   /** Submits the first auto-posting HTML form on a page (form_post response mode). */
@@ -64,39 +95,112 @@ export class ScriptedBrowser {
     for (const match of page.body.matchAll(/<input[^>]*>/gi)) {
       const name = /name="([^"]*)"/i.exec(match[0])?.[1];
       const value = /value="([^"]*)"/i.exec(match[0])?.[1] ?? '';
-      if (name) form[name] = decodeEntities(value);
+      if (name) form[decodeEntities(name)] = decodeEntities(value);
     }
     return this.post(new URL(decodeEntities(action), page.url).toString(), form, maxHops);
   }
 
+  /** Name -> value of the live cookies this browser holds for `hostname`, on any path. */
   cookies(hostname: string): Map<string, string> {
-    return this.jar.get(hostname) ?? new Map();
+    const found = new Map<string, string>();
+    for (const cookie of this.live()) {
+      if (domainMatches(hostname.toLowerCase(), cookie)) found.set(cookie.name, cookie.value);
+    }
+    return found;
   }
 
-  private cookieHeader(hostname: string): string {
-    return [...this.cookies(hostname)].map(([k, v]) => `${k}=${v}`).join('; ');
+  /** Forgets every cookie, like a fresh browser profile. */
+  clearCookies(): void {
+    this.jar.clear();
   }
 
-  private store(hostname: string, setCookie: string): void {
+  /** The Cookie header a browser would send to `url` (RFC 6265 §5.4). */
+  cookieHeader(url: URL): string {
+    const secureContext = url.protocol === 'https:' || LOOPBACK_HOSTS.has(url.hostname);
+    return this.live()
+      .filter((c) => domainMatches(url.hostname, c) && pathMatches(url.pathname, c.path) && (!c.secure || secureContext))
+      .sort((a, b) => b.path.length - a.path.length || a.created - b.created)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+  }
+
+  private live(): StoredCookie[] {
+    const now = Date.now();
+    for (const [key, cookie] of this.jar) if (cookie.expiresAt !== undefined && cookie.expiresAt <= now) this.jar.delete(key);
+    return [...this.jar.values()];
+  }
+
+  /** Stores one Set-Cookie header received from `url` (RFC 6265 §5.2 and §5.3). */
+  private store(url: URL, setCookie: string): void {
     const [pair = '', ...attributes] = setCookie.split(';');
     const eq = pair.indexOf('=');
     if (eq < 1) return;
     const name = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
-    const jar = this.jar.get(hostname) ?? new Map<string, string>();
-    this.jar.set(hostname, jar);
-    const expired = attributes.some(
-      (a) => /^\s*max-age=\s*(0|-)/i.test(a) || (/^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]!) < Date.now()),
-    );
-    if (expired) jar.delete(name);
-    else jar.set(name, value);
+    const host = url.hostname.toLowerCase();
+    let domain = host;
+    let hostOnly = true;
+    let path: string | undefined;
+    let maxAge: number | undefined;
+    let expires: number | undefined;
+    let secure = false;
+    for (const attribute of attributes) {
+      const at = attribute.indexOf('=');
+      const key = (at === -1 ? attribute : attribute.slice(0, at)).trim().toLowerCase();
+      const val = at === -1 ? '' : attribute.slice(at + 1).trim();
+      if (key === 'path' && val.startsWith('/')) path = val;
+      else if (key === 'domain' && val) {
+        domain = val.replace(/^\./, '').toLowerCase();
+        hostOnly = false;
+      } else if (key === 'max-age' && /^-?\d+$/.test(val)) maxAge = Number(val);
+      else if (key === 'expires' && !Number.isNaN(Date.parse(val))) expires = Date.parse(val);
+      else if (key === 'secure') secure = true;
+    }
+    // A Domain attribute must cover the host, and an IP address has no parent domain.
+    if (!hostOnly && host !== domain && (!host.endsWith(`.${domain}`) || isIpAddress(host))) return;
+    // Only a secure origin may set a Secure cookie.
+    if (secure && url.protocol !== 'https:' && !LOOPBACK_HOSTS.has(url.hostname)) return;
+    const cookiePath = path ?? defaultPath(url.pathname);
+    const key = `${domain};${cookiePath};${name}`;
+    const expiresAt = maxAge !== undefined ? Date.now() + maxAge * 1000 : expires;
+    if (expiresAt !== undefined && expiresAt <= Date.now()) {
+      this.jar.delete(key);
+      return;
+    }
+    const created = this.jar.get(key)?.created ?? this.created++;
+    this.jar.set(key, { name, value, domain, hostOnly, path: cookiePath, expiresAt, secure, created });
   }
+}
+
+/** RFC 6265 §5.1.3 */
+function domainMatches(host: string, cookie: StoredCookie): boolean {
+  if (cookie.hostOnly) return host === cookie.domain;
+  return host === cookie.domain || (host.endsWith(`.${cookie.domain}`) && !isIpAddress(host));
+}
+
+/** RFC 6265 §5.1.4 */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
+}
+
+/** RFC 6265 §5.1.4: the directory of the request path. */
+function defaultPath(requestPath: string): string {
+  if (!requestPath.startsWith('/')) return '/';
+  const last = requestPath.lastIndexOf('/');
+  return last === 0 ? '/' : requestPath.slice(0, last);
+}
+
+function isIpAddress(host: string): boolean {
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.startsWith('[');
 }
 
 function decodeEntities(text: string): string {
   return text
+    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
+    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
     .replace(/&quot;/g, '"')
-    .replace(/&#39;|&#x27;/g, "'")
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
