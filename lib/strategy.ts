@@ -1,6 +1,7 @@
 import { OktaClient, type OktaClientOptions } from './client.js';
 import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
+import { absoluteURL } from './middleware.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
 import { randomToken } from './random.js';
@@ -328,11 +329,10 @@ export class OktaStrategy extends PassportStrategy {
   }
 
   private redirectURIFor(req: OktaRequest): string {
-    if (URL.canParse(this.callbackURL)) return this.callbackURL;
-    const host = req.headers.host;
-    if (!host) throw new ConfigurationError('callbackURL is a path, but the request has no Host header to resolve it against');
-    const protocol = req.protocol ?? ((req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http');
-    return new URL(this.callbackURL, `${protocol}://${host}`).toString();
+    if (!URL.canParse(this.callbackURL) && !req.headers.host) {
+      throw new ConfigurationError('callbackURL is a path, but the request has no Host header to resolve it against');
+    }
+    return absoluteURL(req, this.callbackURL);
   }
 }
 
