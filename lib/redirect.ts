@@ -25,5 +25,7 @@ export function safeRedirectPath(value: unknown, fallback = '/'): string {
     return fallback;
   }
   if (resolved.origin !== base) return fallback;
+  // Dot segments can collapse to a protocol-relative path: `/.//evil.example` -> `//evil.example`.
+  if (resolved.pathname.startsWith('//')) return fallback;
   return resolved.pathname + resolved.search + resolved.hash;
 }

@@ -96,17 +96,18 @@ describe('CookieStateStore', () => {
     const strategy = makeStrategy(okta, new CookieStateStore({ secret: SECRET }));
     const browser = new CookieBrowser();
     const { state, nonce, setCookies } = await start(strategy, browser);
-    expect(setCookies).to.have.length(1);
+    expect(setCookies).to.have.length(2);
     const cookie = setCookies[0]!;
     expect(cookie).to.match(
-      /^okta_login\.[A-Za-z0-9_-]{16}=[^;]+; Max-Age=600; Path=\/auth\/okta\/callback; HttpOnly; Secure; SameSite=Lax$/,
+      /^okta_login\.0=[A-Za-z0-9_-]{16}\.[^;]+; Max-Age=600; Path=\/auth\/okta\/callback; HttpOnly; Secure; SameSite=Lax$/,
     );
-    // The cookie is encrypted: neither the state's verifier nor the nonce shows in it.
+    expect(setCookies[1]).to.equal('okta_login_next=1; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax');
+    // The cookie is encrypted: the nonce does not show in it.
     expect(cookie).to.not.contain(nonce);
     await mockExchange(nonce);
     const outcome = await finish(strategy, browser, state);
     expect(outcome.kind).to.equal('success');
-    expect(browser.jar.size, 'the used cookie is cleared').to.equal(0);
+    expect([...browser.jar.keys()], 'the used cookie is cleared').to.deep.equal(['okta_login_next']);
   });
 
   it('uses SameSite=None; Secure for form_post, even on plain http', async () => {
@@ -115,7 +116,7 @@ describe('CookieStateStore', () => {
       callbackURL: 'http://127.0.0.1:3000/cb',
     });
     const { setCookies } = await start(strategy, new CookieBrowser());
-    expect(setCookies[0]).to.match(/; Path=\/cb; HttpOnly; Secure; SameSite=None$/);
+    expect(setCookies[0]).to.match(/^okta_login\.0=.*; Path=\/cb; HttpOnly; Secure; SameSite=None$/);
   });
 
   it('refuses a replayed callback: the cookie is cleared when used', async () => {
@@ -133,27 +134,34 @@ describe('CookieStateStore', () => {
     const browser = new CookieBrowser();
     const tab1 = await start(strategy, browser);
     const tab2 = await start(strategy, browser);
-    expect(browser.jar.size).to.equal(2);
+    expect([...browser.jar.keys()].sort()).to.deep.equal(['okta_login.0', 'okta_login.1', 'okta_login_next']);
     await mockExchange(tab2.nonce);
     expect((await finish(strategy, browser, tab2.state)).kind).to.equal('success');
     await mockExchange(tab1.nonce);
     expect((await finish(strategy, browser, tab1.state)).kind).to.equal('success');
   });
 
-  it('keeps at most maxPending cookies, clearing the oldest', async () => {
+  it('keeps at most maxPending cookies however often sign-in starts, overwriting the oldest', async () => {
     let now = Date.now();
     const strategy = makeStrategy(okta, new CookieStateStore({ secret: SECRET, maxPending: 3, now: () => now }), {
       now: () => now,
     });
     const browser = new CookieBrowser();
-    const states: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      states.push((await start(strategy, browser)).state);
+    const started: Array<{ state: string; nonce: string }> = [];
+    for (let i = 0; i < 30; i++) {
+      started.push(await start(strategy, browser));
       now += 1000;
     }
-    expect(browser.jar.size).to.equal(3);
-    const first = await finish(strategy, browser, states[0]!);
-    expect(first.kind).to.equal('fail');
+    const slots = [...browser.jar.keys()].filter((k) => k.startsWith('okta_login.')).sort();
+    expect(slots).to.deep.equal(['okta_login.0', 'okta_login.1', 'okta_login.2']);
+    expect(browser.header().length).to.be.below(4000);
+    // Older sign-ins were overwritten; the three newest still work.
+    const old = await finish(strategy, browser, started[26]!.state);
+    expect(old.kind === 'fail' && old.status).to.equal(403);
+    for (const { state, nonce } of started.slice(27)) {
+      await mockExchange(nonce);
+      expect((await finish(strategy, browser, state)).kind).to.equal('success');
+    }
   });
 
   const broken: Array<[string, (value: string) => string]> = [

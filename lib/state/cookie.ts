@@ -14,7 +14,7 @@ export interface CookieStateStoreOptions {
   secret: string | readonly string[];
   /** Prefix of the cookie names. Default `'okta_login'`. */
   cookieName?: string | undefined;
-  /** Most pending-login cookies kept per browser; the oldest goes first. Default 5. */
+  /** Most pending-login cookies per browser (slots used in turn: the oldest is overwritten). Default 5. */
   maxPending?: number | undefined;
   /** Clock in epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
@@ -31,6 +31,9 @@ const MAX_COOKIE_BYTES = 4000;
  * Cookies are `HttpOnly`, scoped to the callback path, live as long as the pending login
  * (10 minutes by default), use `SameSite=Lax` for the query response mode and
  * `SameSite=None; Secure` for `form_post` (a cross-site POST), and are cleared when used.
+ * They take `maxPending` slots in turn (a small `<name>_next` cookie on `/` says which is
+ * next, since the callback-path cookies are not visible where a sign-in starts), so
+ * however often sign-in is started, no more than `maxPending` pile up.
  *
  * @example
  * ```ts
@@ -59,28 +62,43 @@ export class CookieStateStore implements StateStore {
 
   async save(req: OktaRequest, login: PendingLogin): Promise<void> {
     const res = responseOf(req);
-    const value = await new EncryptJWT({ login })
+    const jwe = await new EncryptJWT({ login })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
       .setIssuedAt(Math.floor(this.now() / 1000))
       .setExpirationTime(Math.ceil(login.expiresAt / 1000))
       .encrypt(this.keys[0]!);
-    const attributes = cookieAttributes(login, Math.max(1, Math.ceil((login.expiresAt - this.now()) / 1000)));
-    const cookie = serializeCookie(this.cookieName(login.state), value, attributes);
+    const maxAge = Math.max(1, Math.ceil((login.expiresAt - this.now()) / 1000));
+    const next = Number(parseCookies(req.headers.cookie ?? '')[this.counterName]);
+    const slot = Number.isInteger(next) && next >= 0 ? next % this.maxPending : 0;
+    const cookie = serializeCookie(this.slotName(slot), `${stateTag(login.state)}.${jwe}`, cookieAttributes(login, maxAge));
     if (cookie.length > MAX_COOKIE_BYTES) {
       throw new ConfigurationError('The pending login does not fit in a cookie: make the state option smaller');
     }
-    for (const stale of await this.oldest(req, this.maxPending - 1)) appendCookie(res, stale);
     appendCookie(res, cookie);
+    const secure = cookieAttributes(login, maxAge).secure;
+    appendCookie(
+      res,
+      serializeCookie(this.counterName, String((slot + 1) % this.maxPending), {
+        path: '/',
+        maxAge,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+      }),
+    );
   }
 
   async take(req: OktaRequest, state: string, context: StateStoreContext): Promise<PendingLogin | undefined> {
-    const name = this.cookieName(state);
-    const value = parseCookies(req.headers.cookie ?? '')[name];
-    if (value === undefined) return undefined;
-    const login = await this.open(value);
+    const cookies = parseCookies(req.headers.cookie ?? '');
+    const tag = `${stateTag(state)}.`;
+    let name: string | undefined;
+    for (let slot = 0; slot < this.maxPending && name === undefined; slot++) {
+      if (cookies[this.slotName(slot)]?.startsWith(tag)) name = this.slotName(slot);
+    }
+    if (name === undefined) return undefined;
+    const login = await this.open(cookies[name]!.slice(tag.length));
     // Clear it whatever it holds: a pending login is used once.
-    const path = login ? new URL(login.redirectURI).pathname : requestPath(req);
-    appendCookie(responseOf(req), serializeCookie(name, '', { path, maxAge: 0, httpOnly: true }));
+    appendCookie(responseOf(req), serializeCookie(name, '', { path: requestPath(req), maxAge: 0, httpOnly: true }));
     if (login === undefined) {
       throw new StateError('The sign-in cookie is expired, tampered with, or was made with another secret');
     }
@@ -92,7 +110,7 @@ export class CookieStateStore implements StateStore {
   }
 
   /** Decrypts a cookie value with each key in turn; undefined if none opens it or it expired. */
-  private async open(value: string): Promise<(PendingLogin & { issuedAt?: number }) | undefined> {
+  private async open(value: string): Promise<PendingLogin | undefined> {
     for (const key of this.keys) {
       try {
         const { payload } = await jwtDecrypt(value, key, {
@@ -101,8 +119,7 @@ export class CookieStateStore implements StateStore {
           currentDate: new Date(this.now()),
           requiredClaims: ['exp', 'iat'],
         });
-        if (!isPendingLogin(payload.login)) return undefined;
-        return { ...payload.login, issuedAt: payload.iat };
+        return isPendingLogin(payload.login) ? payload.login : undefined;
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired || err instanceof joseErrors.JWTClaimValidationFailed) return undefined;
       }
@@ -110,23 +127,18 @@ export class CookieStateStore implements StateStore {
     return undefined;
   }
 
-  /** Clearing cookies for the oldest pending logins beyond `keep`, and for unreadable ones. */
-  private async oldest(req: OktaRequest, keep: number): Promise<string[]> {
-    const cookies = parseCookies(req.headers.cookie ?? '');
-    const mine = Object.entries(cookies).filter(([name]) => name.startsWith(`${this.prefix}.`));
-    if (mine.length <= keep) return [];
-    const opened = await Promise.all(mine.map(async ([name, value]) => ({ name, login: await this.open(value ?? '') })));
-    opened.sort((a, b) => (a.login?.issuedAt ?? 0) - (b.login?.issuedAt ?? 0));
-    return opened
-      .slice(0, opened.length - keep)
-      .map(({ name, login }) =>
-        serializeCookie(name, '', { path: login ? new URL(login.redirectURI).pathname : '/', maxAge: 0, httpOnly: true }),
-      );
+  private slotName(slot: number): string {
+    return `${this.prefix}.${slot}`;
   }
 
-  private cookieName(state: string): string {
-    return `${this.prefix}.${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`;
+  private get counterName(): string {
+    return `${this.prefix}_next`;
   }
+}
+
+/** A short tag of the state, so the callback finds its cookie without decrypting the others. */
+function stateTag(state: string): string {
+  return createHash('sha256').update(state).digest('base64url').slice(0, 16);
 }
 
 function deriveKey(secret: string): Uint8Array {

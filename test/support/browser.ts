@@ -66,7 +66,13 @@ export class ScriptedBrowser {
     if (cookie) headers.cookie = cookie;
     const response = await fetch(target, { method: init.method, body: init.body, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) this.store(target, line);
-    return { url: target.href, status: response.status, headers: response.headers, body: await response.text(), history: [target.href] };
+    return {
+      url: target.href,
+      status: response.status,
+      headers: response.headers,
+      body: await response.text(),
+      history: [target.href],
+    };
   }
 
   /**

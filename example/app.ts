@@ -1,0 +1,335 @@
+/**
+ * The example app: Express + express-session + Passport + OktaStrategy.
+ *
+ * Pages: `/` (home), `/login` (starts a sign-in), `/auth/okta/callback` (GET for
+ * `response_mode=query`, POST for `form_post`), `/profile`, `/logout` (POST from the
+ * button, GET allowed too), `/login-failed`, and `/me.json` (the signed-in user's public
+ * fields, for scripts and tests).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import session from 'express-session';
+import { Passport, type AuthenticateOptions } from 'passport';
+// A real app imports these from 'passport-okta-oidc'; the example uses the sources.
+import {
+  CookieStateStore,
+  OktaStrategy,
+  safeRedirectPath,
+  type FetchLike,
+  type OktaAuthenticateOptions,
+  type OktaProfile,
+  type OktaTokens,
+  type StateStore,
+} from '../lib/index.js';
+import { errorPage, homePage, loginFailedPage, notFoundPage, profilePage } from './views.js';
+
+/** Settings of {@link createApp}. */
+export interface ExampleConfig {
+  /** `https://acme.okta.com`, or the local Okta's origin. */
+  oktaDomain: string;
+  /** Custom authorization server id (e.g. `default`); omit for the org authorization server. */
+  authServerId?: string | undefined;
+  clientID: string;
+  clientSecret: string;
+  /** The app's own origin, e.g. `http://127.0.0.1:3000`: the callback and post-logout URLs hang off it. */
+  baseURL: string;
+  /** How Okta returns the code: `query` (a redirect, the default) or `form_post` (an auto-posted form). */
+  responseMode?: 'query' | 'form_post' | undefined;
+  /** Where pending sign-ins wait: default `cookie` for `form_post`, else `session`. */
+  stateStore?: 'session' | 'cookie' | undefined;
+  /** Signs the session cookie; also the key material of the state cookie. */
+  sessionSecret: string;
+  /** Default `['openid', 'profile', 'email', 'groups', 'offline_access']`. */
+  scopes?: string[] | undefined;
+  /** The express module to build the app with; default `express` (5). Express 4 works too. */
+  express?: typeof express | undefined;
+  /** Called with each user who signs in (tests use it to get at the tokens). */
+  onSignIn?: ((user: ExampleUser) => void) | undefined;
+  /** `fetch` for the calls to Okta, e.g. through a proxy; default the global one. */
+  fetch?: FetchLike | undefined;
+  /** Where warnings and errors go; default `console`. */
+  logger?: Pick<Console, 'warn' | 'error'> | undefined;
+}
+
+/** The signed-in user, kept in the session. */
+export interface ExampleUser {
+  /** Okta user id (`sub`). */
+  id: string;
+  displayName: string;
+  username?: string | undefined;
+  emails: Array<{ value: string; verified?: boolean | undefined }>;
+  groups: string[];
+  /** The verified ID token claims, completed from userinfo (`profile._json`). */
+  claims: Record<string, unknown>;
+  tokens: {
+    accessToken: string;
+    /** ISO 8601. */
+    accessTokenExpiresAt: string;
+    refreshToken: string | null;
+    idToken: string;
+  };
+}
+
+export interface ExampleApp {
+  app: express.Express;
+  /** The strategy, whose `client` can refresh, revoke and build logout URLs. */
+  strategy: OktaStrategy;
+  /** Where pending sign-ins wait: `session` (SessionStateStore) or `cookie` (CookieStateStore). */
+  stateStore: 'session' | 'cookie';
+}
+
+export const SESSION_COOKIE = 'okta-example.sid';
+export const CALLBACK_PATH = '/auth/okta/callback';
+const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'groups', 'offline_access'];
+
+/** Builds the example app; it does not listen. */
+export function createApp(config: ExampleConfig): ExampleApp {
+  const logger = config.logger ?? console;
+  const baseURL = appOrigin(config.baseURL);
+  const responseMode = config.responseMode ?? 'query';
+  const stateStore = config.stateStore ?? (responseMode === 'form_post' ? 'cookie' : 'session');
+  if (stateStore !== 'session' && stateStore !== 'cookie') throw new TypeError('stateStore must be "session" or "cookie"');
+  const store = makeStateStore(stateStore, config.sessionSecret);
+
+  const passport = new Passport();
+  const strategy = new OktaStrategy(
+    {
+      oktaDomain: config.oktaDomain,
+      authServerId: config.authServerId,
+      clientID: config.clientID,
+      clientSecret: config.clientSecret,
+      callbackURL: `${baseURL}${CALLBACK_PATH}`,
+      scope: config.scopes ?? DEFAULT_SCOPES,
+      responseMode,
+      store,
+      fetch: config.fetch,
+    },
+    async (tokens, profile) => {
+      const user = toUser(tokens, profile);
+      config.onSignIn?.(user);
+      return user;
+    },
+  );
+  passport.use(strategy);
+  // The whole user lives in the (server-side) session: fine for an example.
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user: Express.User, done) => done(null, user));
+
+  const expressModule = config.express ?? express;
+  const app = expressModule();
+  app.disable('x-powered-by');
+  app.use(securityHeaders);
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: config.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      // `auto`: Secure over https (set `trust proxy` behind a TLS-terminating proxy).
+      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto' },
+    }),
+  );
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  app.get('/', (req, res) => {
+    res.send(homePage(currentUser(req)));
+  });
+
+  app.get('/login', (req, res, next) => {
+    // Only a same-origin path is kept; anything else (`//evil.example`) is dropped.
+    const returnTo = safeRedirectPath(req.query.returnTo, '') || undefined;
+    const options: OktaAuthenticateOptions = { state: { returnTo } };
+    // @types/passport types `state` as a string; OktaStrategy takes any JSON value.
+    passport.authenticate('okta', options as AuthenticateOptions)(req, res, next);
+  });
+
+  // Passport 0.6+ regenerates the session on sign-in; keepSessionInfo keeps the other
+  // tabs' pending sign-ins (the session id still changes).
+  const finishSignIn: RequestHandler = passport.authenticate('okta', {
+    failureRedirect: '/login-failed',
+    failureMessage: true,
+    keepSessionInfo: true,
+  });
+  const afterSignIn: RequestHandler = (req, res) => {
+    // info.state comes back from our own store, but it is still checked before use.
+    res.redirect(303, safeRedirectPath(returnToFrom(req.authInfo), '/profile'));
+  };
+  app.get(CALLBACK_PATH, finishSignIn, afterSignIn);
+  app.post(CALLBACK_PATH, expressModule.urlencoded({ extended: false }), finishSignIn, afterSignIn);
+
+  app.get('/profile', (req, res) => {
+    const user = currentUser(req);
+    if (!user) {
+      res.redirect(`/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    res.send(profilePage(user));
+  });
+
+  app.get('/me.json', (req, res) => {
+    const user = currentUser(req);
+    if (!user) {
+      res.status(401).json({ error: 'not_signed_in' });
+      return;
+    }
+    res.json(publicFields(user));
+  });
+
+  app.get('/login-failed', (req, res) => {
+    const holder = req.session as unknown as { messages?: unknown };
+    const messages = Array.isArray(holder.messages) ? holder.messages : [];
+    const last: unknown = messages[messages.length - 1];
+    delete holder.messages; // shown once
+    res.status(401).send(loginFailedPage(typeof last === 'string' ? last : undefined));
+  });
+
+  const logout = asyncHandler(async (req, res) => {
+    const user = currentUser(req);
+    if (user) await revokeTokens(strategy, user, logger);
+    await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(asError(err)) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(asError(err)) : resolve())));
+    res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
+    if (!user) {
+      res.redirect(303, '/');
+      return;
+    }
+    // End the Okta session too, then come back to the home page.
+    const url = strategy.client.logoutURL({
+      idTokenHint: user.tokens.idToken,
+      postLogoutRedirectURI: `${baseURL}/`,
+      state: randomBytes(16).toString('base64url'),
+    });
+    res.redirect(303, url.href);
+  });
+  app.post('/logout', logout);
+  app.get('/logout', logout);
+
+  app.use((_req, res) => {
+    res.status(404).send(notFoundPage());
+  });
+  const onError: ErrorRequestHandler = (err: unknown, _req, res, next) => {
+    const { name, code } = describeError(err);
+    logger.error(`[example] ${name}${code ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    // Body-parser errors (413, 400) keep their client status; everything else is a 500.
+    const status = clientErrorStatus(err) ?? 500;
+    res.status(status).send(errorPage({ name, code }));
+  };
+  app.use(onError);
+
+  return { app, strategy, stateStore };
+}
+
+// ---------------------------------------------------------------------------
+
+function toUser(tokens: OktaTokens, profile: OktaProfile): ExampleUser {
+  return {
+    id: profile.id,
+    displayName: profile.displayName,
+    username: profile.username,
+    emails: profile.emails ?? [],
+    groups: profile.groups ?? [],
+    claims: profile._json,
+    tokens: {
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+      refreshToken: tokens.refreshToken,
+      idToken: tokens.idToken,
+    },
+  };
+}
+
+/** What `/me.json` shows: no tokens. */
+function publicFields(user: ExampleUser) {
+  const email = user.emails[0];
+  return {
+    id: user.id,
+    name: user.displayName,
+    username: user.username ?? null,
+    email: email?.value ?? null,
+    emailVerified: email?.verified ?? null,
+    groups: user.groups,
+    accessTokenExpiresAt: user.tokens.accessTokenExpiresAt,
+  };
+}
+
+function currentUser(req: Request): ExampleUser | undefined {
+  return req.user as ExampleUser | undefined;
+}
+
+function returnToFrom(info: unknown): unknown {
+  const state = (info as { state?: unknown } | undefined)?.state;
+  return state !== null && typeof state === 'object' ? (state as { returnTo?: unknown }).returnTo : undefined;
+}
+
+/** Revokes the refresh token, then the access token; a failure is logged, not fatal. */
+async function revokeTokens(strategy: OktaStrategy, user: ExampleUser, logger: Pick<Console, 'warn'>): Promise<void> {
+  const { refreshToken, accessToken } = user.tokens;
+  const revocations: Array<[string, 'refresh_token' | 'access_token']> = [[accessToken, 'access_token']];
+  if (refreshToken) revocations.unshift([refreshToken, 'refresh_token']);
+  for (const [token, hint] of revocations) {
+    try {
+      await strategy.client.revokeToken(token, hint);
+    } catch (err) {
+      const { name, code } = describeError(err);
+      logger.warn(`[example] could not revoke the ${hint} at sign-out: ${name}${code ? ` (${code})` : ''}`);
+    }
+  }
+}
+
+/**
+ * The cookie store keeps each pending sign-in in an encrypted cookie (SameSite=None; Secure
+ * for form_post), which a cross-site form_post still carries; the session cookie
+ * (SameSite=Lax) does not go with that POST.
+ */
+function makeStateStore(kind: 'session' | 'cookie', sessionSecret: string): StateStore | undefined {
+  if (kind === 'session') return undefined; // the strategy's default: SessionStateStore
+  // A key of its own, derived from the session secret, so that the two never share one.
+  const secret = createHmac('sha256', sessionSecret).update('okta-example state cookie').digest('base64url');
+  return new CookieStateStore({ secret });
+}
+
+function appOrigin(baseURL: string): string {
+  const url = URL.parse(baseURL);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash) {
+    throw new TypeError(`baseURL must be the app's origin, such as http://localhost:3000 (got "${baseURL}")`);
+  }
+  return url.origin;
+}
+
+function describeError(err: unknown): { name: string; code: string | undefined } {
+  const name = err instanceof Error ? err.name : 'Error';
+  const code = (err as { code?: unknown } | null)?.code;
+  return { name, code: typeof code === 'string' ? code : undefined };
+}
+
+function clientErrorStatus(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  const isBodyError = typeof (err as { type?: unknown } | null)?.type === 'string';
+  return isBodyError && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Express 4 does not catch rejected promises of handlers; pass them to `next`. */
+function asyncHandler(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    handler(req, res).catch(next);
+  };
+}
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+    'Referrer-Policy': 'same-origin',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  next();
+};
