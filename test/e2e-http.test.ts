@@ -6,7 +6,8 @@ import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../ex
 import { TokenError, type FetchLike, type OktaStrategy } from '../lib/index.js';
 import { ScriptedBrowser, type Page } from './support/browser.js';
 import { express4 } from './support/express4.js';
-import { listen, type Listening } from './support/server.js';
+import { formAction, isOktaForm, signIn as signInAs } from './support/okta-login.js';
+import { openSlot, type Slot } from './support/server.js';
 
 // The example app (example/app.ts) and the local Okta (example/local-okta.ts), both on
 // 127.0.0.1 over real HTTP, driven by a scripted browser through whole sign-ins.
@@ -28,21 +29,6 @@ interface RunningApp {
   oktaCalls: string[];
   warnings: string[];
   errors: string[];
-}
-
-/** A listening server whose request handler is given later (its URL is needed first). */
-interface Slot extends Listening {
-  serve(handler: RequestListener): void;
-}
-
-async function openSlot(): Promise<Slot> {
-  let handler: RequestListener | undefined;
-  const listening = await listen((req, res) => {
-    if (handler) return handler(req, res);
-    res.statusCode = 503;
-    res.end();
-  });
-  return { ...listening, serve: (next) => (handler = next) };
 }
 
 function mount(slot: Slot, config: Omit<ExampleConfig, 'baseURL' | 'onSignIn' | 'fetch' | 'logger'>): RunningApp {
@@ -68,27 +54,9 @@ function mount(slot: Slot, config: Omit<ExampleConfig, 'baseURL' | 'onSignIn' | 
   return { origin: slot.origin, strategy, stateStore, signIns, oktaCalls, warnings, errors };
 }
 
-/** The action of the local Okta's sign-in form, as an absolute URL. */
-function formAction(form: Page): string {
-  const action = /<form method="post" action="([^"]+)"/.exec(form.body)?.[1];
-  expect(action, `sign-in form on ${form.url}`).to.be.a('string');
-  return new URL(action as string, form.url).href;
-}
-
-function isOktaForm(page: Page): boolean {
-  return page.status === 200 && /^\/login\/[\w-]+$/.test(new URL(page.url).pathname);
-}
-
-/**
- * Opens `start` (a page of the app that leads to Okta) and, if Okta shows its sign-in
- * form, signs in as `user`; with an Okta session Okta redirects straight back instead.
- * Returns the final page, with the history of the whole journey.
- */
-async function signIn(browser: ScriptedBrowser, start: string, user: DemoUser = alice): Promise<Page> {
-  const first = await browser.get(start);
-  if (!isOktaForm(first)) return first;
-  const page = await browser.post(formAction(first), { username: user.username, password: user.password });
-  return { ...page, history: [...first.history, ...page.history] };
+/** Signs in as alice unless told otherwise. */
+function signIn(browser: ScriptedBrowser, start: string, user: DemoUser = alice): Promise<Page> {
+  return signInAs(browser, start, user);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

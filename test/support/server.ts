@@ -20,3 +20,18 @@ export async function listen(handler: RequestListener): Promise<Listening> {
       }),
   };
 }
+
+/** A listening server whose handler is given later: its origin is needed first (e.g. to register redirect URIs). */
+export interface Slot extends Listening {
+  serve(handler: RequestListener): void;
+}
+
+export async function openSlot(): Promise<Slot> {
+  let handler: RequestListener | undefined;
+  const listening = await listen((req, res) => {
+    if (handler) return handler(req, res);
+    res.statusCode = 503;
+    res.end();
+  });
+  return { ...listening, serve: (next) => (handler = next) };
+}
