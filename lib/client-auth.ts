@@ -53,26 +53,33 @@ export class ClientAuthenticator {
     }
   }
 
-  /** Puts the credentials into `form` or `headers` for a request to `audience`. */
-  async apply(form: URLSearchParams, headers: Record<string, string>, audience: string): Promise<void> {
+  /**
+   * Puts the credentials into `form` or `headers` for a request to `audience`, and returns
+   * what it sent that must never show up in an error (secret, Basic credentials, assertion).
+   */
+  async apply(form: URLSearchParams, headers: Record<string, string>, audience: string): Promise<string[]> {
     const { method, clientId, clientSecret } = this.settings;
     switch (method) {
-      case 'client_secret_basic':
-        headers.authorization = `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret!)}`).toString('base64')}`;
-        return;
+      case 'client_secret_basic': {
+        const credentials = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret!)}`).toString('base64');
+        headers.authorization = `Basic ${credentials}`;
+        return [clientSecret!, credentials];
+      }
       case 'client_secret_post':
         form.set('client_id', clientId);
         form.set('client_secret', clientSecret!);
-        return;
+        return [clientSecret!];
       case 'none':
         form.set('client_id', clientId);
-        return;
+        return [];
       case 'client_secret_jwt':
-      case 'private_key_jwt':
+      case 'private_key_jwt': {
+        const assertion = await this.assertion(audience);
         form.set('client_id', clientId);
         form.set('client_assertion_type', ASSERTION_TYPE);
-        form.set('client_assertion', await this.assertion(audience));
-        return;
+        form.set('client_assertion', assertion);
+        return clientSecret === undefined ? [assertion] : [clientSecret, assertion];
+      }
     }
   }
 

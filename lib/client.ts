@@ -224,7 +224,7 @@ export class OktaClient {
   private async pushAuthorizationRequest(params: URLSearchParams): Promise<URL> {
     const what = 'PAR endpoint';
     const answer = await this.post(this.endpoints.par, new URLSearchParams(params), what, false);
-    if (answer.status !== 201 && answer.status !== 200) throw failureFrom(answer, what, this.secrets([]));
+    if (answer.status !== 201 && answer.status !== 200) throw failureFrom(answer, what, this.secrets([], answer));
     const body = parseJSONObject(answer, what);
     if (typeof body.request_uri !== 'string' || body.request_uri === '') {
       throw new ResponseError(`Okta's ${what} answered without a request_uri`, answer.status);
@@ -298,7 +298,7 @@ export class OktaClient {
     if (tokenTypeHint !== undefined) form.set('token_type_hint', tokenTypeHint);
     const what = 'revoke endpoint';
     const answer = await this.post(this.endpoints.revoke, form, what, false);
-    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([token]));
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([token], answer));
   }
 
   /**
@@ -355,7 +355,7 @@ export class OktaClient {
   ): Promise<OktaRefreshedTokens> {
     const what = 'token endpoint';
     const answer = await this.post(this.endpoints.token, form, what, true);
-    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent));
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent, answer));
     const tokens = readTokenResponse(parseJSONObject(answer, what), { status: answer.status, now: this.now(), requestedScopes });
     if (this.dpop && tokens.tokenType !== 'DPoP') {
       throw new ResponseError(`Okta's ${what} answered with a ${tokens.tokenType} token although DPoP was used`, answer.status);
@@ -367,21 +367,29 @@ export class OktaClient {
    * POSTs a form with the client's credentials (by one method, never two) and, when
    * `withDPoP`, a DPoP proof; retries once if the server asks for a DPoP nonce.
    */
-  private async post(url: string, form: URLSearchParams, what: string, withDPoP: boolean): Promise<HttpAnswer> {
+  private async post(
+    url: string,
+    form: URLSearchParams,
+    what: string,
+    withDPoP: boolean,
+  ): Promise<HttpAnswer & { sent: string[] }> {
+    const sent: string[] = [];
     const attempt = async (): Promise<HttpAnswer> => {
       const body = new URLSearchParams(form);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-      await this.auth.apply(body, headers, url);
+      sent.push(...(await this.auth.apply(body, headers, url)));
       if (withDPoP && this.dpop) headers.dpop = await this.dpop.proof('POST', url);
       return send(this.http, url, { method: 'POST', headers, body: body.toString() }, what);
     };
-    const answer = await attempt();
-    if (withDPoP && this.dpop?.observe(url, answer)) return attempt();
-    return answer;
+    let answer = await attempt();
+    if (withDPoP && this.dpop?.observe(url, answer)) answer = await attempt();
+    return { ...answer, sent };
   }
 
-  private secrets(extra: string[]): string[] {
-    return this.clientSecret === undefined ? extra : [this.clientSecret, ...extra];
+  /** What Okta's error text must be scrubbed of: the credentials sent with `answer`'s request, and `extra`. */
+  private secrets(extra: string[], answer?: { sent: string[] }): string[] {
+    const sent = answer?.sent ?? [];
+    return this.clientSecret === undefined ? [...sent, ...extra] : [this.clientSecret, ...sent, ...extra];
   }
 
   private resolveRedirectURI(override: string | undefined): string {

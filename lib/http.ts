@@ -113,7 +113,7 @@ export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly 
       status: answer.status,
       error: clip(redact(body.error, secrets), 100),
       description: typeof body.error_description === 'string' ? clip(redact(body.error_description, secrets), 500) : undefined,
-      uri: typeof body.error_uri === 'string' ? clip(body.error_uri, 500) : undefined,
+      uri: typeof body.error_uri === 'string' ? clip(redact(body.error_uri, secrets), 500) : undefined,
     });
   }
   return new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
@@ -133,11 +133,21 @@ export function readRateLimit(headers: Headers): RateLimit {
   };
 }
 
-/** Removes every occurrence of each secret from text that came from the network. */
+/**
+ * Removes every occurrence of each secret from text that came from the network, as sent
+ * and as a provider echoing a request would show it (URL- or form-encoded, base64).
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]');
+    if (secret.length < 4) continue;
+    const forms = [
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ v: secret }).toString().slice(2),
+      Buffer.from(secret).toString('base64'),
+    ];
+    for (const form of forms) if (out.includes(form)) out = out.split(form).join('[redacted]');
   }
   return out;
 }

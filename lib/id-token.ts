@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { IdTokenError, OktaError } from './errors.js';
 import type { KeyStore } from './keys.js';
 
@@ -54,6 +54,15 @@ export async function verifyIdToken(
 ): Promise<IdTokenClaims> {
   const nowSeconds = settings.now() / 1000;
   let payload: JWTPayload;
+  // Okta sends no critical header parameters; jose would report one as "not supported",
+  // which reads like an algorithm problem.
+  let crit: unknown;
+  try {
+    crit = decodeProtectedHeader(idToken).crit;
+  } catch (err) {
+    throw new IdTokenError('token', 'is not a well-formed signed JWT', { cause: err });
+  }
+  if (crit !== undefined) throw new IdTokenError('crit', 'names header parameters this client does not understand');
   try {
     ({ payload } = await jwtVerify(idToken, keys.getKey, {
       issuer: settings.issuer,

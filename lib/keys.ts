@@ -61,8 +61,10 @@ export class KeyStore {
       return await this.keySet!(...args);
     } catch (err) {
       if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
-        // Okta always sends `kid`; without one we refuse rather than try every key.
-        throw new IdTokenError('kid', 'is missing and several keys could match', { cause: err });
+        // Okta always sends a `kid` that names one key; we refuse rather than try every key.
+        const reason =
+          args[0].kid === undefined ? 'is missing and several keys could match' : 'names several keys of the key set';
+        throw new IdTokenError('kid', reason, { cause: err });
       }
       throw err;
     }
