@@ -150,8 +150,8 @@ export class OktaClient {
     ) {
       throw new ConfigurationError('idTokenSigningAlgorithms must list asymmetric algorithms such as "RS256"');
     }
-    const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
-    if (typeof fetchImpl !== 'function') throw new ConfigurationError('fetch must be a function');
+    const fetchImpl = options.fetch;
+    if (fetchImpl !== undefined && typeof fetchImpl !== 'function') throw new ConfigurationError('fetch must be a function');
 
     this.clientId = clientId;
     this.clientSecret = clientSecret || undefined;
