@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { IdTokenError, OktaError } from './errors.js';
 import type { KeyStore } from './keys.js';
 
@@ -54,17 +54,23 @@ export async function verifyIdToken(
 ): Promise<IdTokenClaims> {
   const nowSeconds = settings.now() / 1000;
   let payload: JWTPayload;
-  // Okta sends no critical header parameters; jose would report one as "not supported",
-  // which reads like an algorithm problem.
-  let crit: unknown;
   try {
-    crit = decodeProtectedHeader(idToken).crit;
-  } catch (err) {
-    throw new IdTokenError('token', 'is not a well-formed signed JWT', { cause: err });
-  }
-  if (crit !== undefined) throw new IdTokenError('crit', 'names header parameters this client does not understand');
-  try {
-    ({ payload } = await jwtVerify(idToken, keys.getKey, {
+    let header: ProtectedHeaderParameters;
+    try {
+      // Three parts: a JWS. An encrypted (JWE) token has five and cannot be checked.
+      if (idToken.split('.').length !== 3) throw new TypeError('not a compact JWS');
+      header = decodeProtectedHeader(idToken);
+    } catch (err) {
+      throw new IdTokenError('token', 'is not a well-formed signed JWT', { cause: err });
+    }
+    // Okta sends no critical header parameters; jose would report one as "not supported",
+    // which reads like an algorithm problem.
+    if (header.crit !== undefined) throw new IdTokenError('crit', 'names header parameters this client does not understand');
+    if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
+      throw new IdTokenError('alg', 'is not an allowed algorithm');
+    }
+    // The key is resolved here, not by a jose key-set function, so that its import is cached.
+    ({ payload } = await jwtVerify(idToken, await keys.getKey(header), {
       issuer: settings.issuer,
       audience: settings.clientId,
       algorithms: settings.algorithms,

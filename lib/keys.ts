@@ -1,4 +1,12 @@
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  type ProtectedHeaderParameters,
+} from 'jose';
+
+type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 import { IdTokenError, ResponseError } from './errors.js';
 import { parseJSONObject, send, type HttpSettings } from './http.js';
 
@@ -19,6 +27,8 @@ export interface KeyStoreOptions {
  */
 export class KeyStore {
   private keySet: JWTVerifyGetKey | undefined;
+  /** Keys jose already picked and imported from the current set, by `alg` and `kid`. */
+  private readonly picked = new Map<string, Promise<VerificationKey>>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
@@ -29,8 +39,8 @@ export class KeyStore {
     private readonly options: KeyStoreOptions,
   ) {}
 
-  /** A jose key resolver bound to this store. */
-  readonly getKey: JWTVerifyGetKey = async (header, token) => {
+  /** The key that verifies a token with this protected header (its `alg` and `kid`). */
+  async getKey(header: ProtectedHeaderParameters): Promise<VerificationKey> {
     const now = this.options.now();
     if (!this.keySet) {
       await this.refresh();
@@ -38,32 +48,43 @@ export class KeyStore {
       await this.refresh().catch(() => undefined);
     }
     try {
-      return await this.pick(header, token);
+      return await this.pick(header);
     } catch (err) {
       if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
       if (this.options.now() - this.attemptedAt < this.options.cooldown) {
         throw new IdTokenError('kid', 'matches no key in the key set', { cause: err });
       }
       await this.refresh();
-      return this.pick(header, token);
+      return this.pick(header);
     }
-  };
+  }
 
   /** Drops cached keys (for tests and for apps that learn of a rotation out of band). */
   clear(): void {
     this.keySet = undefined;
+    this.picked.clear();
     this.fetchedAt = Number.NEGATIVE_INFINITY;
     this.attemptedAt = Number.NEGATIVE_INFINITY;
   }
 
-  private async pick(...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+  /**
+   * Picks the key with jose, once per `alg` and `kid` for the current set: jose's key set
+   * lookup and key import cost more than the signature check itself.
+   */
+  private async pick(header: ProtectedHeaderParameters): Promise<VerificationKey> {
+    const id = `${String(header.alg)} ${header.kid ?? ''}`;
+    let key = this.picked.get(id);
+    if (key === undefined) {
+      key = Promise.resolve(this.keySet!(header as Parameters<JWTVerifyGetKey>[0], { payload: '', signature: '' }));
+      this.picked.set(id, key);
+      key.catch(() => this.picked.delete(id));
+    }
     try {
-      return await this.keySet!(...args);
+      return await key;
     } catch (err) {
       if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
         // Okta always sends a `kid` that names one key; we refuse rather than try every key.
-        const reason =
-          args[0].kid === undefined ? 'is missing and several keys could match' : 'names several keys of the key set';
+        const reason = header.kid === undefined ? 'is missing and several keys could match' : 'names several keys of the key set';
         throw new IdTokenError('kid', reason, { cause: err });
       }
       throw err;
@@ -88,6 +109,7 @@ export class KeyStore {
     const body = parseJSONObject(answer, what);
     try {
       this.keySet = createLocalJWKSet(body as unknown as JSONWebKeySet);
+      this.picked.clear();
       this.fetchedAt = this.options.now();
     } catch (err) {
       throw new ResponseError(`Okta's ${what} answered with a malformed key set`, answer.status, { cause: err });
