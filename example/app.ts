@@ -6,13 +6,15 @@
  * button, GET allowed too), `/login-failed`, and `/me.json` (the signed-in user's public
  * fields, for scripts and tests).
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { createHmac } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import session from 'express-session';
 import { Passport, type AuthenticateOptions } from 'passport';
 // A real app imports these from 'passport-okta-oidc'; the example uses the sources.
 import {
   CookieStateStore,
+  oktaLogout,
+  oktaLogoutCallback,
   OktaStrategy,
   safeRedirectPath,
   type FetchLike,
@@ -184,26 +186,25 @@ export function createApp(config: ExampleConfig): ExampleApp {
     res.status(401).send(loginFailedPage(typeof last === 'string' ? last : undefined));
   });
 
-  const logout = asyncHandler(async (req, res) => {
-    const user = currentUser(req);
-    if (user) await revokeTokens(strategy, user, logger);
-    await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(asError(err)) : resolve())));
-    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(asError(err)) : resolve())));
-    res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
-    if (!user) {
-      res.redirect(303, '/');
-      return;
-    }
-    // End the Okta session too, then come back to the home page.
-    const url = strategy.client.logoutURL({
-      idTokenHint: user.tokens.idToken,
-      postLogoutRedirectURI: `${baseURL}/`,
-      state: randomBytes(16).toString('base64url'),
-    });
-    res.redirect(303, url.href);
-  });
-  app.post('/logout', logout);
-  app.get('/logout', logout);
+  // Revokes the tokens, ends the Passport and express-session sessions, then Okta's
+  // session through /v1/logout, which comes back to /signed-out with the logout state.
+  const logout: RequestHandler[] = [
+    (_req, res, next) => {
+      res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
+      next();
+    },
+    oktaLogout(strategy, {
+      getTokens: (req) => currentUser(req as Request)?.tokens,
+      postLogoutRedirectURI: `${baseURL}/signed-out`,
+      onRevokeError: (err) => {
+        const { name, code } = describeError(err);
+        logger.warn(`[example] could not revoke a token at sign-out: ${name}${code ? ` (${code})` : ''}`);
+      },
+    }) as unknown as RequestHandler,
+  ];
+  app.post('/logout', ...logout);
+  app.get('/logout', ...logout);
+  app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/' }) as unknown as RequestHandler);
 
   app.use((_req, res) => {
     res.status(404).send(notFoundPage());
@@ -266,21 +267,6 @@ function returnToFrom(info: unknown): unknown {
   return state !== null && typeof state === 'object' ? (state as { returnTo?: unknown }).returnTo : undefined;
 }
 
-/** Revokes the refresh token, then the access token; a failure is logged, not fatal. */
-async function revokeTokens(strategy: OktaStrategy, user: ExampleUser, logger: Pick<Console, 'warn'>): Promise<void> {
-  const { refreshToken, accessToken } = user.tokens;
-  const revocations: Array<[string, 'refresh_token' | 'access_token']> = [[accessToken, 'access_token']];
-  if (refreshToken) revocations.unshift([refreshToken, 'refresh_token']);
-  for (const [token, hint] of revocations) {
-    try {
-      await strategy.client.revokeToken(token, hint);
-    } catch (err) {
-      const { name, code } = describeError(err);
-      logger.warn(`[example] could not revoke the ${hint} at sign-out: ${name}${code ? ` (${code})` : ''}`);
-    }
-  }
-}
-
 /**
  * The cookie store keeps each pending sign-in in an encrypted cookie (SameSite=None; Secure
  * for form_post), which a cross-site form_post still carries; the session cookie
@@ -311,17 +297,6 @@ function clientErrorStatus(err: unknown): number | undefined {
   const status = (err as { status?: unknown } | null)?.status;
   const isBodyError = typeof (err as { type?: unknown } | null)?.type === 'string';
   return isBodyError && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Express 4 does not catch rejected promises of handlers; pass them to `next`. */
-function asyncHandler(handler: (req: Request, res: Response) => Promise<void>): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    handler(req, res).catch(next);
-  };
 }
 
 const securityHeaders: RequestHandler = (_req, res, next) => {

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
           clientId: 'example-app',
           clientSecret,
           redirectUris: [`${baseURL}${CALLBACK_PATH}`],
-          postLogoutRedirectUris: [`${baseURL}/`],
+          postLogoutRedirectUris: [`${baseURL}/signed-out`],
         },
       ],
     });

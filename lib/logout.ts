@@ -72,7 +72,6 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
       }
       await endLocalSession(req);
       const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
-      if (!tokens.idToken) return redirect(res, returnTo);
       const state = randomToken(16);
       const path = new URL(returnTo).pathname;
       res.appendHeader(
@@ -85,6 +84,12 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
           secure: returnTo.startsWith('https:'),
         }),
       );
+      if (!tokens.idToken) {
+        // No Okta session to end (not signed in, or no ID token kept): take the return leg directly.
+        const back = new URL(returnTo);
+        back.searchParams.set('state', state);
+        return redirect(res, back.toString());
+      }
       redirect(res, client.logoutURL({ idTokenHint: tokens.idToken, postLogoutRedirectURI: returnTo, state }).toString());
     })().catch(next);
   };

@@ -59,7 +59,7 @@ describe('sign-in in a real browser (Chromium)', function () {
               clientId: 'example-app',
               clientSecret: 'example-secret-0123456789',
               redirectUris: [`${app.origin}/auth/okta/callback`],
-              postLogoutRedirectUris: [`${app.origin}/`],
+              postLogoutRedirectUris: [`${app.origin}/signed-out`],
             },
           ],
         });

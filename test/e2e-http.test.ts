@@ -116,7 +116,7 @@ for (const framework of frameworks) {
               clientId: CLIENT_ID,
               clientSecret: CLIENT_SECRET,
               redirectUris: slots.map((slot) => `${slot.origin}/auth/okta/callback`),
-              postLogoutRedirectUris: slots.map((slot) => `${slot.origin}/`),
+              postLogoutRedirectUris: slots.map((slot) => `${slot.origin}/signed-out`),
             },
           ],
         });
@@ -248,15 +248,16 @@ for (const framework of frameworks) {
 
         const page = await browser.post(`${app.origin}/logout`, {});
 
-        // The app -> Okta's /v1/logout -> the app's home page.
-        expect(page.history).to.have.lengthOf(3);
+        // The app -> Okta's /v1/logout -> the app's return leg, which checks the state -> home.
+        expect(page.history).to.have.lengthOf(4);
         const logout = new URL(page.history[1]!);
         expect(`${logout.origin}${logout.pathname}`).to.equal(endpoint('logout'));
         expect(logout.searchParams.get('id_token_hint')).to.equal(user.tokens.idToken);
-        expect(logout.searchParams.get('post_logout_redirect_uri')).to.equal(`${app.origin}/`);
+        expect(logout.searchParams.get('post_logout_redirect_uri')).to.equal(`${app.origin}/signed-out`);
         const state = logout.searchParams.get('state');
         expect(state).to.match(/^[\w-]{16,}$/);
-        expect(page.url).to.equal(`${app.origin}/?state=${state}`);
+        expect(page.history[2]).to.equal(`${app.origin}/signed-out?state=${state}`);
+        expect(page.url).to.equal(`${app.origin}/`);
         expect(page.status).to.equal(200);
         expect(page.body).to.include('<a class="button" href="/login">Sign in</a>');
 
@@ -288,11 +289,15 @@ for (const framework of frameworks) {
         await signIn(browser, `${app.origin}/login`);
         const page = await browser.get(`${app.origin}/logout`);
         expect(page.history[1]!.startsWith(`${endpoint('logout')}?`)).to.equal(true);
-        expect(page.url.startsWith(`${app.origin}/?state=`)).to.equal(true);
+        expect(page.history[2]!.startsWith(`${app.origin}/signed-out?state=`)).to.equal(true);
+        expect(page.url).to.equal(`${app.origin}/`);
         expect((await browser.get(`${app.origin}/me.json`)).status).to.equal(401);
 
         const visitor = await new ScriptedBrowser().post(`${app.origin}/logout`, {});
-        expect(visitor.history).to.deep.equal([`${app.origin}/logout`, `${app.origin}/`]);
+        expect(visitor.history[0]).to.equal(`${app.origin}/logout`);
+        expect(visitor.history[1]!.startsWith(`${app.origin}/signed-out?state=`)).to.equal(true);
+        expect(visitor.url).to.equal(`${app.origin}/`);
+        expect(visitor.status).to.equal(200);
       });
 
       it('shows the failure page with status 401 when the user presses Cancel on the Okta form', async function () {
