@@ -1,0 +1,205 @@
+/**
+ * One contender's app, in its own process: Express 5, express-session (memory store),
+ * Passport 0.7 and one strategy, set up the way each library's documentation does.
+ *
+ *   node --expose-gc --import tsx bench/app.ts <contender> <stub origin>
+ *
+ * Routes: `GET /login` starts a sign-in; `GET /auth/callback` finishes it and answers
+ * 200 `ok <user id>`; `/failed` answers 403 with Passport's failure messages. Admin
+ * routes, mounted before the session so they cost nothing else: `GET /__stats` (this
+ * process's `process.cpuUsage()` and `process.memoryUsage()`), `GET /__gc` (full GCs,
+ * then the memory figures) and `POST /__clear-sessions`.
+ *
+ * Every outbound request goes to the stub: each strategy is configured with its URLs.
+ */
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session from 'express-session';
+import * as oidc from 'openid-client';
+import {
+  Strategy as OpenIdClientStrategy,
+  type AuthenticateOptions as OpenIdClientAuthenticateOptions,
+} from 'openid-client/passport';
+import passport from 'passport';
+import OpenIDConnectStrategy from 'passport-openidconnect';
+import { OktaStrategy, type FetchLike } from '../lib/index.js';
+import { BareStrategy } from './baseline.js';
+import { CALLBACK_PATH, CANDIDATE_LIB, CLIENT_ID, CLIENT_SECRET, contender, type AppStats, type ContenderId } from './config.js';
+
+interface BenchUser {
+  id: string;
+}
+
+interface Setup {
+  stub: string;
+  issuer: string;
+  /** Absolute callback URL of this app, for the strategies that need one. */
+  callbackURL: string;
+}
+
+/**
+ * openid-client 6's passport Strategy sends no `state` when the server supports PKCE
+ * (it relies on PKCE alone); Okta refuses an authorization request without `state`.
+ * This subclass adds a random one, which the stock code then stores and checks.
+ */
+class StatefulOpenIdClientStrategy extends OpenIdClientStrategy {
+  override authorizationRequestParams<TOptions extends OpenIdClientAuthenticateOptions>(
+    req: Request,
+    options: TOptions,
+  ): URLSearchParams {
+    const params = new URLSearchParams(super.authorizationRequestParams(req, options));
+    params.set('state', oidc.randomState());
+    return params;
+  }
+}
+
+async function openIdClient(setup: Setup, signatureChecks: boolean): Promise<passport.Strategy> {
+  const config = await oidc.discovery(new URL(setup.issuer), CLIENT_ID, CLIENT_SECRET, undefined, {
+    execute: [oidc.allowInsecureRequests], // the stub is plain http on 127.0.0.1
+  });
+  if (signatureChecks) oidc.enableNonRepudiationChecks(config);
+  return new StatefulOpenIdClientStrategy(
+    { config, scope: 'openid', callbackURL: setup.callbackURL, name: 'oidc' },
+    (tokens, verified) => {
+      const claims = tokens.claims();
+      if (!claims) return verified(new Error('no ID token claims'));
+      verified(null, { id: claims.sub } satisfies BenchUser);
+    },
+  );
+}
+
+/**
+ * passport-okta-oidc with its defaults, scope `openid` only (so the default userInfo
+ * 'auto' never calls userinfo); `Strategy` is the shipped class or a candidate copy's.
+ */
+function okta(
+  Strategy: typeof OktaStrategy,
+  setup: Setup,
+  authServerId: string,
+  extra: { fetch?: FetchLike } = {},
+): OktaStrategy {
+  return new Strategy(
+    {
+      oktaDomain: setup.stub,
+      authServerId,
+      clientID: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      callbackURL: CALLBACK_PATH,
+      scope: ['openid'],
+      ...extra,
+    },
+    async (_tokens, profile): Promise<BenchUser> => ({ id: profile.id }),
+  );
+}
+
+const strategies: Record<ContenderId, (setup: Setup) => Promise<passport.Strategy>> = {
+  okta: async (setup) => okta(OktaStrategy, setup, 'okta'),
+  'okta-fetch': async (setup) => okta(OktaStrategy, setup, 'okta-fetch', { fetch: (url, init) => fetch(url, init) }),
+  candidate: async (setup) => {
+    if (!CANDIDATE_LIB) throw new Error('BENCH_CANDIDATE_LIB is not set');
+    // A copy of lib/ with a proposed change, compiled by tsx like lib/ itself.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const candidate = require(path.resolve(CANDIDATE_LIB)) as { OktaStrategy: typeof OktaStrategy };
+    return okta(candidate.OktaStrategy, setup, 'candidate');
+  },
+  oc6: (setup) => openIdClient(setup, false),
+  'oc6-sig': (setup) => openIdClient(setup, true),
+  poidc: async (setup) =>
+    new OpenIDConnectStrategy(
+      {
+        issuer: setup.issuer,
+        authorizationURL: `${setup.issuer}/v1/authorize`,
+        tokenURL: `${setup.issuer}/v1/token`,
+        userInfoURL: `${setup.issuer}/v1/userinfo`,
+        clientID: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        callbackURL: setup.callbackURL,
+        nonce: true,
+      },
+      // Arity 3: passport-openidconnect then skips userinfo.
+      (_issuer, profile, done) => done(null, { id: profile.id } satisfies BenchUser),
+    ),
+  bare: async (setup) =>
+    new BareStrategy({
+      issuer: setup.issuer,
+      clientID: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectURI: setup.callbackURL,
+    }),
+};
+
+async function main(): Promise<void> {
+  const [id, stub] = process.argv.slice(2);
+  if (!id || !stub) throw new Error('usage: app.ts <contender> <stub origin>');
+  const which = contender(id);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const store = new session.MemoryStore();
+
+  const app = express();
+  app.set('etag', false);
+  app.get('/__stats', (_req, res) => {
+    res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage() } satisfies AppStats);
+  });
+  app.get('/__gc', (_req, res) => {
+    if (!gc) return void res.status(501).send('start with --expose-gc');
+    for (let i = 0; i < 4; i++) gc();
+    res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage() } satisfies AppStats);
+  });
+  app.post('/__clear-sessions', (_req, res) => store.clear(() => res.status(204).end()));
+
+  app.use(
+    session({
+      secret: 'bench session secret, not a real one',
+      resave: false,
+      saveUninitialized: false,
+      store,
+      cookie: { httpOnly: true, sameSite: 'lax' },
+    }),
+  );
+  app.use(passport.session());
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user: BenchUser, done) => done(null, user));
+
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+  const { port } = server.address() as AddressInfo;
+  const setup: Setup = {
+    stub,
+    issuer: `${stub}/oauth2/${which.authServerId}`,
+    callbackURL: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
+  };
+  const strategy = await strategies[which.id](setup);
+  const name = strategy.name ?? which.id;
+  passport.use(name, strategy);
+
+  app.get('/login', passport.authenticate(name));
+  app.get(
+    CALLBACK_PATH,
+    passport.authenticate(name, { failureRedirect: '/failed', failureMessage: true, keepSessionInfo: true }),
+    (req, res) => {
+      res.type('text/plain').send(`ok ${(req.user as BenchUser).id}`);
+    },
+  );
+  app.get('/failed', (req, res) => {
+    const messages = (req.session as unknown as { messages?: string[] }).messages ?? [];
+    res
+      .status(403)
+      .type('text/plain')
+      .send(`failed: ${messages.join('; ')}`);
+  });
+  app.use((err: Error, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    res.status(500).type('text/plain').send(`error: ${err.name}: ${err.message}`);
+  });
+
+  process.send?.({ type: 'ready', port });
+}
+
+process.on('disconnect', () => process.exit(0));
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

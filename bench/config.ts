@@ -1,0 +1,143 @@
+/**
+ * What the benchmark compares, shared by the stub, the app processes and the runner.
+ *
+ * Each contender talks to its own Okta authorization server on the stub
+ * (`/oauth2/{authServerId}/v1/...`), so that the stub's per-server counters are the
+ * contender's outbound requests.
+ */
+
+export type ContenderId = 'okta' | 'okta-fetch' | 'oc6' | 'oc6-sig' | 'poidc' | 'bare' | 'candidate';
+
+export interface Contender {
+  id: ContenderId;
+  /** Row label in the results. */
+  label: string;
+  /** The stub's authorization server this contender uses. */
+  authServerId: string;
+  /** Whether the stub's Okta app for this contender requires PKCE (Okta's "Require PKCE" box). */
+  requirePkce: boolean;
+  /** What it verifies of the ID token, for the notes next to its numbers. */
+  note: string;
+  /** Topped up to the memory run's sign-in count (false for the experiment rows, to save time). */
+  memoryRun: boolean;
+}
+
+export const CONTENDERS: readonly Contender[] = [
+  {
+    id: 'okta',
+    label: 'passport-okta-oidc',
+    authServerId: 'okta',
+    requirePkce: true,
+    memoryRun: true,
+    note:
+      'as shipped: imported from lib/index.ts (TypeScript sources via tsx, no build needed), default options ' +
+      '(transport, key cache), callbackURL a path as in the README, ' +
+      "scope `openid` only, userInfo left at its default 'auto' (which makes no userinfo call for `openid`); " +
+      'verifies the signature, iss, aud, azp, exp, iat, nonce',
+  },
+  {
+    id: 'okta-fetch',
+    label: 'passport-okta-oidc + global fetch',
+    authServerId: 'okta-fetch',
+    requirePkce: true,
+    memoryRun: false,
+    note:
+      "the same strategy and options with `fetch: (url, init) => fetch(url, init)`: Node's built-in fetch, the " +
+      'transport of the shipped default before commit 534dc8d and what apps that inject a fetch (proxies) run ' +
+      '(an experiment row: not topped up for the memory reading)',
+  },
+  {
+    id: 'oc6',
+    label: 'openid-client 6 (passport)',
+    authServerId: 'oc6',
+    requirePkce: true,
+    memoryRun: true,
+    note:
+      'openid-client/passport `Strategy` as shipped, subclassed to add a random `state` (stock, it sends none when ' +
+      'the server supports PKCE, which Okta refuses); Configuration from discovery; no nonce (PKCE instead); ' +
+      'does NOT verify the ID token signature (TLS is trusted), checks iss, aud, exp, iat',
+  },
+  {
+    id: 'oc6-sig',
+    label: 'openid-client 6 + signature checks',
+    authServerId: 'oc6-sig',
+    requirePkce: true,
+    memoryRun: true,
+    note: 'the same, with `enableNonRepudiationChecks(config)`: verifies the ID token signature against the cached JWKS',
+  },
+  {
+    id: 'poidc',
+    label: 'passport-openidconnect 0.1.2',
+    authServerId: 'poidc',
+    requirePkce: false,
+    memoryRun: true,
+    note:
+      'cannot send PKCE: its Okta app (on the stub) is set to not require PKCE; `nonce: true`; ' +
+      'skips the ID token signature (decodes it), checks iss, aud, azp, exp, nonce; token call over node:http (oauth 0.10)',
+  },
+  {
+    id: 'bare',
+    label: 'bare baseline',
+    authServerId: 'bare',
+    requirePkce: true,
+    memoryRun: true,
+    note:
+      'bench/baseline.ts: a minimal Passport strategy doing the protocol by hand: random state, verifier and nonce in ' +
+      'the session, one token POST over a keep-alive node:http agent, one RS256 check (node:crypto) with a cached key, ' +
+      'iss/aud/exp/nonce checks',
+  },
+];
+
+/**
+ * `BENCH_CANDIDATE_LIB=/path/to/patched/lib/index.ts` adds a row for passport-okta-oidc
+ * loaded from another copy of lib/ (same options as the first row), to measure a proposed
+ * change to lib/ against the shipped one in the same run.
+ */
+export const CANDIDATE_LIB = process.env.BENCH_CANDIDATE_LIB || undefined;
+
+/** The contenders of this run: the fixed ones, and the candidate when one is given. */
+export function contenders(): Contender[] {
+  if (!CANDIDATE_LIB) return [...CONTENDERS];
+  const candidate: Contender = {
+    id: 'candidate',
+    label: 'passport-okta-oidc, candidate lib',
+    authServerId: 'candidate',
+    requirePkce: true,
+    memoryRun: false,
+    note: `passport-okta-oidc loaded from \`${CANDIDATE_LIB}\` (BENCH_CANDIDATE_LIB), same options as the first row`,
+  };
+  return [CONTENDERS[0]!, candidate, ...CONTENDERS.slice(1)];
+}
+
+export const CLIENT_ID = '0oabenchclient';
+export const CLIENT_SECRET = 'bench-client-secret';
+export const CALLBACK_PATH = '/auth/callback';
+/** The `sub` the stub signs in every time. */
+export const USER_SUB = '00ubenchuser1';
+
+export function contender(id: string): Contender {
+  const found = contenders().find((c) => c.id === id);
+  if (!found)
+    throw new Error(
+      `unknown contender "${id}"; known: ${contenders()
+        .map((c) => c.id)
+        .join(', ')}`,
+    );
+  return found;
+}
+
+/** Messages a child process sends to the runner over IPC when it listens. */
+export interface ReadyMessage {
+  type: 'ready';
+  port: number;
+}
+
+/** What an app process answers on `GET /__stats`. */
+export interface AppStats {
+  cpu: NodeJS.CpuUsage;
+  memory: NodeJS.MemoryUsage;
+}
+
+export type EndpointName = 'authorize' | 'token' | 'keys' | 'userinfo' | 'discovery' | 'other';
+/** What the stub answers on `GET /__counts`: requests per authorization server and endpoint. */
+export type StubCounts = Record<string, Record<EndpointName, number>>;
