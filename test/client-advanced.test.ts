@@ -9,10 +9,9 @@ import {
   jwtVerify,
   type JWK,
 } from 'jose';
-import nock from 'nock';
 import { createHash } from 'node:crypto';
 import { ConfigurationError, IdTokenError, OktaClient, ResponseError, type OktaClientOptions } from '../lib/index.js';
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, REDIRECT_URI } from './support/okta-mock.js';
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, type FakeOkta, REDIRECT_URI, mockedOkta } from './support/okta-mock.js';
 
 const VERIFIER = 'verifier-0123456789-0123456789-0123456789-abc';
 const LONG_SECRET = 'a-client-secret-that-is-long-enough-for-hs256';
@@ -41,14 +40,10 @@ async function captureToken(
 }
 
 describe('OktaClient: client authentication, DPoP, PAR and step-up', () => {
+  const currentOkta = mockedOkta();
   let okta: FakeOkta;
-  beforeEach(async () => {
-    nock.disableNetConnect();
-    okta = await FakeOkta.create();
-  });
-  afterEach(() => {
-    nock.cleanAll();
-    nock.enableNetConnect();
+  beforeEach(() => {
+    okta = currentOkta();
   });
 
   describe('tokenEndpointAuthMethod', () => {

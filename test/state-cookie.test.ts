@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import nock from 'nock';
+import type nock from 'nock';
 import { ConfigurationError, CookieStateStore, OktaStrategy, type OktaStrategyOptions, type StateStore } from '../lib/index.js';
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta } from './support/okta-mock.js';
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, mockedOkta } from './support/okta-mock.js';
 import { request, run, type Outcome } from './support/passport.js';
 
 const SECRET = 'a-state-cookie-secret-of-at-least-32-chars';
@@ -69,14 +69,10 @@ async function finish(strategy: OktaStrategy, browser: CookieBrowser, state: str
 }
 
 describe('CookieStateStore', () => {
+  const currentOkta = mockedOkta();
   let okta: FakeOkta;
-  beforeEach(async () => {
-    nock.disableNetConnect();
-    okta = await FakeOkta.create();
-  });
-  afterEach(() => {
-    nock.cleanAll();
-    nock.enableNetConnect();
+  beforeEach(() => {
+    okta = currentOkta();
   });
 
   async function mockExchange(nonce: string): Promise<nock.Scope> {

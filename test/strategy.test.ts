@@ -12,7 +12,7 @@ import {
   type OktaTokens,
   type VerifyFunction,
 } from '../lib/index.js';
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta } from './support/okta-mock.js';
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, mockedOkta } from './support/okta-mock.js';
 import { request, run, type Outcome } from './support/passport.js';
 
 type Session = Record<string, unknown>;
@@ -78,14 +78,10 @@ function expectKind<K extends Outcome['kind']>(outcome: Outcome, kind: K): Extra
 }
 
 describe('OktaStrategy', () => {
+  const currentOkta = mockedOkta();
   let okta: FakeOkta;
-  beforeEach(async () => {
-    nock.disableNetConnect();
-    okta = await FakeOkta.create();
-  });
-  afterEach(() => {
-    nock.cleanAll();
-    nock.enableNetConnect();
+  beforeEach(() => {
+    okta = currentOkta();
   });
 
   describe('constructor', () => {

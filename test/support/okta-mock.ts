@@ -101,3 +101,21 @@ export class FakeOkta {
     };
   }
 }
+
+/**
+ * Mocha hooks for a describe block whose Okta is mocked with nock: no real network,
+ * a fresh FakeOkta (custom server `default`) per test, mocks cleaned after. Read the
+ * current FakeOkta through the returned getter.
+ */
+export function mockedOkta(): () => FakeOkta {
+  let okta: FakeOkta | undefined;
+  beforeEach(async () => {
+    nock.disableNetConnect();
+    okta = await FakeOkta.create();
+  });
+  afterEach(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+  return () => okta!;
+}
