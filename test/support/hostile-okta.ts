@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { EncryptJWT, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { EncryptJWT, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 
 /**
  * A small OpenID provider with Okta's URL layout (`/oauth2/{server}/v1/...`), served over
@@ -18,18 +18,9 @@ export const CLIENT_ID = '0oa-hostile-client';
 /** Needs form-encoding (RFC 6749 §2.3.1), so a leak in encoded form would show too. */
 export const CLIENT_SECRET = 'hostile:client%secret+with spaces/and=more';
 
-export interface TestKey {
-  kid: string;
-  alg: string;
-  privateKey: CryptoKey;
-  jwk: JWK;
-}
+import { makeKey, type TestKey } from './okta-mock.js';
 
-/** A fresh signing key and its public JWK, like one of Okta's. */
-export async function makeKey(kid: string, alg = 'RS256'): Promise<TestKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
+export { makeKey, type TestKey };
 
 const keyCache = new Map<string, Promise<TestKey>>();
 
