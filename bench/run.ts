@@ -297,16 +297,18 @@ async function main(): Promise<void> {
   }
 
   // Memory: read after the rounds, top up to the planned number of sign-ins after warm-up,
-  // and read again: growth over that last stretch is what a leak would show. (Between the
-  // warm-up and the rounds' end, the heap still gains JIT code and inline-cache data.)
-  for (const app of apps) memorySnapshot(app, 'after the rounds', await app.gc());
+  // and read again. Each reading follows a burst of that app's own sign-ins: an app that
+  // waited for the others has given memory back, and its RSS would seem to grow later.
   for (const app of apps) {
+    await app.signIns(plan.rewarm, plan.concurrency);
+    app.signInsAfterWarm += plan.rewarm;
+    memorySnapshot(app, 'after the rounds', await app.gc());
     const missing = plan.memorySignIns - app.signInsAfterWarm;
     if (missing > 0 && app.contender.memoryRun) {
       await app.signIns(missing, plan.concurrency);
       app.signInsAfterWarm += missing;
+      memorySnapshot(app, `after ${app.signInsAfterWarm} sign-ins`, await app.gc());
     }
-    memorySnapshot(app, `after ${app.signInsAfterWarm} sign-ins`, await app.gc());
   }
   log('measured; stopping the apps');
   const loadEnd = os.loadavg();
