@@ -100,6 +100,8 @@ function sendWithNode(timeout: number, url: string, request: OutboundRequest, wh
       const decoder = decoderFor(res.headers['content-encoding']);
       if (decoder === null) return abandon(new ResponseError(`Okta's ${what} answered with an unknown content-encoding`, status));
       const body = decoder ? res.pipe(decoder) : res;
+      // pipe() does not forward the answer's own errors to the decoder.
+      if (decoder) res.on('error', (err) => finish(err));
       let size = 0;
       body.on('data', (chunk: Buffer) => {
         size += chunk.length;
