@@ -4,8 +4,13 @@
  */
 export interface OktaProfile {
   provider: 'okta';
-  /** Okta's user id (`sub`). */
+  /** Okta's user id (`sub`): unique within its issuer only. */
   id: string;
+  /**
+   * The verified issuer (`iss`) of the ID token. Key users by `issuer` + `id` when an app
+   * signs in from more than one Okta org or authorization server (OpenID Connect Core §5.7).
+   */
+  issuer: string;
   displayName: string;
   /** `preferred_username`: usually the Okta login (an email address). */
   username?: string | undefined;
@@ -14,7 +19,7 @@ export interface OktaProfile {
   photos?: Array<{ value: string }> | undefined;
   /** The `groups` claim, when the app's Okta groups claim or the `groups` scope provides it. */
   groups?: string[] | undefined;
-  /** All claims: the ID token's, overlaid with userinfo's when it was fetched. */
+  /** All claims: the ID token's verified claims, plus those only userinfo had (userinfo never replaces one). */
   _json: Record<string, unknown>;
   /** The JSON text of `_json`'s source: the userinfo body if fetched, else the ID token payload. */
   _raw: string;
@@ -23,7 +28,7 @@ export interface OktaProfile {
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** Maps OpenID Connect standard claims (Core §5.1) to Passport's profile. */
-export function toProfile(claims: Record<string, unknown> & { sub: string }, raw: string): OktaProfile {
+export function toProfile(claims: Record<string, unknown> & { sub: string; iss: string }, raw: string): OktaProfile {
   const givenName = str(claims.given_name);
   const familyName = str(claims.family_name);
   const middleName = str(claims.middle_name);
@@ -32,7 +37,7 @@ export function toProfile(claims: Record<string, unknown> & { sub: string }, raw
   const username = str(claims.preferred_username);
   const groups = Array.isArray(claims.groups) ? claims.groups.filter((g): g is string => typeof g === 'string') : undefined;
   const displayName = str(claims.name) ?? ([givenName, familyName].filter(Boolean).join(' ') || username || email || claims.sub);
-  const profile: OktaProfile = { provider: 'okta', id: claims.sub, displayName, _json: claims, _raw: raw };
+  const profile: OktaProfile = { provider: 'okta', id: claims.sub, issuer: claims.iss, displayName, _json: claims, _raw: raw };
   if (username) profile.username = username;
   if (givenName || familyName || middleName) profile.name = { givenName, familyName, middleName };
   if (email) {

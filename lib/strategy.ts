@@ -2,6 +2,7 @@ import { OktaClient, type OktaClientOptions } from './client.js';
 import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { absoluteURL } from './middleware.js';
+import { claimCallback, type CallbackClaim } from './mix-up.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
 import { randomToken } from './random.js';
@@ -56,6 +57,18 @@ export interface OktaStrategyOptions extends OktaClientOptions {
   store?: StateStore | undefined;
   /** Milliseconds a started sign-in may take before its callback is refused. Default 600000. */
   stateMaxAge?: number | undefined;
+  /**
+   * Refuse a callback without the `iss` parameter (RFC 9207). Set it only for servers that
+   * always send `iss`; it is checked whenever present anyway. It also lets strategies of
+   * different authorization servers share one `callbackURL` (both must set it).
+   */
+  requireIss?: boolean | undefined;
+  /**
+   * Told of an exception thrown after the outcome was handed to Passport (by the app's
+   * custom callback, or a response that was already sent). Default: `console.error`.
+   * The request never ends the process either way.
+   */
+  onReportError?: ((err: Error, req: OktaRequest) => void) | undefined;
   /** Pass the request as the verify function's first argument. */
   passReqToCallback?: false | undefined;
 }
@@ -100,6 +113,24 @@ const USER_FACING_ERRORS = new Set([
   'user_canceled_request',
 ]);
 const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
+/** Claims about the token and the authentication, which only the verified ID token may set. */
+const TOKEN_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'auth_time',
+  'acr',
+  'amr',
+  'sid',
+  'at_hash',
+  'c_hash',
+  'cnf',
+]);
 const MAX_APP_STATE_BYTES = 2048;
 const MAX_PARAM_LENGTH = 4096;
 const CALLBACK_PARAMS = ['code', 'state', 'error', 'error_description', 'error_uri', 'iss'] as const;
@@ -140,6 +171,9 @@ export class OktaStrategy extends PassportStrategy {
   private readonly responseMode: 'query' | 'form_post';
   private readonly store: StateStore;
   private readonly stateMaxAge: number;
+  private readonly requireIss: boolean;
+  private readonly callbackClaim: CallbackClaim;
+  private readonly onReportError: (err: Error, req: OktaRequest) => void;
   private readonly now: () => number;
 
   constructor(options: OktaStrategyOptions, verify: VerifyFunction);
@@ -175,6 +209,17 @@ export class OktaStrategy extends PassportStrategy {
     }
     this.stateMaxAge = options.stateMaxAge ?? 600_000;
     if (!(this.stateMaxAge > 0)) throw new ConfigurationError('stateMaxAge must be a positive number of milliseconds');
+    this.requireIss = options.requireIss === true;
+    this.callbackClaim = {
+      callback: URL.canParse(callbackURL) ? callbackURL : new URL(callbackURL, 'http://x').pathname,
+      strategy: this.name,
+      issuer: this.client.issuer,
+      requireIss: this.requireIss,
+    };
+    if (options.onReportError !== undefined && typeof options.onReportError !== 'function') {
+      throw new ConfigurationError('onReportError must be a function');
+    }
+    this.onReportError = options.onReportError ?? logReportError;
   }
 
   /** Called by Passport: starts a sign-in, or finishes one when Okta calls back. */
@@ -189,12 +234,16 @@ export class OktaStrategy extends PassportStrategy {
       params === undefined ? this.start(req, options) : 'kind' in params ? Promise.resolve(params) : this.callback(req, params);
     // Exactly one outcome per request, reported outside the phases' try blocks so that
     // an exception thrown by Passport or the app inside success() is not reported twice.
-    void phase.then((outcome) => this.report(outcome));
+    void phase.then(
+      (outcome) => this.report(req, outcome),
+      (err: unknown) => this.report(req, { kind: 'error', error: asError(err) }),
+    );
   }
 
   /** Start phase: fresh state, PKCE verifier and nonce, kept in the store; redirect to Okta. */
   private async start(req: OktaRequest, options: OktaAuthenticateOptions): Promise<Outcome> {
     try {
+      claimCallback(req, this.callbackClaim);
       const login: PendingLogin = {
         state: randomToken(),
         codeVerifier: randomToken(),
@@ -234,6 +283,7 @@ export class OktaStrategy extends PassportStrategy {
   /** Callback phase: match the state (one use), exchange the code, check, verify the user. */
   private async callback(req: OktaRequest, params: CallbackParams): Promise<Outcome> {
     try {
+      claimCallback(req, this.callbackClaim);
       if (params.state === undefined) return fail('The sign-in callback has no state parameter', 403);
       const login = await this.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
       if (login === undefined) {
@@ -245,6 +295,9 @@ export class OktaStrategy extends PassportStrategy {
       if (login.expiresAt <= this.now()) return fail('The sign-in took too long and expired; please start again', 403);
       if (params.iss !== undefined && params.iss !== this.client.issuer) {
         return fail('The callback names another issuer than this Okta authorization server', 403);
+      }
+      if (params.iss === undefined && this.requireIss) {
+        return fail('The callback has no iss parameter, which this strategy requires (requireIss)', 403);
       }
       if (params.error !== undefined) {
         const error = new AuthorizationError({
@@ -281,7 +334,11 @@ export class OktaStrategy extends PassportStrategy {
     if (userInfo.sub !== claims.sub) {
       throw new UserInfoError('The userinfo answer is for another user than the ID token (sub differs)');
     }
-    return toProfile({ ...claims, ...userInfo }, JSON.stringify(userInfo));
+    // userinfo is not signed: it may add profile claims, never replace the ID token's
+    // verified ones, nor bring claims that only a signed token can vouch for.
+    const added: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(userInfo)) if (!TOKEN_CLAIMS.has(name)) added[name] = value;
+    return toProfile({ ...added, ...claims }, JSON.stringify(userInfo));
   }
 
   private wantsUserInfo(scopes: readonly string[], claims: IdTokenClaims): boolean {
@@ -315,16 +372,36 @@ export class OktaStrategy extends PassportStrategy {
     });
   }
 
-  private report(outcome: Outcome): void {
-    switch (outcome.kind) {
-      case 'redirect':
-        return this.redirect(outcome.url);
-      case 'success':
-        return this.success(outcome.user, outcome.info);
-      case 'fail':
-        return this.fail(outcome.challenge, outcome.status);
-      case 'error':
-        return this.error(outcome.error);
+  /**
+   * Hands the outcome to Passport. Whatever Passport or the app then throws (a custom
+   * callback's bug, a response already sent by a timeout) must not become an unhandled
+   * rejection, which ends the process: it is reported once, to `onReportError`, and a
+   * response left unanswered gets a 500.
+   */
+  private report(req: OktaRequest, outcome: Outcome): void {
+    try {
+      switch (outcome.kind) {
+        case 'redirect':
+          return this.redirect(outcome.url);
+        case 'success':
+          return this.success(outcome.user, outcome.info);
+        case 'fail':
+          return this.fail(outcome.challenge, outcome.status);
+        case 'error':
+          return this.error(outcome.error);
+      }
+    } catch (err) {
+      try {
+        this.onReportError(asError(err), req);
+      } catch {
+        // The app's own logger failed: there is nobody left to tell.
+      }
+      const res = req.res;
+      if (res && !res.headersSent && !res.writableEnded) {
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end('Internal Server Error');
+      }
     }
   }
 
@@ -386,6 +463,10 @@ function copyAppState(state: unknown): unknown {
     throw new ConfigurationError(`The state option must be at most ${MAX_APP_STATE_BYTES} bytes of JSON`);
   }
   return JSON.parse(json) as unknown;
+}
+
+function logReportError(err: Error): void {
+  console.error('passport-okta-oidc: an exception was thrown after the sign-in outcome was handed to Passport:', err);
 }
 
 function asError(err: unknown): Error {
