@@ -40,9 +40,33 @@ export function redirect(res: ServerResponse, location: string): void {
   res.end();
 }
 
-/** Resolves a path against the request's origin (protocol per Express's `trust proxy`, Host). */
-export function absoluteURL(req: OktaRequest, pathOrURL: string): string {
+/**
+ * The request's protocol and host: `X-Forwarded-Proto`/`-Host` (first values) when
+ * `trustProxy`, else `req.protocol` (Express's, which honours its `trust proxy`) or the
+ * socket, and the `Host` header.
+ */
+export function requestOrigin(req: OktaRequest, trustProxy = false): { protocol: string; host: string | undefined } {
+  const forwarded = (name: string): string | undefined => {
+    const value = trustProxy ? req.headers[name] : undefined;
+    const first = (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+    return first || undefined;
+  };
+  const protocol =
+    forwarded('x-forwarded-proto') ??
+    req.protocol ??
+    ((req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http');
+  return { protocol, host: forwarded('x-forwarded-host') ?? req.headers.host };
+}
+
+/** Resolves a path against the request's origin (see {@link requestOrigin}). */
+export function absoluteURL(req: OktaRequest, pathOrURL: string, trustProxy = false): string {
   if (URL.canParse(pathOrURL)) return pathOrURL;
-  const protocol = req.protocol ?? ((req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http');
-  return new URL(pathOrURL, `${protocol}://${req.headers.host ?? 'localhost'}`).toString();
+  const { protocol, host } = requestOrigin(req, trustProxy);
+  return new URL(pathOrURL, `${protocol}://${host ?? 'localhost'}`).toString();
+}
+
+/** The path of the request as the app received it (before any router mount point was stripped). */
+export function requestPath(req: OktaRequest): string {
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  return new URL(url, 'http://x').pathname;
 }

@@ -5,6 +5,8 @@ import type { OktaRequest } from './request.js';
 export interface CallbackClaim {
   /** The callback as configured: an absolute URL, or a path (the same on every host). */
   callback: string;
+  /** The callback's path. */
+  path: string;
   strategy: string;
   issuer: string;
   requireIss: boolean;

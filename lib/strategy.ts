@@ -1,7 +1,7 @@
 import { OktaClient, type OktaClientOptions } from './client.js';
 import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
-import { absoluteURL } from './middleware.js';
+import { absoluteURL, requestOrigin, requestPath } from './middleware.js';
 import { claimCallback, type CallbackClaim } from './mix-up.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
@@ -69,6 +69,23 @@ export interface OktaStrategyOptions extends OktaClientOptions {
    * The request never ends the process either way.
    */
   onReportError?: ((err: Error, req: OktaRequest) => void) | undefined;
+  /**
+   * Milliseconds the verify function may take to call `done` or resolve to a user before
+   * the sign-in ends in an error. Default 30000.
+   */
+  verifyTimeout?: number | undefined;
+  /**
+   * With a path `callbackURL`, the hosts (`app.example.com`, `localhost:3000`) it may be
+   * resolved against; a request for any other host is refused (400). Recommended unless
+   * `callbackURL` is absolute, which is the safest choice in production.
+   */
+  allowedHosts?: readonly string[] | undefined;
+  /**
+   * Resolve a path `callbackURL` against `X-Forwarded-Proto` and `X-Forwarded-Host` (their
+   * first values): only behind a proxy that sets them. Default false: the `Host` header, and
+   * `req.protocol` (which honours Express's own `trust proxy`) or the socket.
+   */
+  trustProxy?: boolean | undefined;
   /** Pass the request as the verify function's first argument. */
   passReqToCallback?: false | undefined;
 }
@@ -142,6 +159,9 @@ type Outcome =
   | { kind: 'fail'; challenge: FailureChallenge; status: number }
   | { kind: 'error'; error: Error };
 
+/** A request for a host that `allowedHosts` does not list: the request's fault, not the setup's. */
+class HostError extends Error {}
+
 const fail = (message: string, status: number): Outcome => ({ kind: 'fail', challenge: { message }, status });
 
 /**
@@ -164,7 +184,11 @@ export class OktaStrategy extends PassportStrategy {
   readonly client: OktaClient;
   private readonly verify: VerifyFunction | VerifyFunctionWithRequest;
   private readonly passReqToCallback: boolean;
-  private readonly verifyTakesDone: boolean;
+  /** Declares `done` (or a rest parameter): a promise resolving to undefined then waits for it. */
+  private readonly verifyMayCallDone: boolean;
+  private readonly verifyTimeout: number;
+  private readonly trustProxy: boolean;
+  private readonly allowedHosts: readonly string[] | undefined;
   private readonly callbackURL: string;
   private readonly scopes: readonly string[];
   private readonly userInfo: boolean | 'auto';
@@ -191,7 +215,16 @@ export class OktaStrategy extends PassportStrategy {
     this.name = options.name ?? 'okta';
     this.verify = verify;
     this.passReqToCallback = options.passReqToCallback === true;
-    this.verifyTakesDone = verify.length >= (this.passReqToCallback ? 4 : 3);
+    this.verifyMayCallDone = verify.length >= (this.passReqToCallback ? 4 : 3) || /^[^(]*\([^)]*\.\.\./.test(String(verify));
+    this.verifyTimeout = options.verifyTimeout ?? 30_000;
+    this.trustProxy = options.trustProxy === true;
+    if (options.allowedHosts !== undefined) {
+      if (!Array.isArray(options.allowedHosts) || options.allowedHosts.some((h) => typeof h !== 'string' || h === '')) {
+        throw new ConfigurationError('allowedHosts must be a list of host names, e.g. ["app.example.com", "localhost:3000"]');
+      }
+      this.allowedHosts = options.allowedHosts.map((h) => h.toLowerCase());
+    }
+    if (!(this.verifyTimeout > 0)) throw new ConfigurationError('verifyTimeout must be a positive number of milliseconds');
     this.callbackURL = callbackURL;
     this.scopes = scopeList(options.scope ?? DEFAULT_SCOPES, 'scope');
     this.userInfo = options.userInfo ?? 'auto';
@@ -212,6 +245,7 @@ export class OktaStrategy extends PassportStrategy {
     this.requireIss = options.requireIss === true;
     this.callbackClaim = {
       callback: URL.canParse(callbackURL) ? callbackURL : new URL(callbackURL, 'http://x').pathname,
+      path: new URL(callbackURL, 'http://x').pathname,
       strategy: this.name,
       issuer: this.client.issuer,
       requireIss: this.requireIss,
@@ -226,7 +260,7 @@ export class OktaStrategy extends PassportStrategy {
   override authenticate(req: OktaRequest, options: OktaAuthenticateOptions = {}): void {
     let params: CallbackParams | Outcome | undefined;
     try {
-      params = readCallbackParams(req);
+      params = readCallbackParams(req, this.responseMode, this.callbackClaim.path);
     } catch (err) {
       params = { kind: 'error', error: asError(err) };
     }
@@ -276,6 +310,7 @@ export class OktaStrategy extends PassportStrategy {
       await this.store.save(req, login);
       return { kind: 'redirect', url: url.toString() };
     } catch (err) {
+      if (err instanceof HostError) return fail(err.message, 400);
       return { kind: 'error', error: asError(err) };
     }
   }
@@ -350,25 +385,48 @@ export class OktaStrategy extends PassportStrategy {
     );
   }
 
-  /** Runs the verify function: `done` decides when it declares one, else its return value. */
+  /**
+   * Runs the verify function and takes the first of: `done` called, or its returned
+   * promise resolving to a value. A promise resolving to `undefined` waits for `done` when
+   * the function declares it (or takes `...args`), and refuses the user otherwise. If
+   * neither happens within `verifyTimeout`, the sign-in ends in an error saying so.
+   */
   private runVerify(req: OktaRequest, tokens: OktaTokens, profile: OktaProfile): Promise<{ user: unknown; info: object }> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const done: VerifyCallback = (err, user, info) => {
         if (settled) return;
         settled = true;
+        clearTimeout(timer);
         if (err) reject(err);
         else resolve({ user, info: info ?? {} });
       };
-      const returned = this.passReqToCallback
-        ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
-        : (this.verify as VerifyFunction)(tokens, profile, done);
-      Promise.resolve(returned).then(
-        (user) => {
-          if (!this.verifyTakesDone) done(null, user);
-        },
-        (err: unknown) => done(asError(err)),
-      );
+      const timer = setTimeout(() => {
+        const waited = `${this.verifyTimeout} ms`;
+        done(
+          new ConfigurationError(
+            `The verify function neither called done nor resolved to a user within ${waited}: ` +
+              'return the user (or false) from an async function, or call done(err, user)',
+          ),
+        );
+      }, this.verifyTimeout);
+      timer.unref?.();
+      let returned: unknown;
+      try {
+        returned = this.passReqToCallback
+          ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
+          : (this.verify as VerifyFunction)(tokens, profile, done);
+      } catch (err) {
+        return done(asError(err));
+      }
+      if (isThenable(returned)) {
+        returned.then(
+          (user) => {
+            if (user !== undefined || !this.verifyMayCallDone) done(null, user);
+          },
+          (err: unknown) => done(asError(err)),
+        );
+      }
     });
   }
 
@@ -406,10 +464,13 @@ export class OktaStrategy extends PassportStrategy {
   }
 
   private redirectURIFor(req: OktaRequest): string {
-    if (!URL.canParse(this.callbackURL) && !req.headers.host) {
-      throw new ConfigurationError('callbackURL is a path, but the request has no Host header to resolve it against');
+    if (URL.canParse(this.callbackURL)) return this.callbackURL;
+    const { host } = requestOrigin(req, this.trustProxy);
+    if (!host) throw new ConfigurationError('callbackURL is a path, but the request has no Host header to resolve it against');
+    if (this.allowedHosts !== undefined && !this.allowedHosts.includes(host.toLowerCase())) {
+      throw new HostError(`The request's host is not among allowedHosts, so callbackURL cannot be resolved against it`);
     }
-    return absoluteURL(req, this.callbackURL);
+    return absoluteURL(req, this.callbackURL, this.trustProxy);
   }
 }
 
@@ -417,11 +478,13 @@ export class OktaStrategy extends PassportStrategy {
  * Reads the callback parameters from the query string, or from the body of a POST
  * (form_post). Returns undefined when the request is not a callback (no code, no error).
  */
-function readCallbackParams(req: OktaRequest): CallbackParams | Outcome | undefined {
+function readCallbackParams(req: OktaRequest, responseMode: string, callbackPath: string): CallbackParams | Outcome | undefined {
   let source: unknown;
   if (req.method === 'POST') {
     source = req.body;
     if (source === undefined) {
+      // Only the callback is a callback: a POST elsewhere (a sign-in form) starts a sign-in.
+      if (responseMode !== 'form_post' || requestPath(req) !== callbackPath) return undefined;
       throw new ConfigurationError(
         'The callback was POSTed (form_post) but req.body is not parsed: add express.urlencoded() to the callback route',
       );
@@ -467,6 +530,10 @@ function copyAppState(state: unknown): unknown {
 
 function logReportError(err: Error): void {
   console.error('passport-okta-oidc: an exception was thrown after the sign-in outcome was handed to Passport:', err);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function asError(err: unknown): Error {

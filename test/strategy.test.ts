@@ -393,7 +393,7 @@ describe('OktaStrategy', () => {
 
     it('reports a POSTed callback without a parsed body as a configuration error', async () => {
       const req = request({ method: 'POST', url: '/auth/okta/callback', query: {}, body: undefined });
-      expect(expectKind(await run(makeStrategy(okta), req), 'error').error)
+      expect(expectKind(await run(makeStrategy(okta, { responseMode: 'form_post' }), req), 'error').error)
         .to.be.instanceOf(ConfigurationError)
         .and.match(/urlencoded/);
     });
