@@ -47,7 +47,22 @@ export interface OktaClientOptions {
   idTokenSigningAlgorithms?: string[] | undefined;
   /** Seconds of clock skew tolerated on `exp`, `iat` and `auth_time`. Default 60. */
   clockTolerance?: number | undefined;
-  /** Milliseconds between two key set refetches caused by an unknown `kid`. Default 30000. */
+  /**
+   * Audiences besides this client's id that an ID token may also name in `aud`. An ID
+   * token listing any other audience is rejected, even when its `azp` is this client
+   * (OpenID Connect Core §3.1.3.7, step 3). Default: none.
+   *
+   * @example
+   * ```ts
+   * new OktaStrategy({ ...options, trustedAudiences: ['api://default'] }, verify)
+   * ```
+   */
+  trustedAudiences?: readonly string[] | undefined;
+  /**
+   * Milliseconds between two key set fetches caused by an unknown `kid`; also the first
+   * wait after a failed fetch, which doubles with each failure in a row (up to 5 minutes).
+   * Default 30000.
+   */
   jwksCooldown?: number | undefined;
   /** Milliseconds after which the cached key set is refreshed on next use. Default 3600000. */
   jwksMaxAge?: number | undefined;
@@ -92,6 +107,13 @@ export interface UserInfo {
 }
 
 const DEFAULT_TIMEOUT = 10_000;
+
+/**
+ * Authorization request parameters that must not show up in an error: one-time values
+ * (state, nonce, PKCE challenge), a session token that signs the user in, and the
+ * user's login hint (personal data). Client credentials are scrubbed separately.
+ */
+const PAR_SENSITIVE = ['state', 'nonce', 'code_challenge', 'sessionToken', 'login_hint'] as const;
 
 /**
  * A client for one Okta authorization server. It keeps the API of Arctic's `Okta`
@@ -150,6 +172,10 @@ export class OktaClient {
     ) {
       throw new ConfigurationError('idTokenSigningAlgorithms must list asymmetric algorithms such as "RS256"');
     }
+    const trustedAudiences = options.trustedAudiences ?? [];
+    if (!Array.isArray(trustedAudiences) || trustedAudiences.some((aud) => typeof aud !== 'string' || aud === '')) {
+      throw new ConfigurationError('trustedAudiences must be an array of non-empty strings');
+    }
     const fetchImpl = options.fetch;
     if (fetchImpl !== undefined && typeof fetchImpl !== 'function') throw new ConfigurationError('fetch must be a function');
 
@@ -173,6 +199,7 @@ export class OktaClient {
       clientId,
       algorithms: [...algorithms],
       clockTolerance,
+      trustedAudiences: [...trustedAudiences],
       now: this.now,
     };
     this.keys = new KeyStore(this.http, this.endpoints.keys, {
@@ -220,11 +247,17 @@ export class OktaClient {
     return this.pushed ? this.pushAuthorizationRequest(params) : url;
   }
 
-  /** RFC 9126: POSTs the parameters to `/v1/par` and returns the short authorize URL. */
+  /**
+   * RFC 9126: POSTs the parameters to `/v1/par` and returns the short authorize URL. An
+   * error answer is scrubbed of every sensitive parameter sent, should Okta echo them.
+   */
   private async pushAuthorizationRequest(params: URLSearchParams): Promise<URL> {
     const what = 'PAR endpoint';
     const answer = await this.post(this.endpoints.par, new URLSearchParams(params), what, false);
-    if (answer.status !== 201 && answer.status !== 200) throw failureFrom(answer, what, this.secrets([], answer));
+    if (answer.status !== 201 && answer.status !== 200) {
+      const sent = PAR_SENSITIVE.flatMap((name) => params.getAll(name));
+      throw failureFrom(answer, what, this.secrets(sent, answer));
+    }
     const body = parseJSONObject(answer, what);
     if (typeof body.request_uri !== 'string' || body.request_uri === '') {
       throw new ResponseError(`Okta's ${what} answered without a request_uri`, answer.status);

@@ -2,12 +2,22 @@
  * Every error this package raises is an {@link OktaError} with a stable string `code`,
  * so callers can `switch (err.code)` instead of matching messages.
  *
- * No message or property ever holds a client secret, token, authorization code or
- * code verifier.
+ * No message, property or cause ever holds a client secret, token, authorization code,
+ * code verifier, or the claims of a token (personal data such as the user's email).
+ * Text that comes from Okta or from the callback URL is reduced to RFC 6749's printable
+ * characters and clipped, so it cannot forge lines in a log.
  */
 export class OktaError extends Error {
   /** Stable, machine-readable identifier of the failure. */
   readonly code: string = 'ERR_OKTA';
+  /**
+   * The HTTP status an app should answer the browser with when this error ends the
+   * request; Express's default error handler uses it. It is never Okta's own status
+   * (see `oktaStatus`): a refusal of the app by Okta is not the browser's fault.
+   * 500 here and for {@link ConfigurationError}; 502 when Okta failed or answered
+   * something unacceptable; 503 when Okta rate-limits or is unavailable; 504 on a timeout.
+   */
+  readonly status: number = 500;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -20,7 +30,31 @@ export class ConfigurationError extends OktaError {
   override readonly code = 'ERR_OKTA_CONFIGURATION';
 }
 
-/** Fields of an OAuth 2.0 error response (RFC 6749 §4.1.2.1 and §5.2). */
+/** RFC 6749 §4.1.2.1 and §5.2: `error` and `error_description` use %x20-21 / %x23-5B / %x5D-7E only. */
+const NOT_OAUTH_TEXT = /[^\x20\x21\x23-\x5B\x5D-\x7E]/g;
+/** The same set without the space: what an `error_uri` may hold. */
+const OAUTH_URI = /^https?:\/\/[\x21\x23-\x5B\x5D-\x7E]+$/i;
+const MAX_ERROR_CODE = 100;
+const MAX_DESCRIPTION = 300;
+const MAX_URI = 300;
+
+/** Keeps RFC 6749's printable characters: line breaks and tabs become a space, anything else `?`; then clips. */
+function oauthText(value: string, max: number): string {
+  const clean = value.replace(/[\r\n\t]+/g, ' ').replace(NOT_OAUTH_TEXT, '?');
+  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
+}
+
+/** An `error_uri` worth showing: an http(s) URL of RFC 6749 characters, not too long; otherwise none. */
+function oauthURI(value: string | undefined): string | undefined {
+  return value !== undefined && value.length <= MAX_URI && OAUTH_URI.test(value) ? value : undefined;
+}
+
+/**
+ * Fields of an OAuth 2.0 error response (RFC 6749 §4.1.2.1 and §5.2). The error classes
+ * that take them keep only RFC 6749's printable characters (a line break becomes a space,
+ * any other character `?`) and clip them: `error` to 100 characters, `description` to 300;
+ * a `uri` that is not such an http(s) URL of at most 300 characters is dropped.
+ */
 export interface OAuthErrorFields {
   /** The OAuth `error` code, e.g. `access_denied` or `invalid_grant`. */
   error: string;
@@ -33,40 +67,48 @@ export interface OAuthErrorFields {
 /**
  * Okta redirected back to the callback with an `error` (RFC 6749 §4.1.2.1), for
  * example `access_denied` when the user is not assigned to the application.
+ * `status` is 503 for `temporarily_unavailable`, 502 otherwise.
  */
 export class AuthorizationError extends OktaError {
   override readonly code = 'ERR_OKTA_AUTHORIZATION';
+  override readonly status: number;
   readonly error: string;
   readonly description: string | undefined;
   readonly uri: string | undefined;
 
   constructor(fields: OAuthErrorFields) {
-    super(oauthMessage('Okta refused the authorization request', fields));
-    this.error = fields.error;
-    this.description = fields.description;
-    this.uri = fields.uri;
+    const clean = cleanFields(fields);
+    super(oauthMessage('Okta refused the authorization request', clean));
+    this.error = clean.error;
+    this.description = clean.description;
+    this.uri = clean.uri;
+    this.status = clean.error === 'temporarily_unavailable' ? 503 : 502;
   }
 }
 
 /**
- * Okta answered a token, refresh, revoke or userinfo call with an OAuth error
+ * Okta answered a token, refresh, revoke, PAR or userinfo call with an OAuth error
  * (RFC 6749 §5.2), for example `invalid_grant` (code used or expired) or
- * `invalid_client` (wrong client id or secret).
+ * `invalid_client` (wrong client id or secret). `status` is 502: whatever Okta refused,
+ * the browser is not to blame; `oktaStatus` is what Okta answered.
  */
 export class TokenError extends OktaError {
   override readonly code = 'ERR_OKTA_TOKEN';
+  override readonly status = 502;
   readonly error: string;
   readonly description: string | undefined;
   readonly uri: string | undefined;
-  /** HTTP status of Okta's answer. */
-  readonly status: number;
+  /** HTTP status of Okta's answer, e.g. 400 for `invalid_grant` or 401 for `invalid_client`. */
+  readonly oktaStatus: number;
 
-  constructor(fields: OAuthErrorFields & { status: number; endpoint: string }) {
-    super(oauthMessage(`Okta's ${fields.endpoint} endpoint answered ${fields.status}`, fields));
-    this.error = fields.error;
-    this.description = fields.description;
-    this.uri = fields.uri;
-    this.status = fields.status;
+  /** `endpoint` names the call, e.g. `token endpoint`. */
+  constructor(fields: OAuthErrorFields & { oktaStatus: number; endpoint: string }) {
+    const clean = cleanFields(fields);
+    super(oauthMessage(`Okta's ${fields.endpoint} answered ${fields.oktaStatus}`, clean));
+    this.error = clean.error;
+    this.description = clean.description;
+    this.uri = clean.uri;
+    this.oktaStatus = fields.oktaStatus;
   }
 }
 
@@ -83,22 +125,27 @@ export interface RateLimit {
 /**
  * Okta gave an answer that is not what the protocol promises: an unexpected HTTP
  * status (5xx, an HTML error page), a body that is not JSON, a body over the size cap,
- * or JSON missing a required field.
+ * or JSON missing a required field. `status` is 502; `oktaStatus` is what Okta answered.
  */
 export class ResponseError extends OktaError {
   override readonly code: string = 'ERR_OKTA_RESPONSE';
-  /** HTTP status of the answer. */
-  readonly status: number;
+  override readonly status: number = 502;
+  /** HTTP status of Okta's answer. */
+  readonly oktaStatus: number;
 
-  constructor(message: string, status: number, options?: { cause?: unknown }) {
+  constructor(message: string, oktaStatus: number, options?: { cause?: unknown }) {
     super(message, options);
-    this.status = status;
+    this.oktaStatus = oktaStatus;
   }
 }
 
-/** Okta answered 429 Too Many Requests; `rateLimit.reset` says when to try again. */
+/**
+ * Okta answered 429 Too Many Requests (`oktaStatus`); `rateLimit.reset` says when to
+ * try again. `status` is 503.
+ */
 export class RateLimitError extends ResponseError {
   override readonly code = 'ERR_OKTA_RATE_LIMITED';
+  override readonly status = 503;
   readonly rateLimit: RateLimit;
 
   constructor(message: string, rateLimit: RateLimit) {
@@ -108,26 +155,50 @@ export class RateLimitError extends ResponseError {
 }
 
 /**
+ * Okta's key set (`/v1/keys`) could not be fetched a moment ago and no keys are cached.
+ * Rather than ask Okta again for every sign-in, ID token checks fail at once with this
+ * error until `retryAt`; the wait doubles with each failure in a row (from
+ * `jwksCooldown`, up to 5 minutes), or lasts until Okta's rate limit resets. `cause` is
+ * the last failure. `status` is 503.
+ */
+export class KeySetUnavailableError extends OktaError {
+  override readonly code = 'ERR_OKTA_KEYS_UNAVAILABLE';
+  override readonly status = 503;
+  /** When the key set is asked for again. */
+  readonly retryAt: Date;
+
+  constructor(message: string, retryAt: Date, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryAt = retryAt;
+  }
+}
+
+/**
  * A request to Okta did not complete: the network failed, or there was no answer
  * within the timeout (`timeout` is then `true`). `cause` holds the underlying error.
+ * `status` is 504 on a timeout, 502 otherwise.
  */
 export class RequestError extends OktaError {
   override readonly code = 'ERR_OKTA_REQUEST';
+  override readonly status: number;
   readonly timeout: boolean;
 
   constructor(message: string, options: { cause?: unknown; timeout?: boolean }) {
     super(message, { cause: options.cause });
     this.timeout = options.timeout ?? false;
+    this.status = this.timeout ? 504 : 502;
   }
 }
 
 /**
  * The ID token (or a signed answer such as userinfo) was rejected. `claim` names the
  * claim or part that failed (`signature`, `alg`, `iss`, `aud`, `azp`, `exp`, `iat`,
- * `nonce`, `auth_time`, `sub`, `kid`...) and `reason` says why.
+ * `nbf`, `nonce`, `auth_time`, `sub`, `kid`, `key`...) and `reason` says why. Neither
+ * the token nor its claims are kept: no `cause` holds them. `status` is 502.
  */
 export class IdTokenError extends OktaError {
   override readonly code = 'ERR_OKTA_ID_TOKEN';
+  override readonly status = 502;
   readonly claim: string;
   readonly reason: string;
 
@@ -138,18 +209,28 @@ export class IdTokenError extends OktaError {
   }
 }
 
-/** The userinfo answer does not belong to the signed-in user (`sub` differs). */
+/** The userinfo answer does not belong to the signed-in user (`sub` differs). `status` is 502. */
 export class UserInfoError extends OktaError {
   override readonly code = 'ERR_OKTA_USERINFO';
+  override readonly status = 502;
 }
 
 /**
  * The callback could not be matched to a sign-in that this browser started: missing,
  * unknown, expired, reused or foreign `state`. The strategy turns it into
- * `fail({ message }, 403)`; custom stores may throw it too.
+ * `fail({ message }, 403)`; custom stores may throw it too. `status` is 403.
  */
 export class StateError extends OktaError {
   override readonly code = 'ERR_OKTA_STATE';
+  override readonly status = 403;
+}
+
+function cleanFields(fields: OAuthErrorFields): { error: string; description: string | undefined; uri: string | undefined } {
+  return {
+    error: oauthText(String(fields.error), MAX_ERROR_CODE),
+    description: fields.description === undefined ? undefined : oauthText(String(fields.description), MAX_DESCRIPTION),
+    uri: oauthURI(fields.uri),
+  };
 }
 
 function oauthMessage(prefix: string, fields: OAuthErrorFields): string {

@@ -221,7 +221,9 @@ export function parseJSONObject(answer: HttpAnswer, what: string): Record<string
 /**
  * Turns a non-2xx answer into the right error: 429 → RateLimitError, an OAuth error
  * body → TokenError, anything else → ResponseError. `secrets` are blanked out of the
- * provider's description in case it echoes what we sent.
+ * provider's texts in case it echoes what we sent; TokenError then keeps only their
+ * printable characters, clipped. Redaction comes first, on the whole text, so that no
+ * part of a secret survives a clip.
  */
 export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly string[]): OktaError {
   if (answer.status === 429) {
@@ -238,10 +240,10 @@ export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly 
   if (body && typeof body.error === 'string' && answer.status >= 400 && answer.status < 500) {
     return new TokenError({
       endpoint: what,
-      status: answer.status,
-      error: clip(redact(body.error, secrets), 100),
-      description: typeof body.error_description === 'string' ? clip(redact(body.error_description, secrets), 500) : undefined,
-      uri: typeof body.error_uri === 'string' ? clip(redact(body.error_uri, secrets), 500) : undefined,
+      oktaStatus: answer.status,
+      error: redact(body.error, secrets),
+      description: typeof body.error_description === 'string' ? redact(body.error_description, secrets) : undefined,
+      uri: typeof body.error_uri === 'string' ? redact(body.error_uri, secrets) : undefined,
     });
   }
   return new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
@@ -278,8 +280,4 @@ export function redact(text: string, secrets: readonly string[]): string {
     for (const form of forms) if (out.includes(form)) out = out.split(form).join('[redacted]');
   }
   return out;
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

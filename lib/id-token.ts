@@ -26,6 +26,8 @@ export interface IdTokenSettings {
   algorithms: string[];
   /** Seconds of clock skew tolerated on `exp`, `iat` and `auth_time`. */
   clockTolerance: number;
+  /** Audiences besides `clientId` that `aud` may name (OpenID Connect Core §3.1.3.7, step 3). */
+  trustedAudiences: readonly string[];
   now: () => number;
 }
 
@@ -43,8 +45,11 @@ export interface IdTokenExpectations {
 
 /**
  * Verifies an ID token as OpenID Connect Core §3.1.3.7 asks: signature against Okta's
- * keys with an allowed algorithm, `iss`, `aud`, `azp`, `exp`, `iat`, then `nonce`,
- * `auth_time` and `sub` when expected.
+ * keys with an allowed algorithm, `iss`, `aud` (this client, and no audience it does not
+ * trust), `azp`, `exp`, `iat`, then `nonce`, `auth_time` and `sub` when expected.
+ *
+ * Errors name the claim and the reason only: jose's errors, which hold the whole payload
+ * (the user's email, name, nonce...), are never kept as a cause.
  */
 export async function verifyIdToken(
   idToken: string,
@@ -60,8 +65,8 @@ export async function verifyIdToken(
       // Three parts: a JWS. An encrypted (JWE) token has five and cannot be checked.
       if (idToken.split('.').length !== 3) throw new TypeError('not a compact JWS');
       header = decodeProtectedHeader(idToken);
-    } catch (err) {
-      throw new IdTokenError('token', 'is not a well-formed signed JWT', { cause: err });
+    } catch {
+      throw new IdTokenError('token', 'is not a well-formed signed JWT');
     }
     // Okta sends no critical header parameters; jose would report one as "not supported",
     // which reads like an algorithm problem.
@@ -79,12 +84,15 @@ export async function verifyIdToken(
       requiredClaims: ['sub', 'iat', 'exp'],
     }));
   } catch (err) {
-    throw fromJose(err);
+    throw fromJose(err, settings);
   }
   const claims = payload as IdTokenClaims;
   if (typeof claims.sub !== 'string' || claims.sub === '') throw new IdTokenError('sub', 'is not a non-empty string');
-  if (claims.iat > nowSeconds + settings.clockTolerance) throw new IdTokenError('iat', 'is in the future');
+  if (claims.iat > nowSeconds + settings.clockTolerance) {
+    throw new IdTokenError('iat', inTheFuture(claims.iat - nowSeconds, settings.clockTolerance));
+  }
   checkAuthorizedParty(claims, settings.clientId);
+  checkAudiences(claims, settings);
   if (expect.nonce !== undefined) {
     if (claims.nonce === undefined) throw new IdTokenError('nonce', 'is missing');
     if (claims.nonce !== expect.nonce) throw new IdTokenError('nonce', 'does not match the one sent');
@@ -115,20 +123,47 @@ function checkAuthorizedParty(claims: IdTokenClaims, clientId: string): void {
   if (claims.azp !== clientId) throw new IdTokenError('azp', 'is not this client');
 }
 
-function fromJose(err: unknown): OktaError {
+/**
+ * OpenID Connect Core §3.1.3.7, step 3: the client must reject an ID token that lists an
+ * audience it does not trust, even when `azp` names it.
+ */
+function checkAudiences(claims: IdTokenClaims, settings: IdTokenSettings): void {
+  const audiences: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (audiences.some((aud) => aud !== settings.clientId && !settings.trustedAudiences.includes(aud as string))) {
+    throw new IdTokenError('aud', 'names an audience this client does not trust (see the trustedAudiences option)');
+  }
+}
+
+const inTheFuture = (seconds: number, tolerance: number): string =>
+  `is ${Math.ceil(seconds)} s in the future, beyond the clockTolerance of ${tolerance} s`;
+
+/**
+ * jose's error as an IdTokenError that names the claim and the reason. Never with jose's
+ * error as cause: its claim errors carry the whole payload. Time claims say by how much
+ * they missed, in seconds, as jose counts them (whole seconds of the clock).
+ */
+function fromJose(err: unknown, settings: IdTokenSettings): OktaError {
   if (err instanceof OktaError) return err;
-  if (err instanceof joseErrors.JWTExpired) return new IdTokenError('exp', 'has passed: the token expired', { cause: err });
+  const now = Math.floor(settings.now() / 1000);
+  const tolerance = settings.clockTolerance;
+  if (err instanceof joseErrors.JWTExpired) {
+    const exp = err.payload.exp;
+    if (typeof exp !== 'number') return new IdTokenError('exp', 'has passed');
+    return new IdTokenError('exp', `passed ${Math.ceil(now - exp)} s ago, beyond the clockTolerance of ${tolerance} s`);
+  }
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const nbf = err.payload.nbf;
+    if (err.claim === 'nbf' && err.reason === 'check_failed' && typeof nbf === 'number') {
+      return new IdTokenError('nbf', inTheFuture(nbf - now, tolerance));
+    }
     const reason = err.reason === 'missing' ? 'is missing' : err.reason === 'check_failed' ? 'does not match' : 'is invalid';
-    return new IdTokenError(err.claim, reason, { cause: err });
+    return new IdTokenError(err.claim, reason);
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new IdTokenError('signature', 'does not verify with the provider key', { cause: err });
+    return new IdTokenError('signature', 'does not verify with the provider key');
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new IdTokenError('alg', 'is not an allowed algorithm', { cause: err });
-  if (err instanceof joseErrors.JWKSNoMatchingKey) {
-    return new IdTokenError('kid', 'matches no key in the key set', { cause: err });
-  }
-  if (err instanceof joseErrors.JOSENotSupported) return new IdTokenError('alg', 'is not supported', { cause: err });
-  return new IdTokenError('token', 'is not a well-formed signed JWT', { cause: err });
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new IdTokenError('alg', 'is not an allowed algorithm');
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new IdTokenError('kid', 'matches no key in the key set');
+  if (err instanceof joseErrors.JOSENotSupported) return new IdTokenError('alg', 'is not supported');
+  return new IdTokenError('token', 'is not a well-formed signed JWT');
 }

@@ -12,6 +12,7 @@ export {
   TokenError,
   ResponseError,
   RateLimitError,
+  KeySetUnavailableError,
   RequestError,
   IdTokenError,
   UserInfoError,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import {
   createLocalJWKSet,
   errors as joseErrors,
@@ -7,23 +8,32 @@ import {
 } from 'jose';
 
 type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
-import { IdTokenError, ResponseError } from './errors.js';
-import { parseJSONObject, send, type HttpSettings } from './http.js';
+import { IdTokenError, KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
+import { failureFrom, parseJSONObject, send, type HttpSettings } from './http.js';
 
 export interface KeyStoreOptions {
-  /** Least time between two refetches caused by an unknown `kid` (ms). */
+  /** Least time between two fetches (ms): after an unknown `kid`, and the first wait after a failed fetch. */
   cooldown: number;
   /** After this long (ms) the next verification refetches; the old keys serve if that fails. */
   maxAge: number;
   now: () => number;
 }
 
+/** The longest wait after failed fetches in a row, unless `cooldown` is longer. */
+const MAX_FAILURE_BACKOFF = 5 * 60_000;
+/** NIST SP 800-131A: RSA signatures need a modulus of 2048 bits or more. */
+const MIN_RSA_BITS = 2048;
+
 /**
  * Okta's signing keys (`/v1/keys`), fetched on first use and cached. jose picks and
  * imports the key; this class only decides when to (re)fetch:
  * - an unknown `kid` refetches once, at most once per cooldown (Okta rotates keys, and
  *   a flood of forged `kid`s must not turn into a flood of requests to Okta);
- * - keys older than `maxAge` are refreshed, but kept if Okta cannot be reached.
+ * - keys older than `maxAge` are refreshed, but kept if Okta cannot be reached;
+ * - a failed fetch is not retried before a wait that starts at the cooldown and doubles
+ *   with each failure in a row (at most 5 minutes), or until a 429's rate limit resets.
+ *   With no keys cached, verifications meanwhile fail at once with a
+ *   {@link KeySetUnavailableError}, without a request to Okta.
  */
 export class KeyStore {
   private keySet: JWTVerifyGetKey | undefined;
@@ -31,6 +41,10 @@ export class KeyStore {
   private readonly picked = new Map<string, Promise<VerificationKey>>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
+  /** Failed fetches since the last success, and when the next fetch may be tried. */
+  private failures = 0;
+  private retryAt = Number.NEGATIVE_INFINITY;
+  private lastFailure: unknown;
   private inFlight: Promise<void> | undefined;
 
   constructor(
@@ -43,17 +57,16 @@ export class KeyStore {
   async getKey(header: ProtectedHeaderParameters): Promise<VerificationKey> {
     const now = this.options.now();
     if (!this.keySet) {
+      if (now < this.retryAt) throw this.unavailable(now);
       await this.refresh();
-    } else if (now - this.fetchedAt > this.options.maxAge && now - this.attemptedAt > this.options.cooldown) {
+    } else if (now - this.fetchedAt > this.options.maxAge && this.mayFetch(now)) {
       await this.refresh().catch(() => undefined);
     }
     try {
       return await this.pick(header);
     } catch (err) {
       if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
-      if (this.options.now() - this.attemptedAt < this.options.cooldown) {
-        throw new IdTokenError('kid', 'matches no key in the key set', { cause: err });
-      }
+      if (!this.mayFetch(this.options.now())) throw new IdTokenError('kid', 'matches no key in the key set');
       await this.refresh();
       return this.pick(header);
     }
@@ -65,6 +78,13 @@ export class KeyStore {
     this.picked.clear();
     this.fetchedAt = Number.NEGATIVE_INFINITY;
     this.attemptedAt = Number.NEGATIVE_INFINITY;
+    this.failures = 0;
+    this.retryAt = Number.NEGATIVE_INFINITY;
+    this.lastFailure = undefined;
+  }
+
+  private mayFetch(now: number): boolean {
+    return now - this.attemptedAt >= this.options.cooldown && now >= this.retryAt;
   }
 
   /**
@@ -79,16 +99,22 @@ export class KeyStore {
       this.picked.set(id, key);
       key.catch(() => this.picked.delete(id));
     }
+    let picked: VerificationKey;
     try {
-      return await key;
+      picked = await key;
     } catch (err) {
       if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
         // Okta always sends a `kid` that names one key; we refuse rather than try every key.
         const reason = header.kid === undefined ? 'is missing and several keys could match' : 'names several keys of the key set';
-        throw new IdTokenError('kid', reason, { cause: err });
+        throw new IdTokenError('kid', reason);
       }
       throw err;
     }
+    const bits = rsaModulusBits(picked);
+    if (bits !== undefined && bits < MIN_RSA_BITS) {
+      throw new IdTokenError('key', `is too small (RSA keys must be ${MIN_RSA_BITS} bits or more)`);
+    }
+    return picked;
   }
 
   private refresh(): Promise<void> {
@@ -99,20 +125,64 @@ export class KeyStore {
   }
 
   private async fetchKeys(): Promise<void> {
-    const what = 'keys endpoint';
     // Count the attempt even if it fails, so the cooldown also protects a failing Okta.
     this.attemptedAt = this.options.now();
+    try {
+      this.keySet = await this.download();
+    } catch (err) {
+      this.failed(err);
+      throw err;
+    }
+    this.picked.clear();
+    this.fetchedAt = this.options.now();
+    this.failures = 0;
+    this.retryAt = Number.NEGATIVE_INFINITY;
+    this.lastFailure = undefined;
+  }
+
+  private async download(): Promise<JWTVerifyGetKey> {
+    const what = 'keys endpoint';
     const answer = await send(this.http, this.url, { method: 'GET', headers: { accept: 'application/json' } }, what);
+    if (answer.status === 429) throw failureFrom(answer, what, []);
     if (answer.status !== 200) {
       throw new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
     }
     const body = parseJSONObject(answer, what);
     try {
-      this.keySet = createLocalJWKSet(body as unknown as JSONWebKeySet);
-      this.picked.clear();
-      this.fetchedAt = this.options.now();
-    } catch (err) {
-      throw new ResponseError(`Okta's ${what} answered with a malformed key set`, answer.status, { cause: err });
+      return createLocalJWKSet(body as unknown as JSONWebKeySet);
+    } catch {
+      throw new ResponseError(`Okta's ${what} answered with a malformed key set`, answer.status);
     }
   }
+
+  /** Sets when the next fetch may be tried: the cooldown, doubled per failure in a row, or the rate limit's reset. */
+  private failed(err: unknown): void {
+    const now = this.options.now();
+    const cap = Math.max(this.options.cooldown, MAX_FAILURE_BACKOFF);
+    let wait = Math.min(this.options.cooldown * 2 ** this.failures, cap);
+    const reset = err instanceof RateLimitError ? err.rateLimit.reset?.getTime() : undefined;
+    if (reset !== undefined) wait = Math.max(wait, Math.min(reset - now, cap));
+    this.failures++;
+    this.retryAt = now + wait;
+    this.lastFailure = err;
+  }
+
+  private unavailable(now: number): OktaError {
+    const seconds = Math.ceil((this.retryAt - now) / 1000);
+    const failures = this.failures === 1 ? 'failed' : `failed ${this.failures} times in a row`;
+    return new KeySetUnavailableError(
+      `Okta's keys endpoint ${failures} and no keys are cached; ID tokens cannot be checked, ` +
+        `and the key set is not asked for again for ${seconds} s (retry after ${new Date(this.retryAt).toISOString()})`,
+      new Date(this.retryAt),
+      { cause: this.lastFailure },
+    );
+  }
+}
+
+/** The modulus length of an RSA key, or undefined for other keys. */
+function rsaModulusBits(key: VerificationKey): number | undefined {
+  const algorithm = (key as { algorithm?: { modulusLength?: unknown } }).algorithm;
+  if (typeof algorithm?.modulusLength === 'number') return algorithm.modulusLength;
+  const details = (key as Partial<KeyObject>).asymmetricKeyDetails;
+  return typeof details?.modulusLength === 'number' ? details.modulusLength : undefined;
 }

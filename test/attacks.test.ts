@@ -20,7 +20,7 @@ import {
   type Session,
   type TestUser,
 } from './support/hostile-harness.js';
-import { HostileOkta, makeKey } from './support/hostile-okta.js';
+import { CLIENT_ID, HostileOkta, makeKey } from './support/hostile-okta.js';
 import { request, run, type Outcome } from './support/passport.js';
 import { listen, type Listening } from './support/server.js';
 
@@ -183,7 +183,7 @@ describe('attacks on the callback (hostile provider over real HTTP)', () => {
       const url = await okta.authorize(await startSignIn(strategy, victim));
       url.searchParams.set('code', stolen.searchParams.get('code')!);
       const err = errorOf(record('code-injection', await run(strategy, callbackRequest(url, victim))));
-      expect(err).to.be.instanceOf(TokenError).and.include({ error: 'invalid_grant', status: 400 });
+      expect(err).to.be.instanceOf(TokenError).and.include({ error: 'invalid_grant', oktaStatus: 400 });
       expect(err.message).to.match(/PKCE verification failed/);
       expect(err.message).to.not.contain(stolen.searchParams.get('code')!);
       expect(pendingIn(victim), 'the state is used up').to.equal(0);
@@ -396,6 +396,45 @@ describe('attacks on the callback (hostile provider over real HTTP)', () => {
     it('redirects to a same-origin return path from info.state', async () => {
       const location = await signInThroughApp(new CookieBrowser(), '/login?user=alice&returnTo=%2Freports%3Fq%3D1%23top');
       expect(location).to.equal('/reports?q=1#top');
+    });
+  });
+
+  describe('ID tokens for audiences this client does not trust (OIDC Core §3.1.3.7 step 3, Express app)', () => {
+    const clients: Listening[] = [];
+    after(async () => {
+      await Promise.all(clients.map((c) => c.close()));
+    });
+
+    /** Signs in through an Express app with an ID token carrying `aud`; returns the callback answer and `/me`. */
+    async function signInWithAudiences(
+      aud: string[],
+      trustedAudiences?: string[],
+    ): Promise<{ status: number; body: string; me: { user: TestUser | null } }> {
+      const strategy = makeStrategy(okta, { trustedAudiences }, async (_t, profile) => ({ id: profile.id }));
+      const server = await listen(createTestApp(strategy).app);
+      clients.push(server);
+      okta.behaviour = { claims: { aud, azp: CLIENT_ID } };
+      const browser = new CookieBrowser();
+      const login = await browser.get(`${server.origin}/login?user=alice`);
+      const callback = await browser.get(await okta.authorize(login.location!));
+      const me = JSON.parse((await browser.get(`${server.origin}/me`)).body) as { user: TestUser | null };
+      return { status: callback.status, body: callback.body, me };
+    }
+
+    it('refuses an extra audience even when azp is this client', async () => {
+      const { status, body, me } = await signInWithAudiences([CLIENT_ID, 'api://untrusted']);
+      expect(status, body).to.equal(500);
+      expect(JSON.parse(body)).to.deep.equal({ error: 'IdTokenError', code: 'ERR_OKTA_ID_TOKEN' });
+      expect(me.user).to.equal(null);
+    });
+
+    it('accepts an extra audience listed in trustedAudiences, and still refuses one that is not', async () => {
+      const trusted = await signInWithAudiences([CLIENT_ID, 'api://default'], ['api://default']);
+      expect(trusted.status, trusted.body).to.equal(302);
+      expect(trusted.me.user?.id).to.equal('00ualice');
+      const other = await signInWithAudiences([CLIENT_ID, 'api://default', 'api://other'], ['api://default']);
+      expect(other.status, other.body).to.equal(500);
+      expect(other.me.user).to.equal(null);
     });
   });
 });

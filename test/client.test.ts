@@ -102,6 +102,10 @@ describe('OktaClient', () => {
         /authServerId/,
       );
       expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { timeout: -1 })).to.throw(/timeout/);
+      expect(() => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { trustedAudiences: [''] })).to.throw(
+        ConfigurationError,
+        /trustedAudiences/,
+      );
       expect(
         () => new OktaClient(DOMAIN, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, { idTokenSigningAlgorithms: ['HS256'] }),
       ).to.throw(/idTokenSigningAlgorithms/);
@@ -264,7 +268,8 @@ describe('OktaClient', () => {
         expect(err).to.be.instanceOf(TokenError);
         const tokenError = err as TokenError;
         expect(tokenError.code).to.equal('ERR_OKTA_TOKEN');
-        expect(tokenError.status).to.equal(status);
+        expect(tokenError.oktaStatus).to.equal(status);
+        expect(tokenError.status, 'what the app should answer').to.equal(502);
         expect(tokenError.error).to.equal(error);
         expect(tokenError.uri).to.equal('https://help.example/e');
         // Okta's description is kept, but never anything we sent.
@@ -288,7 +293,8 @@ describe('OktaClient', () => {
       expect(err).to.be.instanceOf(RateLimitError).and.instanceOf(ResponseError);
       const rateLimited = err as RateLimitError;
       expect(rateLimited.code).to.equal('ERR_OKTA_RATE_LIMITED');
-      expect(rateLimited.status).to.equal(429);
+      expect(rateLimited.oktaStatus).to.equal(429);
+      expect(rateLimited.status, 'what the app should answer').to.equal(503);
       expect(rateLimited.rateLimit).to.deep.equal({ limit: 600, remaining: 0, reset: new Date(reset * 1000) });
     });
 
@@ -299,7 +305,7 @@ describe('OktaClient', () => {
         .post(`${okta.path}/token`)
         .reply(500, '<html><body>Internal error</body></html>', { 'content-type': 'text/html' });
       const err = await caught(() => makeClient(okta).validateAuthorizationCode(CODE, VERIFIER));
-      expect(err).to.be.instanceOf(ResponseError).with.property('status', 500);
+      expect(err).to.be.instanceOf(ResponseError).with.property('oktaStatus', 500);
       expect(err.message).to.not.contain('<html>');
       expect((err as ResponseError).code).to.equal('ERR_OKTA_RESPONSE');
     });
@@ -452,14 +458,14 @@ describe('OktaClient', () => {
       });
     }
 
-    it('accepts several audiences when azp is this client', async () => {
+    it('accepts several audiences when azp is this client and the others are trustedAudiences', async () => {
       const okta = await FakeOkta.create();
       okta
         .scope()
         .post(`${okta.path}/token`)
         .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined, { aud: [CLIENT_ID, 'api'], azp: CLIENT_ID }))));
       okta.mockKeys();
-      const tokens = await makeClient(okta).validateAuthorizationCode(CODE, VERIFIER);
+      const tokens = await makeClient(okta, { trustedAudiences: ['api'] }).validateAuthorizationCode(CODE, VERIFIER);
       expect(decodeJwt(tokens.idToken).azp).to.equal(CLIENT_ID);
     });
 
@@ -616,7 +622,7 @@ describe('OktaClient', () => {
       const okta = await FakeOkta.create();
       okta.scope().post(`${okta.path}/revoke`).reply(401, { error: 'invalid_client' });
       const err = await caught(() => makeClient(okta).revokeToken('rt-1'));
-      expect(err).to.be.instanceOf(TokenError).with.property('status', 401);
+      expect(err).to.be.instanceOf(TokenError).with.property('oktaStatus', 401);
     });
 
     it('reads userinfo with the bearer token', async () => {

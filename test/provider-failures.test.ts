@@ -18,7 +18,8 @@ import {
 } from './support/hostile-harness.js';
 import { HostileOkta, sharedKey, type TestKey } from './support/hostile-okta.js';
 import type { Outcome } from './support/passport.js';
-import { listen } from './support/server.js';
+import { CookieBrowser, createTestApp } from './support/hostile-app.js';
+import { listen, type Listening } from './support/server.js';
 
 const MB = 1024 * 1024;
 
@@ -135,7 +136,7 @@ describe('a provider that is slow, down or wrong (real HTTP, small timeouts)', (
     try {
       okta.behaviour = { token: { status: 307, headers: { location: `${trap.origin}/steal` } } };
       const { outcome } = await signIn(makeStrategy(okta), okta, { where: 'token-redirect' });
-      expect(errorOf(outcome)).to.be.instanceOf(ResponseError).with.property('status', 307);
+      expect(errorOf(outcome)).to.be.instanceOf(ResponseError).with.property('oktaStatus', 307);
       expect(stolen, 'the code and credentials never went elsewhere').to.equal(0);
     } finally {
       await trap.close();
@@ -231,6 +232,75 @@ describe('a provider that is slow, down or wrong (real HTTP, small timeouts)', (
       const outcomes = await flood(strategy, 100);
       expect(outcomes.every((o) => o.kind === 'error')).to.equal(true);
       expect(okta.hits.keys).to.equal(1);
+    });
+  });
+
+  describe('a key set endpoint that keeps failing before any key is cached (Express app)', () => {
+    const servers: Listening[] = [];
+    after(async () => {
+      await Promise.all(servers.map((server) => server.close()));
+    });
+
+    /** An app whose strategy runs on a clock the test moves forward. */
+    async function appWithClock(): Promise<{ clock: { skew: number }; signIn: () => Promise<string> }> {
+      const clock = { skew: 0 };
+      const server = await listen(createTestApp(makeStrategy(okta, { now: () => Date.now() + clock.skew })).app);
+      servers.push(server);
+      /** A sign-in through the app: `signed-in`, or the code of the error the app got. */
+      const signInThroughApp = async (): Promise<string> => {
+        const browser = new CookieBrowser();
+        const login = await browser.get(`${server.origin}/login?user=alice`);
+        const callback = await browser.get(await okta.authorize(login.location!));
+        if (callback.status === 302 && callback.location === '/me') return 'signed-in';
+        return (JSON.parse(callback.body) as { code: string }).code;
+      };
+      return { clock, signIn: signInThroughApp };
+    }
+
+    const times = async (count: number, signInOnce: () => Promise<string>): Promise<string[]> => {
+      const results: string[] = [];
+      for (let i = 0; i < count; i++) results.push(await signInOnce());
+      return results;
+    };
+
+    for (const [label, reply, firstError] of [
+      ['503', { status: 503 }, 'ERR_OKTA_RESPONSE'],
+      ['429', { status: 429 }, 'ERR_OKTA_RATE_LIMITED'],
+    ] as const) {
+      it(`asks Okta once per (doubling) cooldown while it answers ${label}, fails fast meanwhile, then recovers`, async () => {
+        const { clock, signIn: signInOnce } = await appWithClock();
+        okta.behaviour = { keys: reply };
+        const first = await times(5, signInOnce);
+        expect(okta.hits.keys, '5 sign-ins, one request for the key set').to.equal(1);
+        expect(first).to.deep.equal([firstError, ...Array<string>(4).fill('ERR_OKTA_KEYS_UNAVAILABLE')]);
+
+        clock.skew += 31_000; // past the 30 s cooldown: one more attempt, which fails too
+        expect(await times(3, signInOnce)).to.deep.equal([firstError, 'ERR_OKTA_KEYS_UNAVAILABLE', 'ERR_OKTA_KEYS_UNAVAILABLE']);
+        expect(okta.hits.keys).to.equal(2);
+
+        okta.behaviour = {}; // Okta is back, but the second failure doubled the wait to 60 s
+        clock.skew += 31_000;
+        expect(await times(2, signInOnce)).to.deep.equal(['ERR_OKTA_KEYS_UNAVAILABLE', 'ERR_OKTA_KEYS_UNAVAILABLE']);
+        expect(okta.hits.keys).to.equal(2);
+
+        clock.skew += 30_000;
+        expect(await times(3, signInOnce)).to.deep.equal(['signed-in', 'signed-in', 'signed-in']);
+        expect(okta.hits.keys, 'fetched once more, then cached').to.equal(3);
+      });
+    }
+
+    it("waits for the rate limit's reset when it is later than the cooldown", async () => {
+      const { clock, signIn: signInOnce } = await appWithClock();
+      const reset = Math.floor((Date.now() + clock.skew) / 1000) + 100;
+      okta.behaviour = { keys: { status: 429, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) } } };
+      expect(await signInOnce()).to.equal('ERR_OKTA_RATE_LIMITED');
+      okta.behaviour = {};
+      clock.skew += 61_000;
+      expect(await signInOnce()).to.equal('ERR_OKTA_KEYS_UNAVAILABLE');
+      expect(okta.hits.keys).to.equal(1);
+      clock.skew += 40_000;
+      expect(await signInOnce()).to.equal('signed-in');
+      expect(okta.hits.keys).to.equal(2);
     });
   });
 

@@ -21,6 +21,7 @@ export interface Rejection {
   errorClass?: new (...args: never[]) => Error;
   claim?: string;
   message?: RegExp;
+  /** The `fail` status; for an `error`, the status Okta answered (`oktaStatus`). */
   status?: number;
 }
 
@@ -196,8 +197,15 @@ export const conformanceCases: ConformanceCase[] = [
     arrange: ({ okta }) => void (okta.behaviour = { claims: { azp: 'untrusted-api' } }),
   },
   {
+    id: 'id_token-aud-untrusted-azp-client',
+    title: 'rejects an audience the client does not trust even when azp is this client',
+    expect: idToken('aud'),
+    arrange: ({ okta }) => void (okta.behaviour = { claims: { aud: [CLIENT_ID, 'untrusted-api'], azp: CLIENT_ID } }),
+  },
+  {
     id: 'id_token-aud-several-azp-client',
-    title: 'accepts several audiences when azp is this client',
+    title: 'accepts several audiences when azp is this client and the others are trustedAudiences',
+    strategy: { trustedAudiences: ['api://default'] },
     expect: 'accept',
     arrange: ({ okta }) => void (okta.behaviour = { claims: { aud: [CLIENT_ID, 'api://default'], azp: CLIENT_ID } }),
   },
@@ -632,7 +640,7 @@ export const failureModes: FailureMode[] = [
   },
   {
     name: 'keys endpoint answers 429',
-    expect: response(/keys endpoint answered with unexpected status 429/, 429),
+    expect: { kind: 'error', errorClass: RateLimitError, message: /keys endpoint is rate limiting this client/, status: 429 },
     arrange: (okta) => void (okta.behaviour = { keys: { status: 429, headers: rateLimitHeaders } }),
   },
   {
@@ -688,13 +696,13 @@ export function mismatch(outcome: Outcome, expected: Rejection): string | undefi
     return undefined;
   }
   if (outcome.kind !== 'error') return undefined;
-  const err = outcome.error as Error & { claim?: string; status?: number };
+  const err = outcome.error as Error & { claim?: string; oktaStatus?: number };
   const isA = (value: unknown, errorClass: new (...args: never[]) => Error): boolean => value instanceof errorClass;
   if (expected.errorClass && !isA(err, expected.errorClass)) return `${err.name}: ${err.message}`;
   if (expected.claim !== undefined && err.claim !== expected.claim) {
     return `claim ${err.claim}, expected ${expected.claim}: ${err.message}`;
   }
   if (expected.message && !expected.message.test(err.message)) return `message "${err.message}"`;
-  if (expected.status !== undefined && err.status !== expected.status) return `status ${err.status}`;
+  if (expected.status !== undefined && err.oktaStatus !== expected.status) return `Okta's status ${err.oktaStatus}`;
   return undefined;
 }

@@ -145,7 +145,7 @@ export function describeOutcome(outcome: Outcome): string {
     case 'error': {
       const err = outcome.error;
       if (err instanceof IdTokenError) return `rejected: ${err.name} ${err.claim} (${err.reason})`;
-      if (err instanceof TokenError) return `rejected: ${err.name} ${err.error} (${err.status})`;
+      if (err instanceof TokenError) return `rejected: ${err.name} ${err.error} (${err.oktaStatus})`;
       return `rejected: ${err.name}: ${clip(err.message, 80)}`;
     }
     case 'redirect':

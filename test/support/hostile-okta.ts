@@ -97,6 +97,8 @@ export interface Behaviour {
   /** Answers the token endpoint instead of the normal flow (after client authentication). */
   token?: Reply | ((request: TokenRequest) => Reply | Promise<Reply>);
   keys?: Reply | (() => Reply);
+  /** Answers `/par` instead of storing the pushed request (after client authentication). */
+  par?: Reply | ((request: TokenRequest) => Reply | Promise<Reply>);
   userinfo?: Reply | ((grant: Grant | undefined) => Reply | Promise<Reply>);
   /** Edits of the userinfo claims. */
   userinfoClaims?: Record<string, unknown>;
@@ -117,7 +119,7 @@ export interface Behaviour {
   delay?: Partial<Record<Endpoint, number>>;
 }
 
-export type Endpoint = 'authorize' | 'token' | 'keys' | 'userinfo' | 'revoke' | 'other';
+export type Endpoint = 'authorize' | 'token' | 'keys' | 'userinfo' | 'revoke' | 'par' | 'other';
 
 export interface HostileOktaOptions {
   /** Custom authorization server id, or null for the org server. Default `'default'`. */
@@ -150,7 +152,15 @@ export class HostileOkta {
   /** Signs ID tokens unless `behaviour.signWith` says otherwise. */
   signingKey: TestKey;
   behaviour: Behaviour = {};
-  readonly hits: Record<Endpoint, number> = { authorize: 0, token: 0, keys: 0, userinfo: 0, revoke: 0, other: 0 };
+  readonly hits: Record<Endpoint, number> = {
+    authorize: 0,
+    token: 0,
+    keys: 0,
+    userinfo: 0,
+    revoke: 0,
+    par: 0,
+    other: 0,
+  };
   /** The last requests received (most recent last), at most 50. */
   readonly recent: Array<{ endpoint: Endpoint; method: string; authorization: string | undefined; body: string }> = [];
   /** Bytes of filler written by `hugeBytes` answers. */
@@ -163,6 +173,8 @@ export class HostileOkta {
   private readonly waiting = new Set<ServerResponse>();
   private readonly grants = new Map<string, Grant>();
   private readonly accessTokens = new Map<string, Grant>();
+  /** Pushed authorization requests (RFC 9126), by request_uri, each usable once. */
+  private readonly pushed = new Map<string, URLSearchParams>();
   private readonly trackSecrets: boolean;
   private readonly tokenLifetime: number;
   private readonly basePath: string;
@@ -356,6 +368,8 @@ export class HostileOkta {
           return await send(res, this.behaviourReply('keys') ?? { body: { keys: this.keys.map((k) => k.jwk) } }, this);
         case 'userinfo':
           return await this.answerUserinfo(req, res);
+        case 'par':
+          return await this.answerPar(req, body, res);
         case 'revoke': {
           this.track(new URLSearchParams(body).get('token') ?? undefined);
           const request = {
@@ -377,7 +391,7 @@ export class HostileOkta {
   }
 
   private endpointOf(pathname: string): Endpoint {
-    for (const endpoint of ['authorize', 'token', 'keys', 'userinfo', 'revoke'] as const) {
+    for (const endpoint of ['authorize', 'token', 'keys', 'userinfo', 'revoke', 'par'] as const) {
       if (pathname === `${this.basePath}/${endpoint}`) return endpoint;
     }
     return 'other';
@@ -391,11 +405,40 @@ export class HostileOkta {
   private async answerAuthorize(url: URL, res: ServerResponse): Promise<void> {
     let grant: Grant;
     try {
-      grant = this.issueCode(url.searchParams);
+      grant = this.issueCode(this.authorizationParams(url.searchParams));
     } catch (err) {
       return send(res, { status: 400, body: String((err as Error).message) }, this);
     }
     return send(res, { status: 302, headers: { location: this.callbackFor(grant).toString() } }, this);
+  }
+
+  /** The authorization request's parameters: as given, or the pushed ones a `request_uri` names. */
+  private authorizationParams(params: URLSearchParams): URLSearchParams {
+    const requestUri = params.get('request_uri');
+    if (requestUri === null) return params;
+    const pushed = this.pushed.get(requestUri);
+    this.pushed.delete(requestUri);
+    if (!pushed || pushed.get('client_id') !== params.get('client_id')) throw new Error('authorize: unknown request_uri');
+    return pushed;
+  }
+
+  /** RFC 9126 §2: authenticates the client and stores the request under a one-time request_uri. */
+  private async answerPar(req: IncomingMessage, rawBody: string, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(rawBody);
+    const request: TokenRequest = { form, grant: undefined, authorization: req.headers.authorization, rawBody };
+    if (!(await clientAuthenticated(request.authorization, form, `${this.base}/par`))) {
+      return send(
+        res,
+        { status: 401, body: { error: 'invalid_client', error_description: 'Client authentication failed.' } },
+        this,
+      );
+    }
+    const override = this.behaviour.par;
+    if (override) return send(res, typeof override === 'function' ? await override(request) : override, this);
+    if (!form.has('client_id')) form.set('client_id', basicCredentials(request.authorization)?.id ?? '');
+    const requestUri = `urn:ietf:params:oauth:request_uri:${randomBytes(16).toString('base64url')}`;
+    this.pushed.set(requestUri, form);
+    return send(res, { status: 201, body: { request_uri: requestUri, expires_in: 60 } }, this);
   }
 
   private async answerToken(req: IncomingMessage, rawBody: string, res: ServerResponse): Promise<void> {

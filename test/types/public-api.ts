@@ -6,6 +6,7 @@ import passport from 'passport';
 import {
   ConfigurationError,
   IdTokenError,
+  KeySetUnavailableError,
   OktaClient,
   OktaError,
   OktaStrategy,
@@ -20,6 +21,7 @@ import {
 } from 'passport-okta-oidc';
 
 const base = {
+  trustedAudiences: ['api://default'],
   oktaDomain: 'https://acme.okta.com',
   authServerId: 'default',
   clientID: '0oa1',
@@ -103,7 +105,8 @@ void useClient;
 function describe(err: unknown): string {
   if (!(err instanceof OktaError)) return 'other';
   if (err instanceof RateLimitError) return `retry after ${err.rateLimit.reset?.toISOString() ?? 'a while'}`;
-  if (err instanceof TokenError) return `${err.error} ${err.status}`;
+  if (err instanceof KeySetUnavailableError) return `keys unavailable until ${err.retryAt.toISOString()}`;
+  if (err instanceof TokenError) return `${err.error}: Okta answered ${err.oktaStatus}, the app answers ${err.status}`;
   if (err instanceof IdTokenError) return `${err.claim}: ${err.reason}`;
   if (err instanceof ConfigurationError) return err.message;
   const code: string = err.code;
