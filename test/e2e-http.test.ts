@@ -326,7 +326,7 @@ for (const framework of frameworks) {
         expect(stateCookies).to.have.lengthOf(2);
         expect(stateCookies[1]).to.match(/^okta_login_next=1; .*Path=\/;/);
         expect(stateCookies[0]).to.match(/^okta_login\.0=/);
-        expect(stateCookies[0]).to.include('Path=/auth/okta/callback').and.include('HttpOnly').and.include('Secure');
+        expect(stateCookies[0]).to.include('Path=/;').and.include('HttpOnly').and.include('Secure');
         expect(stateCookies[0]).to.include('SameSite=None');
 
         const form = await browser.get(start.headers.get('location')!);

@@ -88,22 +88,22 @@ describe('CookieStateStore', () => {
     expect(() => new CookieStateStore({ secret: [] })).to.throw(ConfigurationError);
   });
 
-  it('signs in with no session at all, through an encrypted, HttpOnly, path-scoped Lax cookie', async () => {
+  it('signs in with no session at all, through an encrypted, HttpOnly, Lax __Host- cookie', async () => {
     const strategy = makeStrategy(okta, new CookieStateStore({ secret: SECRET }));
     const browser = new CookieBrowser();
     const { state, nonce, setCookies } = await start(strategy, browser);
     expect(setCookies).to.have.length(2);
     const cookie = setCookies[0]!;
     expect(cookie).to.match(
-      /^okta_login\.0=[A-Za-z0-9_-]{16}\.[^;]+; Max-Age=600; Path=\/auth\/okta\/callback; HttpOnly; Secure; SameSite=Lax$/,
+      /^__Host-okta_login\.0=[A-Za-z0-9_-]{16}\.[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
     );
-    expect(setCookies[1]).to.equal('okta_login_next=1; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax');
+    expect(setCookies[1]).to.equal('__Host-okta_login_next=1; Max-Age=600; Path=/; HttpOnly; Secure; SameSite=Lax');
     // The cookie is encrypted: the nonce does not show in it.
     expect(cookie).to.not.contain(nonce);
     await mockExchange(nonce);
     const outcome = await finish(strategy, browser, state);
     expect(outcome.kind).to.equal('success');
-    expect([...browser.jar.keys()], 'the used cookie is cleared').to.deep.equal(['okta_login_next']);
+    expect([...browser.jar.keys()], 'the used cookie is cleared').to.deep.equal(['__Host-okta_login_next']);
   });
 
   it('uses SameSite=None; Secure for form_post, even on plain http', async () => {
@@ -112,7 +112,7 @@ describe('CookieStateStore', () => {
       callbackURL: 'http://127.0.0.1:3000/cb',
     });
     const { setCookies } = await start(strategy, new CookieBrowser());
-    expect(setCookies[0]).to.match(/^okta_login\.0=.*; Path=\/cb; HttpOnly; Secure; SameSite=None$/);
+    expect(setCookies[0]).to.match(/^okta_login\.0=.*; Path=\/; HttpOnly; Secure; SameSite=None$/);
   });
 
   it('refuses a replayed callback: the cookie is cleared when used', async () => {
@@ -130,7 +130,11 @@ describe('CookieStateStore', () => {
     const browser = new CookieBrowser();
     const tab1 = await start(strategy, browser);
     const tab2 = await start(strategy, browser);
-    expect([...browser.jar.keys()].sort()).to.deep.equal(['okta_login.0', 'okta_login.1', 'okta_login_next']);
+    expect([...browser.jar.keys()].sort()).to.deep.equal([
+      '__Host-okta_login.0',
+      '__Host-okta_login.1',
+      '__Host-okta_login_next',
+    ]);
     await mockExchange(tab2.nonce);
     expect((await finish(strategy, browser, tab2.state)).kind).to.equal('success');
     await mockExchange(tab1.nonce);
@@ -148,8 +152,8 @@ describe('CookieStateStore', () => {
       started.push(await start(strategy, browser));
       now += 1000;
     }
-    const slots = [...browser.jar.keys()].filter((k) => k.startsWith('okta_login.')).sort();
-    expect(slots).to.deep.equal(['okta_login.0', 'okta_login.1', 'okta_login.2']);
+    const slots = [...browser.jar.keys()].filter((k) => k.startsWith('__Host-okta_login.')).sort();
+    expect(slots).to.deep.equal(['__Host-okta_login.0', '__Host-okta_login.1', '__Host-okta_login.2']);
     expect(browser.header().length).to.be.below(4000);
     // Older sign-ins were overwritten; the three newest still work.
     const old = await finish(strategy, browser, started[26]!.state);

@@ -1,4 +1,4 @@
-import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
+import { serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { createHash, hkdfSync } from 'node:crypto';
 import { EncryptJWT, errors as joseErrors, jwtDecrypt } from 'jose';
 import { ConfigurationError, StateError } from '../errors.js';
@@ -12,28 +12,55 @@ export interface CookieStateStoreOptions {
    * Give a list, newest first, to rotate: new cookies use the first, all are accepted.
    */
   secret: string | readonly string[];
-  /** Prefix of the cookie names. Default `'okta_login'`. */
+  /**
+   * Prefix of the cookie names. Default `'okta_login'`. On an https callback URL the
+   * names also start with `__Host-` (`__Host-okta_login.0`, ...), which browsers accept
+   * only from this exact host, with `Secure` and `Path=/`: a sibling subdomain cannot
+   * plant one.
+   */
   cookieName?: string | undefined;
-  /** Most pending-login cookies per browser (slots used in turn: the oldest is overwritten). Default 5. */
+  /**
+   * Most pending-login cookies per browser (slots used in turn: the oldest is overwritten). Default 5.
+   *
+   * All of the store's cookies together stay within 8 KiB: 8192 bytes of `name=value` pairs
+   * and separators in the `Cookie` header, half of what Node accepts in request headers
+   * (16 KiB, else 431), as they go with every request to the site while a sign-in is pending.
+   * A pending sign-in takes about 650 bytes plus 4/3 of its app state (the `state` option,
+   * as JSON): 5 fit with app states up to about 700 bytes each; with the strategy's largest
+   * (2 KiB), the 2 newest do. When a new sign-in does not fit, the oldest pending ones are
+   * dropped (their callbacks then fail with 403, and the user starts again). A sign-in whose
+   * own cookie would exceed 4000 bytes (what browsers keep) is refused at its start with a
+   * `ConfigurationError`: only long callback or issuer URLs with a large app state get there.
+   */
   maxPending?: number | undefined;
   /** Clock in epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
 
-/** Browsers drop cookies past about 4 KiB. */
+/** Most bytes all cookies of one store take in a request's Cookie header (pairs and `; `). */
+const COOKIE_STORE_MAX_BYTES = 8192;
+
+/** Browsers drop cookies past about 4 KiB (name and value). */
 const MAX_COOKIE_BYTES = 4000;
+
+/** Cookie name prefix that browsers accept only with `Secure`, `Path=/` and no `Domain` (RFC 6265bis §4.1.3.2). */
+const HOST_PREFIX = '__Host-';
 
 /**
  * Keeps each pending login in its own encrypted, authenticated cookie (JWE, `dir` +
  * `A256GCM`), so that no server-side state is needed: any instance that knows the
  * secret can finish a sign-in another one started. Works with `session: false`.
  *
- * Cookies are `HttpOnly`, scoped to the callback path, live as long as the pending login
+ * Cookies are `HttpOnly`, on `Path=/` (so that the callback clears them by the path
+ * they were set with, whatever path it arrives on), live as long as the pending login
  * (10 minutes by default), use `SameSite=Lax` for the query response mode and
- * `SameSite=None; Secure` for `form_post` (a cross-site POST), and are cleared when used.
- * They take `maxPending` slots in turn (a small `<name>_next` cookie on `/` says which is
- * next, since the callback-path cookies are not visible where a sign-in starts), so
- * however often sign-in is started, no more than `maxPending` pile up.
+ * `SameSite=None; Secure` for `form_post` (a cross-site POST), and are cleared when
+ * used, also when they cannot be read. On an https callback URL they are `__Host-`
+ * cookies (`Secure`, no `Domain`), and a pending login for an https callback is taken
+ * from no other name. They take `maxPending` slots in turn (a small `<name>_next`
+ * cookie says which is next) and together stay within 8 KiB, the oldest dropped to
+ * make room: however often sign-in is started, they neither pile up nor outgrow the
+ * request headers.
  *
  * @example
  * ```ts
@@ -44,6 +71,8 @@ export class CookieStateStore implements StateStore {
   private readonly keys: Uint8Array[];
   private readonly prefix: string;
   private readonly maxPending: number;
+  /** Names of the slot cookies, plain and `__Host-`. */
+  private readonly slotNames: ReadonlySet<string>;
   private readonly now: () => number;
 
   constructor(options: CookieStateStoreOptions) {
@@ -58,55 +87,88 @@ export class CookieStateStore implements StateStore {
     if (!Number.isInteger(this.maxPending) || this.maxPending < 1)
       throw new ConfigurationError('maxPending must be a whole number >= 1');
     this.now = options.now ?? Date.now;
+    this.slotNames = new Set(
+      Array.from({ length: this.maxPending }, (_, slot) => [this.slotName(slot, false), this.slotName(slot, true)]).flat(),
+    );
   }
 
   async save(req: OktaRequest, login: PendingLogin): Promise<void> {
     const res = responseOf(req);
+    const secureHost = isHttps(login.redirectURI);
     const jwe = await new EncryptJWT({ login })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
       .setIssuedAt(Math.floor(this.now() / 1000))
       .setExpirationTime(Math.ceil(login.expiresAt / 1000))
       .encrypt(this.keys[0]!);
     const maxAge = Math.max(1, Math.ceil((login.expiresAt - this.now()) / 1000));
-    const next = Number(parseCookies(req.headers.cookie ?? '')[this.counterName]);
+    const attributes = cookieAttributes(login, maxAge, secureHost);
+    const sent = firstValues(req.headers.cookie);
+    const counterName = this.counterName(secureHost);
+    const next = Number(sent.get(counterName));
     const slot = Number.isInteger(next) && next >= 0 ? next % this.maxPending : 0;
-    const cookie = serializeCookie(this.slotName(slot), `${stateTag(login.state)}.${jwe}`, cookieAttributes(login, maxAge));
-    if (cookie.length > MAX_COOKIE_BYTES) {
-      throw new ConfigurationError('The pending login does not fit in a cookie: make the state option smaller');
+    const name = this.slotName(slot, secureHost);
+    const value = `${stateTag(login.state)}.${jwe}`;
+    if (pairBytes(name, value) > MAX_COOKIE_BYTES) {
+      throw new ConfigurationError(
+        `The pending sign-in needs a ${pairBytes(name, value)}-byte cookie, more than the ${MAX_COOKIE_BYTES} bytes ` +
+          'browsers keep: make the state option smaller',
+      );
     }
-    appendCookie(res, cookie);
-    const secure = cookieAttributes(login, maxAge).secure;
+    const counter = String((slot + 1) % this.maxPending);
+    // The newest pending logins that fit with this one stay; older ones are dropped.
+    let total = pairBytes(name, value) + pairBytes(counterName, counter) + 2;
+    const dropped: string[] = [];
+    for (let age = 1; age < this.maxPending; age++) {
+      const other = this.slotName((slot - age + this.maxPending) % this.maxPending, secureHost);
+      const otherValue = sent.get(other);
+      if (otherValue === undefined) continue;
+      total += pairBytes(other, otherValue) + 2;
+      if (dropped.length > 0 || total > COOKIE_STORE_MAX_BYTES) dropped.push(other);
+    }
+    appendCookie(res, serializeCookie(name, value, attributes));
+    for (const other of dropped) appendCookie(res, clearCookie(other, attributes.secure === true));
     appendCookie(
       res,
-      serializeCookie(this.counterName, String((slot + 1) % this.maxPending), {
-        path: '/',
-        maxAge,
-        httpOnly: true,
-        sameSite: 'lax',
-        secure,
-      }),
+      serializeCookie(counterName, counter, { path: '/', maxAge, httpOnly: true, sameSite: 'lax', secure: attributes.secure }),
     );
   }
 
   async take(req: OktaRequest, state: string, context: StateStoreContext): Promise<PendingLogin | undefined> {
-    const cookies = parseCookies(req.headers.cookie ?? '');
-    const tag = `${stateTag(state)}.`;
-    let name: string | undefined;
-    for (let slot = 0; slot < this.maxPending && name === undefined; slot++) {
-      if (cookies[this.slotName(slot)]?.startsWith(tag)) name = this.slotName(slot);
-    }
-    if (name === undefined) return undefined;
-    const login = await this.open(cookies[name]!.slice(tag.length));
-    // Clear it whatever it holds: a pending login is used once.
-    appendCookie(responseOf(req), serializeCookie(name, '', { path: requestPath(req), maxAge: 0, httpOnly: true }));
+    const found = this.find(req.headers.cookie, `${stateTag(state)}.`);
+    if (found === undefined) return undefined;
+    const login = await this.open(found.value);
+    // Cleared whatever it holds (a pending login is used once), by the name and path it
+    // was set with: never by the request's path, which may differ (`/callback/`).
+    const secure = found.secureHost || (login ? login.responseMode === 'form_post' : req.method === 'POST');
+    appendCookie(responseOf(req), clearCookie(found.name, secure));
     if (login === undefined) {
       throw new StateError('The sign-in cookie is expired, tampered with, or was made with another secret');
+    }
+    if (isHttps(login.redirectURI) !== found.secureHost) {
+      // A cookie for an https callback is only taken from a __Host- name, which no other host can set.
+      throw new StateError('The sign-in cookie has the wrong name for its callback URL');
     }
     if (login.state !== state) throw new StateError('The sign-in cookie does not belong to this state');
     if (login.strategy !== context.strategy || login.issuer !== context.issuer) {
       throw new StateError('The sign-in cookie was made for another strategy or Okta authorization server');
     }
     return login;
+  }
+
+  /**
+   * The slot cookie whose value starts with `tag` (a `__Host-` one first), and the JWE
+   * after the tag. Every cookie of a name counts, not just the first the browser sends.
+   */
+  private find(header: string | undefined, tag: string): { name: string; value: string; secureHost: boolean } | undefined {
+    let plain: { name: string; value: string; secureHost: boolean } | undefined;
+    for (const [name, value] of cookiePairs(header)) {
+      if (!value.startsWith(tag) || !this.slotNames.has(name)) continue;
+      const secureHost = name.startsWith(HOST_PREFIX);
+      const match = { name, value: value.slice(tag.length), secureHost };
+      if (secureHost) return match;
+      plain ??= match;
+    }
+    return plain;
   }
 
   /** Decrypts a cookie value with each key in turn; undefined if none opens it or it expired. */
@@ -127,12 +189,12 @@ export class CookieStateStore implements StateStore {
     return undefined;
   }
 
-  private slotName(slot: number): string {
-    return `${this.prefix}.${slot}`;
+  private slotName(slot: number, secureHost: boolean): string {
+    return `${secureHost ? HOST_PREFIX : ''}${this.prefix}.${slot}`;
   }
 
-  private get counterName(): string {
-    return `${this.prefix}_next`;
+  private counterName(secureHost: boolean): string {
+    return `${secureHost ? HOST_PREFIX : ''}${this.prefix}_next`;
   }
 }
 
@@ -145,17 +207,47 @@ function deriveKey(secret: string): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', secret, 'passport-okta-oidc', 'CookieStateStore A256GCM', 32));
 }
 
-function cookieAttributes(login: PendingLogin, maxAge: number): SerializeOptions {
-  const callback = new URL(login.redirectURI);
+function isHttps(url: string): boolean {
+  return url.startsWith('https:');
+}
+
+function cookieAttributes(login: PendingLogin, maxAge: number, secureHost: boolean): SerializeOptions {
   const crossSite = login.responseMode === 'form_post';
   return {
     httpOnly: true,
-    path: callback.pathname,
+    path: '/',
     maxAge,
     // form_post is a cross-site POST: only SameSite=None cookies go with it, and those must be Secure.
     sameSite: crossSite ? 'none' : 'lax',
-    secure: crossSite || callback.protocol === 'https:',
+    secure: crossSite || secureHost,
   };
+}
+
+/** A Set-Cookie that removes `name` as set by this store (browsers ignore a __Host- one without Secure). */
+function clearCookie(name: string, secure: boolean): string {
+  return serializeCookie(name, '', { path: '/', maxAge: 0, httpOnly: true, secure: secure || name.startsWith(HOST_PREFIX) });
+}
+
+/** Bytes of `name=value` in a Cookie header. */
+function pairBytes(name: string, value: string): number {
+  return Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
+}
+
+/** Every `name=value` pair of a Cookie header, duplicates included, in order. */
+function cookiePairs(header: string | undefined): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
+  }
+  return pairs;
+}
+
+/** The first value of each cookie name, as browsers send the most specific path first. */
+function firstValues(header: string | undefined): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [name, value] of cookiePairs(header)) if (!values.has(name)) values.set(name, value);
+  return values;
 }
 
 function responseOf(req: OktaRequest): NonNullable<OktaRequest['res']> {
@@ -165,11 +257,6 @@ function responseOf(req: OktaRequest): NonNullable<OktaRequest['res']> {
 
 function appendCookie(res: NonNullable<OktaRequest['res']>, cookie: string): void {
   res.appendHeader('Set-Cookie', cookie);
-}
-
-function requestPath(req: OktaRequest): string {
-  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-  return new URL(url, 'http://x').pathname;
 }
 
 function isPendingLogin(value: unknown): value is PendingLogin {

@@ -105,12 +105,27 @@ export interface Answer {
   location: string | undefined;
 }
 
+/** A cookie scoped to a path other than `/`. */
+export interface ScopedCookie {
+  name: string;
+  value: string;
+  path: string;
+}
+
 /**
- * A browser for one site: keeps its cookies (name=value only), never follows redirects.
+ * A browser for one site: keeps its cookies per name and path (RFC 6265), never follows
+ * redirects. Sends the cookies whose path matches the request, longest path first; a
+ * `Max-Age=0` removes only the cookie of that name and path; a `__Host-` cookie without
+ * `Secure` and `Path=/`, or with a `Domain`, and a `__Secure-` cookie without `Secure`,
+ * are refused as browsers refuse them. `Secure` is otherwise ignored: the app runs on
+ * 127.0.0.1, which browsers treat as a secure context.
  * Uses node:http with a keep-alive agent, which is cheap enough for load tests.
  */
 export class CookieBrowser {
+  /** Cookies on `Path=/`, name -> value: tests read and plant cookies here. */
   readonly cookies = new Map<string, string>();
+  /** Cookies on any other path, by `${path} ${name}`. */
+  readonly scoped = new Map<string, ScopedCookie>();
 
   constructor(private readonly agent?: Agent) {}
 
@@ -122,8 +137,19 @@ export class CookieBrowser {
     return this.send('POST', new URL(url), { 'content-type': 'application/x-www-form-urlencoded', ...headers }, form);
   }
 
+  /** The Cookie header this browser sends to `url` (RFC 6265 §5.4). */
+  cookieHeader(url: URL): string {
+    const pairs: string[] = [];
+    if (this.scoped.size > 0) {
+      const matching = [...this.scoped.values()].filter(({ path }) => pathMatches(url.pathname, path));
+      for (const { name, value } of matching.sort((a, b) => b.path.length - a.path.length)) pairs.push(`${name}=${value}`);
+    }
+    for (const [name, value] of this.cookies) pairs.push(`${name}=${value}`);
+    return pairs.join('; ');
+  }
+
   private send(method: string, url: URL, headers: Record<string, string>, body?: string): Promise<Answer> {
-    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const cookie = this.cookieHeader(url);
     return new Promise((resolve, reject) => {
       const req = httpRequest(
         url,
@@ -133,13 +159,7 @@ export class CookieBrowser {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
           res.on('end', () => {
-            for (const line of res.headers['set-cookie'] ?? []) {
-              const [pair = ''] = line.split(';');
-              const eq = pair.indexOf('=');
-              const name = pair.slice(0, eq).trim();
-              if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name);
-              else this.cookies.set(name, pair.slice(eq + 1).trim());
-            }
+            for (const line of res.headers['set-cookie'] ?? []) this.store(url, line);
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,
@@ -153,4 +173,48 @@ export class CookieBrowser {
       req.end(body);
     });
   }
+
+  /** Keeps one Set-Cookie line received from `url` (RFC 6265 §5.2, §5.3; cookie prefixes). */
+  private store(url: URL, line: string): void {
+    const [pair = '', ...attributes] = line.split(';');
+    const eq = pair.indexOf('=');
+    if (eq < 1) return;
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    let path: string | undefined;
+    let secure = false;
+    let domain = false;
+    for (const attribute of attributes) {
+      const [key = '', val = ''] = attribute.trim().split('=');
+      const lower = key.toLowerCase();
+      if (lower === 'path' && val.startsWith('/')) path = val;
+      else if (lower === 'secure') secure = true;
+      else if (lower === 'domain' && val) domain = true;
+    }
+    if (name.startsWith('__Host-') && (!secure || path !== '/' || domain)) return;
+    if (name.startsWith('__Secure-') && !secure) return;
+    const cookiePath = path ?? defaultPath(url.pathname);
+    const expired = /max-age=0|expires=thu, 01 jan 1970/i.test(line);
+    if (cookiePath === '/') {
+      if (expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    } else {
+      const key = `${cookiePath} ${name}`;
+      if (expired) this.scoped.delete(key);
+      else this.scoped.set(key, { name, value, path: cookiePath });
+    }
+  }
+}
+
+/** RFC 6265 §5.1.4 */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  if (requestPath === cookiePath) return true;
+  if (!requestPath.startsWith(cookiePath)) return false;
+  return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
+}
+
+/** RFC 6265 §5.1.4: the directory of the request path. */
+function defaultPath(requestPath: string): string {
+  const last = requestPath.lastIndexOf('/');
+  return last <= 0 ? '/' : requestPath.slice(0, last);
 }
