@@ -3,8 +3,8 @@
  *
  * Pages: `/` (home), `/login` (starts a sign-in), `/auth/okta/callback` (GET for
  * `response_mode=query`, POST for `form_post`), `/profile`, `/logout` (POST from the
- * button, GET allowed too), `/login-failed`, and `/me.json` (the signed-in user's public
- * fields, for scripts and tests).
+ * Sign out button, same origin only), `/login-failed`, and `/me.json` (the signed-in
+ * user's public fields, for scripts and tests).
  */
 import { createHmac } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
@@ -186,13 +186,12 @@ export function createApp(config: ExampleConfig): ExampleApp {
     res.status(401).send(loginFailedPage(typeof last === 'string' ? last : undefined));
   });
 
-  // Revokes the tokens, ends the Passport and express-session sessions, then Okta's
-  // session through /v1/logout, which comes back to /signed-out with the logout state.
-  const logout: RequestHandler[] = [
-    (_req, res, next) => {
-      res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
-      next();
-    },
+  // POST only (the Sign out button), and only from this app's own pages: oktaLogout
+  // answers a request from another site 403 before revoking anything. It revokes the
+  // tokens, ends the Passport and express-session sessions, then Okta's session through
+  // /v1/logout, which comes back to /signed-out with the logout state.
+  app.post(
+    '/logout',
     oktaLogout(strategy, {
       getTokens: (req) => currentUser(req as Request)?.tokens,
       postLogoutRedirectURI: `${baseURL}/signed-out`,
@@ -200,10 +199,11 @@ export function createApp(config: ExampleConfig): ExampleApp {
         const { name, code } = describeError(err);
         logger.warn(`[example] could not revoke a token at sign-out: ${name}${code ? ` (${code})` : ''}`);
       },
+      onSignedOut: (_req, res) => {
+        (res as express.Response).clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
+      },
     }) as unknown as RequestHandler,
-  ];
-  app.post('/logout', ...logout);
-  app.get('/logout', ...logout);
+  );
   app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/' }) as unknown as RequestHandler);
 
   app.use((_req, res) => {

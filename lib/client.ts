@@ -100,6 +100,16 @@ export interface ValidateCodeOptions extends Pick<IdTokenExpectations, 'nonce' |
   redirectURI?: string | undefined;
 }
 
+/** Options of {@link OktaClient.refreshAccessToken}. */
+export interface RefreshOptions {
+  /** Scopes to ask for (sent as `scope`); default: those of the original grant. */
+  scopes?: readonly string[] | undefined;
+  /** The `sub` a new ID token must name: the signed-in user's. */
+  subject?: string | undefined;
+  /** Seconds since the epoch: a new ID token's `auth_time` must be present and not earlier. */
+  minAuthTime?: number | undefined;
+}
+
 /** Claims from `/v1/userinfo`. */
 export interface UserInfo {
   sub: string;
@@ -303,22 +313,27 @@ export class OktaClient {
       maxAge: options.maxAge,
       acrValues: options.acrValues,
     });
-    return { tokens: { ...tokens, idToken: tokens.idToken }, claims };
+    return {
+      tokens: { ...tokens, idToken: tokens.idToken, subject: claims.sub, authTime: claims.auth_time ?? null },
+      claims,
+    };
   }
 
   /**
    * Gets new tokens with a refresh token (RFC 6749 §6). `scope` is sent only when
-   * `scopes` is given. A new ID token, if any, is verified (without nonce), and must
-   * name `subject` when given.
+   * `scopes` is given. A new ID token, if any, is verified (without nonce), must name
+   * `subject` when given, and carry an `auth_time` no earlier than `minAuthTime` when given
+   * (pass the sign-in's {@link OktaTokens.subject} and {@link OktaTokens.authTime}).
+   *
+   * @throws {IdTokenError} The new ID token failed a check, e.g. it is for another user.
    */
-  async refreshAccessToken(
-    refreshToken: string,
-    options: { scopes?: readonly string[] | undefined; subject?: string | undefined } = {},
-  ): Promise<OktaRefreshedTokens> {
+  async refreshAccessToken(refreshToken: string, options: RefreshOptions = {}): Promise<OktaRefreshedTokens> {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
     if (options.scopes !== undefined) form.set('scope', options.scopes.join(' '));
     const tokens = await this.tokenRequest(form, options.scopes ?? [], [refreshToken]);
-    if (tokens.idToken !== null) await this.verifyIdToken(tokens.idToken, { subject: options.subject });
+    if (tokens.idToken !== null) {
+      await this.verifyIdToken(tokens.idToken, { subject: options.subject, minAuthTime: options.minAuthTime });
+    }
     return tokens;
   }
 

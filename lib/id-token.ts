@@ -41,6 +41,12 @@ export interface IdTokenExpectations {
   acrValues?: string | undefined;
   /** The `sub` the token must carry (on refresh: the same user as before). */
   subject?: string | undefined;
+  /**
+   * Seconds since the epoch: `auth_time` must be present and not earlier than this. On
+   * refresh it is the sign-in's `auth_time`, which a refreshed ID token repeats
+   * (OpenID Connect Core §12.2); an earlier one names another, older authentication.
+   */
+  minAuthTime?: number | undefined;
 }
 
 /**
@@ -110,6 +116,10 @@ export async function verifyIdToken(
   }
   if (expect.subject !== undefined && claims.sub !== expect.subject) {
     throw new IdTokenError('sub', 'is not the user the tokens were issued to');
+  }
+  if (expect.minAuthTime !== undefined) {
+    if (typeof claims.auth_time !== 'number') throw new IdTokenError('auth_time', 'is missing but the sign-in had one');
+    if (claims.auth_time < expect.minAuthTime) throw new IdTokenError('auth_time', 'is earlier than the sign-in it refreshes');
   }
   return claims;
 }

@@ -33,6 +33,7 @@ export type {
   OktaClientOptions,
   AuthorizationURLOptions,
   ValidateCodeOptions,
+  RefreshOptions,
   TokenEndpointAuthMethod,
   UserInfo,
 } from './client.js';
@@ -47,7 +48,7 @@ export type { CookieStateStoreOptions } from './state/cookie.js';
 export type { OAuthErrorFields, RateLimit } from './errors.js';
 export type { FetchLike } from './http.js';
 export type { FailureChallenge } from './passport.js';
-export type { KeepTokensFreshOptions, StoredTokens } from './refresh.js';
+export type { KeepTokensFreshOptions, RefreshRefusal, StoredTokens } from './refresh.js';
 export type { OktaLogoutOptions, OktaLogoutCallbackOptions, LogoutTokens } from './logout.js';
 export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
 export type { DPoPKeyPair } from './dpop.js';

@@ -1,15 +1,18 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import {
   absoluteURL,
   clientOf,
   endLocalSession,
   redirect,
+  runAsync,
   type HasOktaClient,
   type Middleware,
   type SessionRequest,
 } from './middleware.js';
 import { randomToken } from './random.js';
+import type { OktaRequest } from './request.js';
 
 /** Tokens the logout needs; any may be missing. */
 export interface LogoutTokens {
@@ -28,6 +31,26 @@ export interface OktaLogoutOptions<Req extends SessionRequest = SessionRequest> 
   stateCookieName?: string | undefined;
   /** Told about a token that could not be revoked (the logout goes on). */
   onRevokeError?: ((err: unknown) => void) | undefined;
+  /**
+   * Called once the tokens are revoked and the local session has ended, just before the
+   * browser is sent to Okta: e.g. to clear the session cookie. Not called for a refused request.
+   */
+  onSignedOut?: ((req: Req, res: ServerResponse) => void | Promise<void>) | undefined;
+  /**
+   * Sign out on `GET` as well as `POST`. Default `false`: any page on the web can make a
+   * browser GET a URL (a link, an image, `location = '/logout'`), and older browsers send
+   * nothing with such a request that tells it came from another site. Other methods
+   * are answered 405.
+   */
+  allowGet?: boolean | undefined;
+  /**
+   * Turn off the same-origin check. By default a request that the browser marks as coming
+   * from another site is answered 403 and revokes nothing: `Sec-Fetch-Site` other than
+   * `same-origin` or `none` (the user's own navigation), or, from a browser that sends no
+   * `Sec-Fetch-Site`, an `Origin` other than this app's (its scheme per Express's `trust
+   * proxy`, and the Host header). Turn it off only if the route has CSRF protection of its own.
+   */
+  allowCrossSite?: boolean | undefined;
 }
 
 /** Options of {@link oktaLogoutCallback}. */
@@ -46,6 +69,11 @@ const STATE_COOKIE = 'okta_logout';
  * browser to Okta's `/v1/logout` with `id_token_hint`, `post_logout_redirect_uri` and a
  * fresh `state`, kept in a short-lived cookie for {@link oktaLogoutCallback} to check.
  *
+ * Only a same-origin `POST` signs out (a form button on the app's pages): a `GET` is
+ * answered 405 and a request from another site 403, before anything is revoked, so that
+ * another site cannot sign the user out (see {@link OktaLogoutOptions.allowGet} and
+ * {@link OktaLogoutOptions.allowCrossSite}).
+ *
  * @example
  * ```ts
  * app.post('/logout', oktaLogout(strategy, { getTokens: (req) => req.user?.tokens, postLogoutRedirectURI: '/signed-out' }))
@@ -58,8 +86,16 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
 ): Middleware<Req> {
   const client = clientOf(source);
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
+  const methods = options.allowGet === true ? ['POST', 'GET'] : ['POST'];
   return (req, res, next) => {
-    void (async () => {
+    if (!methods.includes(req.method ?? '')) {
+      res.setHeader('Allow', methods.join(', '));
+      return answer(res, 405, 'Signing out takes a POST request (a form button), not a link.');
+    }
+    if (options.allowCrossSite !== true && fromAnotherSite(req)) {
+      return answer(res, 403, 'Sign-out refused: the request came from another site.');
+    }
+    runAsync(res, next, async () => {
       const tokens = options.getTokens(req) ?? {};
       // Revoking the refresh token first also revokes the access tokens issued with it.
       const revocations: Array<[string | null | undefined, 'refresh_token' | 'access_token']> = [
@@ -71,6 +107,7 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
         await client.revokeToken(token, hint).catch((err: unknown) => options.onRevokeError?.(err));
       }
       await endLocalSession(req);
+      await options.onSignedOut?.(req, res);
       const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
       const state = randomToken(16);
       const path = new URL(returnTo).pathname;
@@ -88,10 +125,12 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
         // No Okta session to end (not signed in, or no ID token kept): take the return leg directly.
         const back = new URL(returnTo);
         back.searchParams.set('state', state);
-        return redirect(res, back.toString());
+        redirect(res, back.toString());
+        return 'answered';
       }
       redirect(res, client.logoutURL({ idTokenHint: tokens.idToken, postLogoutRedirectURI: returnTo, state }).toString());
-    })().catch(next);
+      return 'answered';
+    });
   };
 }
 
@@ -108,13 +147,44 @@ export function oktaLogoutCallback(options: OktaLogoutCallbackOptions = {}): Mid
     const path = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x').pathname;
     res.appendHeader('Set-Cookie', serializeCookie(cookieName, '', { httpOnly: true, path, maxAge: 0 }));
     if (!expected || !given || !sameString(expected, given)) {
-      res.statusCode = 403;
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.end('The sign-out could not be confirmed: its state does not match this browser.');
-      return;
+      return answer(res, 403, 'The sign-out could not be confirmed: its state does not match this browser.');
     }
     redirect(res, options.redirectTo ?? '/');
   };
+}
+
+/**
+ * Whether the browser says the request comes from another site. Fetch Metadata decides
+ * when it is sent (all current browsers): only `same-origin` and `none` (typed,
+ * bookmarked) pass; `same-site` does not, as a sibling subdomain may host anyone's
+ * pages. Without it, an `Origin` must be this app's own; `null` (a sandboxed or
+ * privacy-hidden origin) is not. A request with neither header carries no sign of a
+ * browser on another site (a script, or an old browser's top-level navigation, which
+ * `allowGet: false` keeps out).
+ */
+function fromAnotherSite(req: OktaRequest): boolean {
+  const site = headerValue(req, 'sec-fetch-site');
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = headerValue(req, 'origin');
+  if (origin === undefined) return false;
+  let own: string;
+  try {
+    own = new URL(absoluteURL(req, '/')).origin;
+  } catch {
+    return true; // a Host header that is no host: nothing to be the same origin as
+  }
+  return URL.parse(origin)?.origin !== own;
+}
+
+function headerValue(req: OktaRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+}
+
+function answer(res: ServerResponse, status: number, message: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(message);
 }
 
 function sameString(a: string, b: string): boolean {

@@ -34,6 +34,37 @@ export async function endLocalSession(req: SessionRequest): Promise<void> {
   req.user = undefined;
 }
 
+/**
+ * Runs the asynchronous part of a middleware and then calls `next` at most once:
+ * `'next'` calls `next()`, a rejection calls `next(err)`, and `'answered'` (the body sent
+ * the response itself) calls nothing. Should `next` throw, the response is ended (500,
+ * or the socket destroyed if it had begun) instead of leaving an unhandled rejection,
+ * which would end the process.
+ */
+export function runAsync(res: ServerResponse, next: (err?: unknown) => void, body: () => Promise<'next' | 'answered'>): void {
+  body()
+    .then(
+      (outcome) => {
+        if (outcome === 'next') next();
+      },
+      (err: unknown) => next(err),
+    )
+    .catch(() => endBroken(res));
+}
+
+function endBroken(res: ServerResponse): void {
+  try {
+    if (res.headersSent) {
+      res.destroy();
+    } else {
+      res.statusCode = 500;
+      res.end();
+    }
+  } catch {
+    // Nothing more can be done for this response.
+  }
+}
+
 export function redirect(res: ServerResponse, location: string): void {
   res.statusCode = 302;
   res.setHeader('Location', location);

@@ -12,14 +12,24 @@ export interface OktaTokens {
   refreshToken: string | null;
   /** The raw, verified ID token. */
   idToken: string;
+  /**
+   * The verified ID token's `sub`: the Okta user these tokens belong to. Keep it with the
+   * tokens: `keepTokensFresh` refuses a refresh that names another user.
+   */
+  subject: string;
+  /** The verified ID token's `auth_time` (seconds since the epoch), or `null` when it had none. */
+  authTime: number | null;
   /** `Bearer`, or `DPoP` for sender-constrained tokens. */
   tokenType: string;
   /** Granted scopes (Okta's `scope` field, or the requested ones when it is absent). */
   scopes: string[];
 }
 
-/** Tokens from a refresh: Okta sends a new ID token only when `openid` was asked. */
-export interface OktaRefreshedTokens extends Omit<OktaTokens, 'idToken'> {
+/**
+ * Tokens from a refresh: Okta sends a new ID token only when `openid` was asked. Who they
+ * belong to is known from the sign-in, not from the refresh: see {@link OktaTokens.subject}.
+ */
+export interface OktaRefreshedTokens extends Omit<OktaTokens, 'idToken' | 'subject' | 'authTime'> {
   idToken: string | null;
 }
 

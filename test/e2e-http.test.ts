@@ -246,7 +246,16 @@ for (const framework of frameworks) {
         const callsBefore = app.oktaCalls.length;
         const warningsBefore = app.warnings.length;
 
-        const page = await browser.post(`${app.origin}/logout`, {});
+        // What a browser sends when the Sign out button of the app's own page is pressed.
+        const page = await browser.follow(`${app.origin}/logout`, {
+          method: 'POST',
+          body: '',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            origin: app.origin,
+            'sec-fetch-site': 'same-origin',
+          },
+        });
 
         // The app -> Okta's /v1/logout -> the app's return leg, which checks the state -> home.
         expect(page.history).to.have.lengthOf(4);
@@ -284,15 +293,41 @@ for (const framework of frameworks) {
         expect(isOktaForm(await browser.get(`${app.origin}/login`))).to.equal(true);
       });
 
-      it('signs out with GET /logout too, and a visitor without a session just goes home', async function () {
+      it('does not sign out on a cross-site POST /logout (403) or on GET /logout: nothing is revoked, alice stays signed in', async function () {
         const browser = new ScriptedBrowser();
         await signIn(browser, `${app.origin}/login`);
-        const page = await browser.get(`${app.origin}/logout`);
-        expect(page.history[1]!.startsWith(`${endpoint('logout')}?`)).to.equal(true);
-        expect(page.history[2]!.startsWith(`${app.origin}/signed-out?state=`)).to.equal(true);
-        expect(page.url).to.equal(`${app.origin}/`);
-        expect((await browser.get(`${app.origin}/me.json`)).status).to.equal(401);
+        const session = browser.cookies('127.0.0.1').get(SESSION_COOKIE);
+        const callsBefore = app.oktaCalls.length;
 
+        // A form on another site posting to /logout, as Fetch Metadata and Origin mark it.
+        const attacks: Array<Record<string, string>> = [
+          { origin: 'https://evil.example' },
+          { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+          { 'sec-fetch-site': 'cross-site' },
+        ];
+        for (const headers of attacks) {
+          const page = await browser.request(`${app.origin}/logout`, {
+            method: 'POST',
+            body: '',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+          });
+          expect(page.status, JSON.stringify(headers)).to.equal(403);
+          expect(page.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
+          expect(page.body).to.match(/another site/);
+          expect(page.headers.get('set-cookie')).to.equal(null);
+        }
+        // `location = '/logout'` or a link: the sign-out is a POST only.
+        const get = await browser.get(`${app.origin}/logout`);
+        expect(get.status).to.equal(404);
+
+        expect(app.oktaCalls.slice(callsBefore), 'no revoke call').to.deep.equal([]);
+        expect(browser.cookies('127.0.0.1').get(SESSION_COOKIE)).to.equal(session);
+        const me = await browser.get(`${app.origin}/me.json`);
+        expect(me.status).to.equal(200);
+        expect(JSON.parse(me.body)).to.include({ id: alice.sub });
+      });
+
+      it('lets a visitor without a session POST /logout and just go home', async function () {
         const visitor = await new ScriptedBrowser().post(`${app.origin}/logout`, {});
         expect(visitor.history[0]).to.equal(`${app.origin}/logout`);
         expect(visitor.history[1]!.startsWith(`${app.origin}/signed-out?state=`)).to.equal(true);

@@ -19,8 +19,9 @@ export interface TestApp {
  * An app as the README sets it up: Express 5, express-session (memory store), Passport
  * 0.7 with `keepSessionInfo`, and `safeRedirectPath` on `info.state`. `/login?user=x`
  * signs in as Okta user x (the provider reads `login_hint`), `/me` shows who is signed in.
+ * `routes` adds a test's own routes, ahead of the error handler.
  */
-export function createTestApp(strategy: OktaStrategy): TestApp {
+export function createTestApp(strategy: OktaStrategy, routes?: (app: express.Express) => void): TestApp {
   const passport = new Passport();
   passport.use(strategy);
   passport.serializeUser((user, done) => done(null, user));
@@ -79,6 +80,7 @@ export function createTestApp(strategy: OktaStrategy): TestApp {
       req.session.destroy((destroyErr) => (destroyErr ? next(destroyErr) : res.json({ signedOut: true })));
     });
   });
+  routes?.(app);
   const onError: ErrorRequestHandler = (err: Error & { code?: string; status?: number }, _req, res, _next) => {
     void _next;
     res.status(err.status && err.status < 500 ? err.status : 500).json({ error: err.name, code: err.code });

@@ -10,8 +10,10 @@ import { EncryptJWT, jwtVerify, SignJWT, type JWTPayload } from 'jose';
  * By default it is a strict, honest provider: `/authorize` issues one-time codes bound to
  * the PKCE challenge, redirect URI, nonce and user (`login_hint` picks the user);
  * `/token` checks client authentication, the code and the PKCE verifier, and signs an
- * RS256 ID token; `/keys` publishes `keys`; `/userinfo` checks the bearer token.
- * `behaviour` (reset with `reset()`) changes any part of that per test.
+ * RS256 ID token (with `offline_access` it also issues a refresh token, which the
+ * refresh grant redeems for new tokens of the same grant); `/keys` publishes `keys`;
+ * `/userinfo` checks the bearer token. `behaviour` (reset with `reset()`) changes any
+ * part of that per test.
  */
 
 export const CLIENT_ID = '0oa-hostile-client';
@@ -175,6 +177,8 @@ export class HostileOkta {
   private readonly accessTokens = new Map<string, Grant>();
   /** Pushed authorization requests (RFC 9126), by request_uri, each usable once. */
   private readonly pushed = new Map<string, URLSearchParams>();
+  /** Refresh tokens, issued when `offline_access` was granted; they stay valid (no rotation). */
+  private readonly refreshTokens = new Map<string, Grant>();
   private readonly trackSecrets: boolean;
   private readonly tokenLifetime: number;
   private readonly basePath: string;
@@ -242,10 +246,11 @@ export class HostileOkta {
     return count;
   }
 
-  /** Forgets issued codes and access tokens. */
+  /** Forgets issued codes, access and refresh tokens. */
   forgetGrants(): void {
     this.grants.clear();
     this.accessTokens.clear();
+    this.refreshTokens.clear();
   }
 
   async close(): Promise<void> {
@@ -460,8 +465,12 @@ export class HostileOkta {
     const override = this.behaviour.token;
     if (override) return reply(typeof override === 'function' ? await override(request) : override);
     if (form.get('grant_type') === 'refresh_token') {
-      this.track(form.get('refresh_token') ?? undefined);
-      return reply(error(400, 'invalid_grant', 'The refresh token is invalid or expired.'));
+      const refreshToken = form.get('refresh_token') ?? '';
+      this.track(refreshToken);
+      const refreshed = this.refreshTokens.get(refreshToken);
+      if (!refreshed) return reply(error(400, 'invalid_grant', 'The refresh token is invalid or expired.'));
+      // A refreshed ID token has no nonce; `behaviour` shapes it like any other.
+      return reply(await this.tokensFor({ ...refreshed, nonce: undefined }, refreshToken));
     }
     if (form.get('grant_type') !== 'authorization_code') {
       return reply(error(400, 'unsupported_grant_type', 'The grant type is not supported.'));
@@ -478,6 +487,16 @@ export class HostileOkta {
     if (!this.behaviour.ignorePkce && challenge !== grant.codeChallenge) {
       return reply(error(400, 'invalid_grant', 'PKCE verification failed.'));
     }
+    let refreshToken: string | undefined;
+    if (grant.scope.includes('offline_access')) {
+      refreshToken = `rt.${randomBytes(24).toString('base64url')}`;
+      this.refreshTokens.set(refreshToken, grant);
+    }
+    return reply(await this.tokensFor(grant, refreshToken));
+  }
+
+  /** A token response for `grant`: a new access token and ID token, and `refreshToken` when given. */
+  private async tokensFor(grant: Grant, refreshToken: string | undefined): Promise<Reply> {
     const accessToken = `at.${randomBytes(24).toString('base64url')}`;
     this.accessTokens.set(accessToken, grant);
     const idToken = await this.idTokenFor(grant);
@@ -491,13 +510,14 @@ export class HostileOkta {
         access_token: accessToken,
         scope: grant.scope.join(' '),
         id_token: idToken,
+        ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
       },
       this.behaviour.tokenResponse ?? {},
     );
     for (const name of ['access_token', 'id_token', 'refresh_token']) {
       if (typeof body[name] === 'string') this.track(body[name]);
     }
-    return reply({ body, headers: { 'cache-control': 'no-store' } });
+    return { body, headers: { 'cache-control': 'no-store' } };
   }
 
   private async answerUserinfo(req: IncomingMessage, res: ServerResponse): Promise<void> {

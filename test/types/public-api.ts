@@ -12,11 +12,15 @@ import {
   OktaStrategy,
   RateLimitError,
   TokenError,
+  keepTokensFresh,
+  oktaLogout,
   type OktaAuthenticateOptions,
   type OktaProfile,
   type OktaTokens,
   type PendingLogin,
+  type RefreshRefusal,
   type StateStore,
+  type StoredTokens,
   type VerifyCallback,
 } from 'passport-okta-oidc';
 
@@ -130,3 +134,32 @@ new OktaStrategy({ ...base, store }, async () => false);
 
 // @ts-expect-error a store needs take()
 new OktaStrategy({ ...base, store: { save: () => undefined } }, async () => false);
+
+// Who the tokens belong to is kept with them, and the session middlewares take typed options.
+async function keepSignIn(tokens: OktaTokens): Promise<StoredTokens> {
+  const subject: string = tokens.subject;
+  const authTime: number | null = tokens.authTime;
+  const fresh = await client.refreshAccessToken('rt', { subject, minAuthTime: authTime ?? undefined });
+  // @ts-expect-error a refresh names no subject of its own: it is the sign-in's
+  void fresh.subject;
+  return { ...tokens, accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString() };
+}
+void keepSignIn;
+const sessionStrategy = new OktaStrategy(base, async () => false);
+keepTokensFresh(sessionStrategy, {
+  getTokens: () => undefined,
+  setTokens: () => undefined,
+  onRefreshRefused: (_req, reason: RefreshRefusal) => {
+    const code: string = reason.code;
+    void code;
+  },
+});
+oktaLogout(sessionStrategy, {
+  getTokens: () => undefined,
+  postLogoutRedirectURI: '/signed-out',
+  allowGet: false,
+  allowCrossSite: false,
+  onSignedOut: (_req, res) => void res.setHeader('Clear-Site-Data', '"cookies"'),
+});
+// @ts-expect-error allowGet is a boolean
+oktaLogout(sessionStrategy, { getTokens: () => undefined, postLogoutRedirectURI: '/', allowGet: 'yes' });
