@@ -191,6 +191,8 @@ function claimsAcceptable(claims: Record<string, unknown>, live: Live): boolean 
   if (iss !== live.issuer) return false;
   if (!audiences.includes(CLIENT_ID)) return false;
   if (Array.isArray(aud) && aud.length > 1 && azp !== CLIENT_ID) return false;
+  // Core §3.1.3.7 (3): an audience the client does not trust is refused (no trustedAudiences here).
+  if (audiences.some((a) => a !== CLIENT_ID)) return false;
   if (azp !== undefined && azp !== CLIENT_ID) return false;
   if (typeof sub !== 'string' || sub === '') return false;
   if (nonce !== live.nonce) return false;
