@@ -50,3 +50,4 @@ export type { KeepTokensFreshOptions, StoredTokens } from './refresh.js';
 export type { OktaLogoutOptions, OktaLogoutCallbackOptions, LogoutTokens } from './logout.js';
 export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
 export type { DPoPKeyPair } from './dpop.js';
+export type { PrivateJWK } from './jwk.js';
