@@ -15,8 +15,9 @@ const root = join(__dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tsc = require.resolve('typescript/bin/tsc');
 
-// The toolchain of a new NestJS app's default unit-test setup, pinned.
-const JEST_APP_PACKAGES = ['jest@30.5.2', 'ts-jest@29.4.15', 'typescript@6.0.3', '@types/jest@30.0.0', '@types/node@20.19.43'];
+// The toolchain of a new NestJS app's default unit-test setup (TypeScript 5, as Nest
+// scaffolds it), pinned.
+const JEST_APP_PACKAGES = ['jest@30.5.2', 'ts-jest@29.4.15', 'typescript@5.9.3', '@types/jest@30.0.0', '@types/node@20.19.43'];
 
 /** Child processes without c8's coverage collection: npm, tsc and Jest are not lib/. */
 function childEnv(): NodeJS.ProcessEnv {
@@ -290,7 +291,11 @@ describe('the published package', () => {
       const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', esmScript], app);
       expectVerified(stdout);
       expect(stderr).to.equal('');
-      const where = await run(process.execPath, ['--input-type=module', '-p', "import.meta.resolve('passport-okta-oidc')"], app);
+      const where = await run(
+        process.execPath,
+        ['--input-type=module', '-e', "console.log(import.meta.resolve('passport-okta-oidc'))"],
+        app,
+      );
       expect(where.stdout.trim()).to.match(/dist\/index\.mjs$/);
     });
 
