@@ -273,6 +273,10 @@ describe('the published package', () => {
       const esm = await readFile(join(dist, 'index.mjs'), 'utf8');
       expect(cjs).to.not.match(/require\(["']jose/);
       expect(cjs).to.match(/jwtVerify/);
+      // jose's MIT notice travels with the copy of its code, with the version copied.
+      expect(cjs).to.match(
+        /^\/\*!\n \* This file includes code of jose \d+\.\d+\.\d+ [^\n]*\n[^]*Copyright \(c\) 2018 Filip Skokan/,
+      );
       expect(esm).to.match(/^import .* from "jose";$/m);
       for (const declarations of ['index.d.cts', 'index.d.mts']) {
         expect(await readFile(join(dist, declarations), 'utf8'), declarations).to.not.match(/["']jose["']/);
