@@ -1,4 +1,5 @@
-import { importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { importJWK, importPKCS8, SignJWT, type CryptoKey } from 'jose';
+import type { PrivateJWK } from './jwk.js';
 import { ConfigurationError } from './errors.js';
 import { randomToken } from './random.js';
 
@@ -11,7 +12,7 @@ export interface ClientAuthSettings {
   clientId: string;
   clientSecret: string | undefined;
   /** For `private_key_jwt`: a private JWK with `kid`, or a PKCS#8 PEM string with `privateKeyId`. */
-  privateKey: JWK | string | undefined;
+  privateKey: PrivateJWK | string | undefined;
   privateKeyId: string | undefined;
   now: () => number;
 }

@@ -1,4 +1,4 @@
-import type { JWK } from 'jose';
+import type { PrivateJWK } from './jwk.js';
 import { ClientAuthenticator, type TokenEndpointAuthMethod } from './client-auth.js';
 import { DPoPProver, type DPoPKeyPair } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
@@ -29,7 +29,7 @@ export interface OktaClientOptions {
    */
   tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
   /** For `private_key_jwt`: a private JWK with `kid`, or a PKCS#8 PEM string (then give `privateKeyId`). */
-  privateKey?: JWK | string | undefined;
+  privateKey?: PrivateJWK | string | undefined;
   /** The `kid` Okta knows the PEM `privateKey` by. */
   privateKeyId?: string | undefined;
   /**

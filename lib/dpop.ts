@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { ConfigurationError } from './errors.js';
 import type { HttpAnswer } from './http.js';
@@ -6,8 +6,8 @@ import { randomToken } from './random.js';
 
 /** A DPoP key pair: give your own (e.g. to share it between instances) or let one be generated. */
 export interface DPoPKeyPair {
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  privateKey: webcrypto.CryptoKey;
+  publicKey: webcrypto.CryptoKey;
 }
 
 /**

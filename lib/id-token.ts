@@ -3,12 +3,14 @@ import { IdTokenError, OktaError } from './errors.js';
 import type { KeyStore } from './keys.js';
 
 /** Verified claims of an Okta ID token. Okta adds `ver`, `idp`, `amr` and `auth_time`. */
-export interface IdTokenClaims extends JWTPayload {
+export interface IdTokenClaims {
   iss: string;
   sub: string;
   aud: string | string[];
   exp: number;
   iat: number;
+  nbf?: number;
+  jti?: string;
   nonce?: string;
   auth_time?: number;
   amr?: string[];

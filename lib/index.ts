@@ -52,3 +52,4 @@ export type { KeepTokensFreshOptions, RefreshRefusal, StoredTokens } from './ref
 export type { OktaLogoutOptions, OktaLogoutCallbackOptions, LogoutTokens } from './logout.js';
 export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
 export type { DPoPKeyPair } from './dpop.js';
+export type { PrivateJWK } from './jwk.js';

@@ -1,3 +1,4 @@
+import { Strategy } from 'passport-strategy';
 import type { OktaRequest } from './request.js';
 
 /** A Passport failure challenge, as `fail()` takes it. */
@@ -21,8 +22,9 @@ export interface PassportStrategyBase {
   error(err: Error): void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const passportStrategy = require('passport-strategy') as { Strategy: new () => PassportStrategyBase };
-
-/** passport-strategy's `Strategy` class, with the types above. */
-export const PassportStrategy = passportStrategy.Strategy;
+/**
+ * passport-strategy's `Strategy` class, with the types above. A named import: Node
+ * finds `exports.Strategy` in the CommonJS module when the ES module build imports it,
+ * and the CommonJS build reads it from `require()`.
+ */
+export const PassportStrategy = Strategy as unknown as new () => PassportStrategyBase;

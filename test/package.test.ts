@@ -1,81 +1,362 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+// The package as it is published: a clean clone of the committed HEAD (no dist/ of a
+// previous build), packed by `npm pack` (whose prepack builds it), installed from the
+// tarball into apps that use it in the ways that broke before it shipped a dual build.
+// Uncommitted changes are not in the tarball: commit before reading these results.
+
 const exec = promisify(execFile);
 const root = join(__dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const tsc = require.resolve('typescript/bin/tsc');
 
-const construct = `
-  const strategy = new OktaStrategy(
-    { oktaDomain: 'acme.okta.com', authServerId: 'default', clientID: 'id', clientSecret: 's', callbackURL: '/cb' },
-    async () => false,
-  );
-  const client = new OktaClient('acme.okta.com', 'id', 's', 'https://app.example/cb');
-  console.log(JSON.stringify({ name: strategy.name, issuer: strategy.client.issuer, org: client.issuer,
-    error: new ConfigurationError('x') instanceof OktaError }));
+// The toolchain of a new NestJS app's default unit-test setup (TypeScript 5, as Nest
+// scaffolds it), pinned.
+const JEST_APP_PACKAGES = ['jest@30.5.2', 'ts-jest@29.4.15', 'typescript@5.9.3', '@types/jest@30.0.0', '@types/node@20.19.43'];
+
+/** Child processes without c8's coverage collection: npm, tsc and Jest are not lib/. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_V8_COVERAGE;
+  return env;
+}
+
+async function run(file: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return exec(file, args, { cwd, env: childEnv(), maxBuffer: 16 * 1024 * 1024 });
+}
+
+/** Runs a command that may fail; its outcome, for assertions that show the output. */
+async function attempt(file: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    return { code: 0, ...(await run(file, args, cwd)) };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof failed.code === 'number' ? failed.code : 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+async function npmInstall(cwd: string, specs: string[]): Promise<void> {
+  await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', ...specs], cwd);
+}
+
+// A sign-in's ID token check end to end: a key set served on 127.0.0.1, a token signed
+// with node:crypto, verified by OktaClient (the package's jose code at run time), and a
+// token with a broken signature refused. Written once, run as CommonJS, as an ES module
+// and inside Jest; `pkg` is the package's exports.
+const verifyBody = `
+  const { OktaClient, OktaStrategy, OktaError, IdTokenError, ConfigurationError } = pkg;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const server = createServer((req, res) => {
+    if (req.url !== '/oauth2/default/v1/keys') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const domain = 'http://127.0.0.1:' + (server.address() as { port: number }).port;
+  try {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: domain + '/oauth2/default', aud: 'client-1', sub: 'user-1', iat: now, exp: now + 300, nonce: 'n-1' };
+    const input = part({ alg: 'RS256', kid: 'k1', typ: 'JWT' }) + '.' + part(claims);
+    const signature = sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+    const broken = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
+    const strategy = new OktaStrategy(
+      { oktaDomain: domain, authServerId: 'default', clientID: 'client-1', clientSecret: 's', callbackURL: '/cb' },
+      async () => false,
+    );
+    const client = new OktaClient(domain, 'client-1', 's', domain + '/cb', { authServerId: 'default' });
+    const verified = await client.verifyIdToken(input + '.' + signature, { nonce: 'n-1' });
+    const forged = await client.verifyIdToken(input + '.' + broken).then(
+      () => 'accepted',
+      (err: unknown) => (err instanceof IdTokenError ? err.claim : String(err)),
+    );
+    result = {
+      name: strategy.name,
+      issuer: strategy.client.issuer,
+      sub: verified.sub,
+      forged,
+      errors: new ConfigurationError('x') instanceof OktaError,
+    };
+  } finally {
+    server.close();
+  }
+`;
+// The same body as plain JavaScript for node -e (the type annotations above removed).
+const verifyJs = verifyBody
+  .replace(/ as \{ port: number \}/, '')
+  .replace(/\(value: object\)/, '(value)')
+  .replace(/\(err: unknown\)/, '(err)');
+
+function expectVerified(stdout: string): void {
+  const result = JSON.parse(stdout) as Record<string, unknown>;
+  expect(result).to.deep.include({ name: 'okta', sub: 'user-1', forged: 'signature', errors: true });
+  expect(result.issuer).to.match(/^http:\/\/127\.0\.0\.1:\d+\/oauth2\/default$/);
+}
+
+const cjsScript = `
+  const { createServer } = require('node:http');
+  const { generateKeyPairSync, sign } = require('node:crypto');
+  const pkg = require('passport-okta-oidc');
+  (async () => {
+    let result;
+    ${verifyJs}
+    console.log(JSON.stringify(result));
+  })().catch((err) => { console.error(err); process.exitCode = 1; });
+`;
+
+const esmScript = `
+  import { createServer } from 'node:http';
+  import { generateKeyPairSync, sign } from 'node:crypto';
+  import * as pkg from 'passport-okta-oidc';
+  let result;
+  ${verifyJs}
+  console.log(JSON.stringify(result));
+`;
+
+// A strict TypeScript consumer of the public types, as CommonJS (.cts) and as an ES
+// module (.mts). It names the types that were jose's before (a private JWK, the ID
+// token claims, a DPoP key pair) and checks them with skipLibCheck off.
+const consumerSource = `
+import { webcrypto } from 'node:crypto';
+import {
+  IdTokenError,
+  OktaClient,
+  OktaStrategy,
+  type DPoPKeyPair,
+  type IdTokenClaims,
+  type OktaClientOptions,
+  type PrivateJWK,
+} from 'passport-okta-oidc';
+
+const jwk: PrivateJWK = { kty: 'RSA', kid: 'app-key-1', alg: 'RS256', n: 'n', e: 'AQAB', d: 'd' };
+const options: OktaClientOptions = { authServerId: 'default', tokenEndpointAuthMethod: 'private_key_jwt', privateKey: jwk };
+
+export async function signIn(idToken: string): Promise<string> {
+  const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const dpop: DPoPKeyPair = pair;
+  const client = new OktaClient('acme.okta.com', '0oa1', undefined, 'https://app.example/cb', { ...options, dpop });
+  try {
+    const claims: IdTokenClaims = await client.verifyIdToken(idToken, { nonce: 'n' });
+    const when: number = claims.exp;
+    // @ts-expect-error the subject is a string
+    const wrong: number = claims.sub;
+    return \`\${claims.sub} \${when} \${wrong} \${claims.email ?? ''}\`;
+  } catch (err) {
+    return err instanceof IdTokenError ? err.claim : 'other';
+  }
+}
+
+export const strategy = new OktaStrategy(
+  { oktaDomain: 'https://acme.okta.com', clientID: '0oa1', clientSecret: 's', callbackURL: '/cb' },
+  async (tokens, profile) => ({ id: profile.id, token: tokens.idToken }),
+);
+`;
+
+function consumerTsconfig(module: 'node16' | 'nodenext'): string {
+  return JSON.stringify({
+    compilerOptions: {
+      target: 'es2022',
+      module,
+      moduleResolution: module,
+      strict: true,
+      skipLibCheck: false,
+      noEmit: true,
+      types: ['node'],
+      typeRoots: [join(root, 'node_modules', '@types')],
+    },
+    files: ['consumer.cts', 'consumer.mts'],
+  });
+}
+
+// A NestJS app's default Jest setup (ts-jest, no transformIgnorePatterns): the spec
+// requires the package through Jest's own CommonJS module system.
+const jestConfig = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  rootDir: 'src',
+  testRegex: '.*\\.spec\\.ts$',
+  transform: { '^.+\\.(t|j)s$': 'ts-jest' },
+  collectCoverageFrom: ['**/*.(t|j)s'],
+  coverageDirectory: '../coverage',
+  testEnvironment: 'node',
+};
+const jestTsconfig = {
+  compilerOptions: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    resolvePackageJsonExports: true,
+    esModuleInterop: true,
+    isolatedModules: true,
+    declaration: true,
+    removeComments: true,
+    emitDecoratorMetadata: true,
+    experimentalDecorators: true,
+    allowSyntheticDefaultImports: true,
+    target: 'ES2023',
+    sourceMap: true,
+    outDir: './dist',
+    incremental: true,
+    skipLibCheck: true,
+    strictNullChecks: true,
+    forceConsistentCasingInFileNames: true,
+    noImplicitAny: false,
+    types: ['node', 'jest'],
+  },
+};
+const jestSpec = `
+import { createServer } from 'node:http';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import * as pkg from 'passport-okta-oidc';
+
+describe('passport-okta-oidc inside Jest', () => {
+  it('verifies an ID token against a local key set', async () => {
+    let result: Record<string, unknown> = {};
+    ${verifyBody}
+    expect(result).toMatchObject({ name: 'okta', sub: 'user-1', forged: 'signature', errors: true });
+    expect(require.resolve('passport-okta-oidc')).toMatch(/dist[\\\\/]index\\.cjs$/);
+  });
+});
 `;
 
 describe('the published package', () => {
   let dir: string;
+  let tarball: string;
   let files: string[];
 
   before(async function () {
     this.timeout(180_000);
     dir = await mkdtemp(join(tmpdir(), 'okta-pack-'));
-    const { stdout } = await exec(npm, ['pack', '--json', '--pack-destination', dir], { cwd: root });
-    const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    files = packed!.files.map((f) => f.path);
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-    await exec(
-      npm,
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', join(dir, packed!.filename)],
-      {
-        cwd: dir,
-      },
-    );
+    // A clone of the committed HEAD: no dist/, no ignored files; node_modules borrowed.
+    const clone = join(dir, 'clone');
+    const head = (await run('git', ['rev-parse', 'HEAD'], root)).stdout.trim();
+    await run('git', ['clone', '--quiet', '--no-checkout', root, clone], root);
+    await run('git', ['checkout', '--quiet', '--detach', head], clone);
+    await symlink(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const packs = join(dir, 'packs');
+    await mkdir(packs);
+    await run(npm, ['pack', '--pack-destination', packs], clone);
+    const [name] = await readdir(packs);
+    tarball = join(packs, name!);
+    files = (await run('tar', ['-tzf', tarball], dir)).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((entry) => entry.replace(/^package\//, ''));
   });
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('ships only the built code, its declarations and the docs', () => {
-    expect(files).to.include.members([
-      'package.json',
-      'README.md',
-      'LICENSE',
-      'dist/index.js',
-      'dist/index.d.ts',
-      'dist/strategy.js',
-    ]);
-    const unexpected = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts))$/.test(f));
-    expect(unexpected).to.deep.equal([]);
+  it('packed from a clean clone, ships both builds, their declarations and the docs, and nothing else', () => {
+    expect([...files].sort()).to.deep.equal(
+      ['LICENSE', 'README.md', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.mts', 'dist/index.mjs', 'package.json'].sort(),
+    );
   });
 
-  it('loads with require() and constructs a strategy', async () => {
-    const script = `const { OktaStrategy, OktaClient, OktaError, ConfigurationError } = require('passport-okta-oidc');${construct}`;
-    const { stdout, stderr } = await exec(process.execPath, ['-e', script], { cwd: dir });
-    expect(JSON.parse(stdout)).to.deep.equal({
-      name: 'okta',
-      issuer: 'https://acme.okta.com/oauth2/default',
-      org: 'https://acme.okta.com',
-      error: true,
+  describe('installed into an app', () => {
+    let app: string;
+
+    before(async function () {
+      this.timeout(180_000);
+      app = join(dir, 'app');
+      await mkdir(app);
+      await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+      await npmInstall(app, [tarball]);
     });
-    expect(stderr).to.equal('');
+
+    it('has a CommonJS build with its own jose code and an ES module build that imports jose', async () => {
+      const dist = join(app, 'node_modules', 'passport-okta-oidc', 'dist');
+      const cjs = await readFile(join(dist, 'index.cjs'), 'utf8');
+      const esm = await readFile(join(dist, 'index.mjs'), 'utf8');
+      expect(cjs).to.not.match(/require\(["']jose/);
+      expect(cjs).to.match(/jwtVerify/);
+      // jose's MIT notice travels with the copy of its code, with the version copied.
+      expect(cjs).to.match(
+        /^\/\*!\n \* This file includes code of jose \d+\.\d+\.\d+ [^\n]*\n[^]*Copyright \(c\) 2018 Filip Skokan/,
+      );
+      expect(esm).to.match(/^import .* from "jose";$/m);
+      for (const declarations of ['index.d.cts', 'index.d.mts']) {
+        expect(await readFile(join(dist, declarations), 'utf8'), declarations).to.not.match(/["']jose["']/);
+      }
+    });
+
+    it('loads with require() (the CommonJS build) and verifies an ID token', async () => {
+      const { stdout, stderr } = await run(process.execPath, ['-e', cjsScript], app);
+      expectVerified(stdout);
+      expect(stderr).to.equal('');
+      const where = await run(process.execPath, ['-p', "require.resolve('passport-okta-oidc')"], app);
+      expect(where.stdout.trim()).to.match(/dist\/index\.cjs$/);
+    });
+
+    it('loads with import (the ES module build) and verifies an ID token', async () => {
+      const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', esmScript], app);
+      expectVerified(stdout);
+      expect(stderr).to.equal('');
+      const where = await run(
+        process.execPath,
+        ['--input-type=module', '-e', "console.log(import.meta.resolve('passport-okta-oidc'))"],
+        app,
+      );
+      expect(where.stdout.trim()).to.match(/dist\/index\.mjs$/);
+    });
+
+    it('imports together with jose in one Promise.all', async () => {
+      const script = `
+        const [pkg, jose] = await Promise.all([import('passport-okta-oidc'), import('jose')]);
+        console.log(JSON.stringify([typeof pkg.OktaStrategy, typeof jose.jwtVerify]));
+      `;
+      const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], app);
+      expect(JSON.parse(stdout)).to.deep.equal(['function', 'function']);
+      expect(stderr).to.equal('');
+    });
+
+    it('loads in an app run with --experimental-default-type=module', async function () {
+      // The flag exists in Node 20.10 to 22; where it is gone, this way of running cannot happen.
+      if (!process.allowedNodeEnvironmentFlags.has('--experimental-default-type')) this.skip();
+      await writeFile(join(app, 'main.js'), esmScript);
+      const result = await attempt(process.execPath, ['--experimental-default-type=module', 'main.js'], app);
+      expect(result.code, result.stderr).to.equal(0);
+      expectVerified(result.stdout);
+    });
+
+    for (const module of ['node16', 'nodenext'] as const) {
+      it(`type-checks a strict consumer on module ${module} with skipLibCheck off, as CommonJS and as ESM`, async function () {
+        this.timeout(60_000);
+        const project = join(app, `ts-${module}`);
+        await mkdir(project);
+        await writeFile(join(project, 'consumer.cts'), consumerSource);
+        await writeFile(join(project, 'consumer.mts'), consumerSource);
+        await writeFile(join(project, 'tsconfig.json'), consumerTsconfig(module));
+        const result = await attempt(process.execPath, [tsc, '-p', 'tsconfig.json'], project);
+        expect(result.stdout, 'tsc output').to.equal('');
+        expect(result.code).to.equal(0);
+      });
+    }
   });
 
-  it('loads with import and constructs a strategy', async () => {
-    const script = `import { OktaStrategy, OktaClient, OktaError, ConfigurationError } from 'passport-okta-oidc';${construct}`;
-    const { stdout, stderr } = await exec(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
-    expect(JSON.parse(stdout)).to.deep.equal({
-      name: 'okta',
-      issuer: 'https://acme.okta.com/oauth2/default',
-      org: 'https://acme.okta.com',
-      error: true,
+  describe('in a NestJS-style Jest setup', () => {
+    let jestApp: string;
+
+    before(async function () {
+      this.timeout(240_000);
+      jestApp = join(dir, 'jest-app');
+      await mkdir(join(jestApp, 'src'), { recursive: true });
+      await writeFile(join(jestApp, 'package.json'), JSON.stringify({ name: 'nest-like-app', private: true, jest: jestConfig }));
+      await writeFile(join(jestApp, 'tsconfig.json'), JSON.stringify(jestTsconfig));
+      await writeFile(join(jestApp, 'src', 'okta.spec.ts'), jestSpec);
+      // From the npm registry (or npm's cache): CI runs this too, never skipped.
+      await npmInstall(jestApp, [...JEST_APP_PACKAGES, tarball]);
     });
-    expect(stderr).to.equal('');
+
+    it('requires the CommonJS build through Jest without any transform configuration', async function () {
+      this.timeout(120_000);
+      const jest = join(jestApp, 'node_modules', 'jest', 'bin', 'jest.js');
+      const result = await attempt(process.execPath, [jest, '--ci', '--runInBand', '--colors=false'], jestApp);
+      expect(result.code, result.stderr + result.stdout).to.equal(0);
+      expect(result.stderr).to.match(/Tests:\s+1 passed, 1 total/);
+    });
   });
 });
