@@ -4,7 +4,7 @@ export { SessionStateStore } from './state/session.js';
 export { CookieStateStore } from './state/cookie.js';
 export { safeRedirectPath } from './redirect.js';
 export { keepTokensFresh } from './refresh.js';
-export { oktaLogout, oktaLogoutCallback } from './logout.js';
+export { oktaLogout, oktaLogoutCallback, oktaLogoutCallbackHandler, oktaLogoutHandler } from './logout.js';
 export {
   OktaError,
   ConfigurationError,
@@ -49,7 +49,13 @@ export type { OAuthErrorFields, RateLimit } from './errors.js';
 export type { FetchLike } from './http.js';
 export type { FailureChallenge } from './passport.js';
 export type { KeepTokensFreshOptions, RefreshRefusal, StoredTokens } from './refresh.js';
-export type { OktaLogoutOptions, OktaLogoutCallbackOptions, LogoutTokens } from './logout.js';
+export type {
+  OktaLogoutOptions,
+  OktaLogoutCallbackOptions,
+  OktaLogoutHandlerOptions,
+  OktaLogoutAnswer,
+  LogoutTokens,
+} from './logout.js';
 export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
 export type { DPoPKeyPair } from './dpop.js';
 export type { PrivateJWK } from './jwk.js';

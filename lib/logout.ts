@@ -5,7 +5,6 @@ import {
   absoluteURL,
   clientOf,
   endLocalSession,
-  redirect,
   runAsync,
   type HasOktaClient,
   type Middleware,
@@ -53,6 +52,26 @@ export interface OktaLogoutOptions<Req extends SessionRequest = SessionRequest> 
   allowCrossSite?: boolean | undefined;
 }
 
+/** Options of {@link oktaLogoutHandler}: those of {@link oktaLogout}, with an `onSignedOut` that gets no response. */
+export interface OktaLogoutHandlerOptions<Req extends SessionRequest = SessionRequest> extends Omit<
+  OktaLogoutOptions<Req>,
+  'onSignedOut'
+> {
+  /** Called once the tokens are revoked and the local session has ended. Not called for a refused request. */
+  onSignedOut?: ((req: Req) => void | Promise<void>) | undefined;
+}
+
+/**
+ * What to answer a sign-out request with, for any framework to send: the status, the
+ * headers (`Set-Cookie` as a list, `Location` for a redirect, `Allow` for a 405) and a
+ * plain-text body for a refusal.
+ */
+export interface OktaLogoutAnswer {
+  status: number;
+  headers: { 'Set-Cookie': string[]; Location?: string; Allow?: string; 'Content-Type'?: string };
+  body?: string;
+}
+
 /** Options of {@link oktaLogoutCallback}. */
 export interface OktaLogoutCallbackOptions {
   /** Where to send the browser once the state checks out. Default `'/'`. */
@@ -84,53 +103,80 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
   source: HasOktaClient,
   options: OktaLogoutOptions<Req>,
 ): Middleware<Req> {
+  return (req, res, next) => {
+    const handler = oktaLogoutHandler<Req>(source, {
+      ...options,
+      onSignedOut: options.onSignedOut && ((signedOut) => options.onSignedOut!(signedOut, res)),
+    });
+    runAsync(res, next, async () => {
+      send(res, await handler(req));
+      return 'answered';
+    });
+  };
+}
+
+/**
+ * The sign-out of {@link oktaLogout} for frameworks whose responses are not Node's
+ * (Fastify, Koa): it does the same checks and work, but returns the answer (see
+ * {@link OktaLogoutAnswer}) for the app to send through its framework, so that the
+ * framework's own hooks (a session cookie to update, e.g. @fastify/secure-session) run.
+ * Rejects only if ending the local session fails.
+ *
+ * @example
+ * ```ts
+ * const logout = oktaLogoutHandler(strategy, { getTokens: (req) => req.user?.tokens, postLogoutRedirectURI: '/signed-out' })
+ * fastify.post('/logout', async (request, reply) => {
+ *   const answer = await logout(request)
+ *   return reply.code(answer.status).headers(answer.headers).send(answer.body)
+ * })
+ * ```
+ */
+export function oktaLogoutHandler<Req extends SessionRequest = SessionRequest>(
+  source: HasOktaClient,
+  options: OktaLogoutHandlerOptions<Req>,
+): (req: Req) => Promise<OktaLogoutAnswer> {
   const client = clientOf(source);
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
   const methods = options.allowGet === true ? ['POST', 'GET'] : ['POST'];
-  return (req, res, next) => {
+  return async (req) => {
     if (!methods.includes(req.method ?? '')) {
-      res.setHeader('Allow', methods.join(', '));
-      return answer(res, 405, 'Signing out takes a POST request (a form button), not a link.');
+      return refusal(405, 'Signing out takes a POST request (a form button), not a link.', methods.join(', '));
     }
     if (options.allowCrossSite !== true && fromAnotherSite(req)) {
-      return answer(res, 403, 'Sign-out refused: the request came from another site.');
+      return refusal(403, 'Sign-out refused: the request came from another site.');
     }
-    runAsync(res, next, async () => {
-      const tokens = options.getTokens(req) ?? {};
-      // Revoking the refresh token first also revokes the access tokens issued with it.
-      const revocations: Array<[string | null | undefined, 'refresh_token' | 'access_token']> = [
-        [tokens.refreshToken, 'refresh_token'],
-        [tokens.accessToken, 'access_token'],
-      ];
-      for (const [token, hint] of revocations) {
-        if (!token) continue;
-        await client.revokeToken(token, hint).catch((err: unknown) => options.onRevokeError?.(err));
-      }
-      await endLocalSession(req);
-      await options.onSignedOut?.(req, res);
-      const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
-      const state = randomToken(16);
-      const path = new URL(returnTo).pathname;
-      res.appendHeader(
-        'Set-Cookie',
-        serializeCookie(cookieName, state, {
-          httpOnly: true,
-          sameSite: 'lax',
-          path,
-          maxAge: 600,
-          secure: returnTo.startsWith('https:'),
-        }),
-      );
-      if (!tokens.idToken) {
-        // No Okta session to end (not signed in, or no ID token kept): take the return leg directly.
-        const back = new URL(returnTo);
-        back.searchParams.set('state', state);
-        redirect(res, back.toString());
-        return 'answered';
-      }
-      redirect(res, client.logoutURL({ idTokenHint: tokens.idToken, postLogoutRedirectURI: returnTo, state }).toString());
-      return 'answered';
+    const tokens = options.getTokens(req) ?? {};
+    // Revoking the refresh token first also revokes the access tokens issued with it.
+    const revocations: Array<[string | null | undefined, 'refresh_token' | 'access_token']> = [
+      [tokens.refreshToken, 'refresh_token'],
+      [tokens.accessToken, 'access_token'],
+    ];
+    for (const [token, hint] of revocations) {
+      if (!token) continue;
+      await client.revokeToken(token, hint).catch((err: unknown) => options.onRevokeError?.(err));
+    }
+    await endLocalSession(req);
+    await options.onSignedOut?.(req);
+    const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
+    const state = randomToken(16);
+    const path = new URL(returnTo).pathname;
+    const cookie = serializeCookie(cookieName, state, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path,
+      maxAge: 600,
+      secure: returnTo.startsWith('https:'),
     });
+    let location: string;
+    if (!tokens.idToken) {
+      // No Okta session to end (not signed in, or no ID token kept): take the return leg directly.
+      const back = new URL(returnTo);
+      back.searchParams.set('state', state);
+      location = back.toString();
+    } else {
+      location = client.logoutURL({ idTokenHint: tokens.idToken, postLogoutRedirectURI: returnTo, state }).toString();
+    }
+    return { status: 302, headers: { 'Set-Cookie': [cookie], Location: location } };
   };
 }
 
@@ -140,16 +186,24 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
  * state answers 403.
  */
 export function oktaLogoutCallback(options: OktaLogoutCallbackOptions = {}): Middleware {
+  const handler = oktaLogoutCallbackHandler(options);
+  return (req, res) => send(res, handler(req));
+}
+
+/** The return leg of {@link oktaLogoutCallback}, as an answer for any framework to send (see {@link oktaLogoutHandler}). */
+export function oktaLogoutCallbackHandler(options: OktaLogoutCallbackOptions = {}): (req: OktaRequest) => OktaLogoutAnswer {
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
-  return (req, res) => {
+  return (req) => {
     const expected = parseCookies(req.headers.cookie ?? '')[cookieName];
     const given = new URL(req.url ?? '/', 'http://x').searchParams.get('state');
     const path = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x').pathname;
-    res.appendHeader('Set-Cookie', serializeCookie(cookieName, '', { httpOnly: true, path, maxAge: 0 }));
+    const clear = serializeCookie(cookieName, '', { httpOnly: true, path, maxAge: 0 });
     if (!expected || !given || !sameString(expected, given)) {
-      return answer(res, 403, 'The sign-out could not be confirmed: its state does not match this browser.');
+      const answer = refusal(403, 'The sign-out could not be confirmed: its state does not match this browser.');
+      answer.headers['Set-Cookie'].push(clear);
+      return answer;
     }
-    redirect(res, options.redirectTo ?? '/');
+    return { status: 302, headers: { 'Set-Cookie': [clear], Location: options.redirectTo ?? '/' } };
   };
 }
 
@@ -181,10 +235,19 @@ function headerValue(req: OktaRequest, name: string): string | undefined {
   return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
 }
 
-function answer(res: ServerResponse, status: number, message: string): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.end(message);
+function refusal(status: number, message: string, allow?: string): OktaLogoutAnswer {
+  const headers: OktaLogoutAnswer['headers'] = { 'Set-Cookie': [], 'Content-Type': 'text/plain; charset=utf-8' };
+  if (allow !== undefined) headers.Allow = allow;
+  return { status, headers, body: message };
+}
+
+/** Sends an answer on Node's response, adding to the cookies already set on it. */
+function send(res: ServerResponse, answer: OktaLogoutAnswer): void {
+  const { 'Set-Cookie': cookies, ...rest } = answer.headers;
+  for (const cookie of cookies) res.appendHeader('Set-Cookie', cookie);
+  for (const [name, value] of Object.entries(rest)) res.setHeader(name, value);
+  res.statusCode = answer.status;
+  res.end(answer.body);
 }
 
 function sameString(a: string, b: string): boolean {

@@ -16,22 +16,68 @@ export function clientOf(source: HasOktaClient): OktaClient {
   return 'client' in source ? source.client : source;
 }
 
-/** A request that may carry Passport's `logout` and express-session's `session.destroy`. */
+/**
+ * A request that may carry Passport's `logout` and a session that can be ended. `logout`
+ * takes a callback (Passport 0.6+), returns a promise (@fastify/passport), or returns
+ * nothing and is done (Passport 0.5).
+ */
 export interface SessionRequest extends OktaRequest {
-  logout?: ((done: (err?: unknown) => void) => void) | undefined;
+  logout?: ((done: (err?: unknown) => void) => unknown) | (() => unknown) | undefined;
   user?: unknown;
 }
 
-/** Signs the user out of Passport and destroys the session, whichever of the two exist. */
+/** A session that can end itself: express-session and @fastify/session (`destroy`), @fastify/secure-session (`delete`). */
+interface EndableSession {
+  destroy?: (done?: (err?: unknown) => void) => unknown;
+  delete?: () => unknown;
+}
+
+/**
+ * Signs the user out of Passport and ends the session, whichever of the two exist, in
+ * any of the forms the frameworks give them (callback, promise, or synchronous).
+ */
 export async function endLocalSession(req: SessionRequest): Promise<void> {
   if (typeof req.logout === 'function') {
-    await new Promise<void>((resolve, reject) => req.logout!((err) => (err ? reject(err as Error) : resolve())));
+    await settle(req, req.logout as (done: (err?: unknown) => void) => unknown);
   }
-  const session = req.session as { destroy?: (done: (err?: unknown) => void) => void } | undefined;
+  const session = req.session as EndableSession | undefined;
   if (session && typeof session.destroy === 'function') {
-    await new Promise<void>((resolve, reject) => session.destroy!((err) => (err ? reject(err as Error) : resolve())));
+    await settle(session, session.destroy as (done: (err?: unknown) => void) => unknown);
+  } else if (session && typeof session.delete === 'function') {
+    await session.delete();
   }
   req.user = undefined;
+}
+
+/**
+ * Calls `fn` with a callback and waits for whichever way it says it is done: the
+ * callback, a returned promise, or (a function that declares no parameter and returns
+ * no promise) its return.
+ */
+function settle(self: object, fn: (done: (err?: unknown) => void) => unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown): void => (err ? reject(err as Error) : resolve());
+    let result: unknown;
+    try {
+      result = fn.call(self, done);
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(() => resolve(), reject);
+    } else if (fn.length === 0) {
+      resolve();
+    }
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

@@ -250,13 +250,47 @@ function firstValues(header: string | undefined): Map<string, string> {
   return values;
 }
 
-function responseOf(req: OktaRequest): NonNullable<OktaRequest['res']> {
-  if (!req.res) throw new ConfigurationError('CookieStateStore needs req.res (Express sets it) to write its cookies');
-  return req.res;
+/**
+ * What the store writes its cookies through: Node's response (Express sets `req.res`), a
+ * Fastify reply (`header()`, which appends Set-Cookie; linked as `request.res` by the app,
+ * see the README), or a response without `appendHeader` (koa-passport's stand-in).
+ */
+interface CookieSink {
+  appendHeader?: (name: string, value: string | readonly string[]) => unknown;
+  header?: (name: string, value: string) => unknown;
+  getHeader?: (name: string) => number | string | readonly string[] | undefined;
+  setHeader?: (name: string, value: readonly string[]) => unknown;
 }
 
-function appendCookie(res: NonNullable<OktaRequest['res']>, cookie: string): void {
-  res.appendHeader('Set-Cookie', cookie);
+/** The Set-Cookie lines written so far to a response that cannot tell them (no getHeader). */
+const written = new WeakMap<object, string[]>();
+
+function responseOf(req: OktaRequest): CookieSink {
+  const res = req.res as CookieSink | undefined;
+  if (
+    !res ||
+    (typeof res.appendHeader !== 'function' && typeof res.header !== 'function' && typeof res.setHeader !== 'function')
+  ) {
+    throw new ConfigurationError(
+      'CookieStateStore needs req.res to write its cookies: Express and koa-passport set it; on Fastify, ' +
+        "link the reply with fastify.addHook('onRequest', async (request, reply) => { request.res = reply })",
+    );
+  }
+  return res;
+}
+
+function appendCookie(res: CookieSink, cookie: string): void {
+  if (typeof res.appendHeader === 'function') {
+    res.appendHeader('Set-Cookie', cookie);
+  } else if (typeof res.header === 'function') {
+    res.header('Set-Cookie', cookie);
+  } else {
+    const existing = typeof res.getHeader === 'function' ? res.getHeader('Set-Cookie') : written.get(res);
+    const lines = existing === undefined ? [] : Array.isArray(existing) ? [...(existing as string[])] : [String(existing)];
+    lines.push(cookie);
+    written.set(res, lines);
+    res.setHeader!('Set-Cookie', lines);
+  }
 }
 
 function isPendingLogin(value: unknown): value is PendingLogin {

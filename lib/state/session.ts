@@ -33,40 +33,60 @@ export class SessionStateStore implements StateStore {
   }
 
   save(req: OktaRequest, login: PendingLogin): void {
-    const bag = this.bag(req, true)!;
+    const session = this.session(req);
+    const bag = { ...session.read() };
     const now = this.now();
     const list = (bag[login.strategy] ?? []).filter((entry) => entry.expiresAt > now);
     list.push(login);
     bag[login.strategy] = list.slice(-this.maxPending);
+    // A new object, assigned: sessions that only notice assignments (@fastify/secure-session) save it.
+    session.write(bag);
   }
 
   take(req: OktaRequest, state: string, context: StateStoreContext): PendingLogin | undefined {
-    const bag = this.bag(req, false);
-    const list = bag?.[context.strategy];
-    if (!bag || !list) return undefined;
+    const session = this.session(req);
+    const bag = { ...session.read() };
+    const list = bag[context.strategy];
+    if (!list) return undefined;
     const index = list.findIndex((entry) => entry.state === state);
     const found = index === -1 ? undefined : list[index];
     const now = this.now();
     const rest = list.filter((entry, i) => i !== index && entry.expiresAt > now);
     if (rest.length > 0) bag[context.strategy] = rest;
     else delete bag[context.strategy];
-    if (Object.keys(bag).length === 0) delete (req.session as Record<string, unknown>)[this.key];
+    session.write(Object.keys(bag).length === 0 ? undefined : bag);
     return found;
   }
 
-  private bag(req: OktaRequest, create: boolean): Bag | undefined {
-    const session = req.session as Record<string, unknown> | undefined;
+  /**
+   * Reads and writes the bag through the session's `get`/`set` when it has them
+   * (@fastify/secure-session, @fastify/session), else as a property (express-session, koa-session).
+   */
+  private session(req: OktaRequest): { read(): Bag; write(bag: Bag | undefined): void } {
+    const session = req.session as (Record<string, unknown> & Partial<AccessorSession>) | undefined;
     if (!session || typeof session !== 'object') {
       throw new ConfigurationError(
         'OktaStrategy keeps pending logins in req.session, but there is none: add express-session ' +
           '(app.use(session({...}))) before passport, or pass a store such as CookieStateStore',
       );
     }
-    const existing = session[this.key];
-    if (existing !== null && typeof existing === 'object') return existing as Bag;
-    if (!create) return undefined;
-    const bag: Bag = {};
-    session[this.key] = bag;
-    return bag;
+    const key = this.key;
+    const accessors = typeof session.get === 'function' && typeof session.set === 'function';
+    return {
+      read(): Bag {
+        const existing = accessors ? session.get!(key) : session[key];
+        return existing !== null && typeof existing === 'object' ? (existing as Bag) : {};
+      },
+      write(bag: Bag | undefined): void {
+        if (accessors) session.set!(key, bag);
+        else if (bag === undefined) delete session[key];
+        else session[key] = bag;
+      },
+    };
   }
+}
+
+interface AccessorSession {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
 }

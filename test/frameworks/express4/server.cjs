@@ -1,0 +1,39 @@
+// Express 4 + express-session + passport 0.5 (whose req.logout() is synchronous).
+const express = require('express');
+const session = require('express-session');
+const passport = require('passport');
+const { OktaStrategy, oktaLogout, oktaLogoutCallback } = require('passport-okta-oidc');
+
+const env = process.env;
+const baseURL = `http://127.0.0.1:${env.PORT}`;
+const app = express();
+
+const strategy = new OktaStrategy(
+  {
+    oktaDomain: env.OKTA_DOMAIN,
+    authServerId: 'default',
+    clientID: env.OKTA_CLIENT_ID,
+    clientSecret: env.OKTA_CLIENT_SECRET,
+    callbackURL: `${baseURL}/callback`,
+  },
+  async (tokens, profile) => ({ id: profile.id, idToken: tokens.idToken, refreshToken: tokens.refreshToken }),
+);
+passport.use(strategy);
+passport.serializeUser((user, done) => done(null, user));
+passport.deserializeUser((user, done) => done(null, user));
+
+app.use(session({ secret: env.SESSION_SECRET, resave: false, saveUninitialized: false, cookie: { sameSite: 'lax' } }));
+app.use(passport.initialize());
+app.use(passport.session());
+app.get('/login', passport.authenticate('okta'));
+app.get('/callback', passport.authenticate('okta', { successRedirect: '/me', failureRedirect: '/failed' }));
+app.get('/me', (req, res) => res.json({ user: req.user ? req.user.id : null }));
+app.post(
+  '/logout',
+  oktaLogout(strategy, {
+    getTokens: (req) => req.user && { idToken: req.user.idToken, refreshToken: req.user.refreshToken },
+    postLogoutRedirectURI: '/signed-out',
+  }),
+);
+app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/me' }));
+app.listen(Number(env.PORT), '127.0.0.1', () => console.log('listening'));
