@@ -9,16 +9,16 @@
 import { createHmac } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import session from 'express-session';
-import { Passport, type AuthenticateOptions } from 'passport';
+import { Passport } from 'passport';
 // A real app imports these from 'passport-okta-oidc'; the example uses the sources.
 import {
   CookieStateStore,
   oktaLogout,
   oktaLogoutCallback,
   OktaStrategy,
+  oktaAuthenticate,
   safeRedirectPath,
   type FetchLike,
-  type OktaAuthenticateOptions,
   type OktaProfile,
   type OktaTokens,
   type StateStore,
@@ -141,9 +141,8 @@ export function createApp(config: ExampleConfig): ExampleApp {
   app.get('/login', (req, res, next) => {
     // Only a same-origin path is kept; anything else (`//evil.example`) is dropped.
     const returnTo = safeRedirectPath(req.query.returnTo, '') || undefined;
-    const options: OktaAuthenticateOptions = { state: { returnTo } };
-    // @types/passport types `state` as a string; OktaStrategy takes any JSON value.
-    passport.authenticate('okta', options as AuthenticateOptions)(req, res, next);
+    // oktaAuthenticate types the options for this strategy: an object `state` needs no cast.
+    oktaAuthenticate(passport, { state: { returnTo } })(req, res, next);
   });
 
   // Passport 0.6+ regenerates the session on sign-in; keepSessionInfo keeps the other

@@ -5,6 +5,7 @@ export { CookieStateStore } from './state/cookie.js';
 export { safeRedirectPath } from './redirect.js';
 export { keepTokensFresh } from './refresh.js';
 export { oktaLogout, oktaLogoutCallback, oktaLogoutCallbackHandler, oktaLogoutHandler } from './logout.js';
+export { oktaAuthenticate } from './authenticate.js';
 export {
   OktaError,
   ConfigurationError,
@@ -59,3 +60,4 @@ export type {
 export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
 export type { DPoPKeyPair } from './dpop.js';
 export type { PrivateJWK } from './jwk.js';
+export type { OktaPassportOptions, PassportAuthenticateOptions, PassportLike } from './authenticate.js';

@@ -1,8 +1,14 @@
 import express, { type ErrorRequestHandler } from 'express';
 import session from 'express-session';
-import { Passport, type AuthenticateOptions } from 'passport';
+import { Passport } from 'passport';
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
-import { safeRedirectPath, type OktaAuthenticateOptions, type OktaStrategy, type OktaSuccessInfo } from '../../lib/index.js';
+import {
+  oktaAuthenticate,
+  safeRedirectPath,
+  type OktaAuthenticateOptions,
+  type OktaStrategy,
+  type OktaSuccessInfo,
+} from '../../lib/index.js';
 
 /** The session key under which SessionStateStore keeps pending sign-ins. */
 export const PENDING_KEY = 'passport-okta-oidc';
@@ -50,8 +56,7 @@ export function createTestApp(strategy: OktaStrategy, routes?: (app: express.Exp
       loginHint: typeof req.query.user === 'string' ? req.query.user : undefined,
       state: { returnTo: typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined },
     };
-    // @types/passport types `state` as a string; OktaStrategy takes any JSON value.
-    passport.authenticate(strategy.name, options as AuthenticateOptions)(req, res, next);
+    oktaAuthenticate(passport, options, strategy.name)(req, res, next);
   });
   const finish = passport.authenticate(strategy.name, {
     failureRedirect: '/failed',

@@ -13,6 +13,7 @@ import {
   RateLimitError,
   TokenError,
   keepTokensFresh,
+  oktaAuthenticate,
   oktaLogout,
   type OktaAuthenticateOptions,
   type OktaProfile,
@@ -84,6 +85,18 @@ passport.authenticate('okta', options);
 // @ts-expect-error maxAge is a number of seconds
 const wrong = { maxAge: '5m' } satisfies OktaAuthenticateOptions;
 void wrong;
+// oktaAuthenticate: an object state, step-up and Passport's own options inline, no cast.
+const login: express.RequestHandler = oktaAuthenticate(passport, {
+  state: { returnTo: '/reports', tab: 2 },
+  loginHint: 'a@b.c',
+  acrValues: 'urn:okta:loa:2fa:any',
+  maxAge: 0,
+  failureRedirect: '/login-failed',
+  keepSessionInfo: true,
+});
+void login;
+// @ts-expect-error failureRedirect is a path, not a flag
+oktaAuthenticate(passport, { failureRedirect: true });
 
 // The Arctic-compatible client.
 const client = new OktaClient('acme.okta.com', '0oa1', 'secret', 'https://app.example/cb', {
