@@ -95,16 +95,22 @@ export function runAsync(res: ServerResponse, next: (err?: unknown) => void, bod
       },
       (err: unknown) => next(err),
     )
-    .catch(() => endBroken(res));
+    .catch(() => endUnanswered(res));
 }
 
-function endBroken(res: ServerResponse): void {
+/**
+ * Ends a response that an exception left unanswered: 500 if nothing was sent yet, the
+ * socket destroyed if the answer had begun; an answer already complete is left alone.
+ */
+export function endUnanswered(res: ServerResponse): void {
   try {
+    if (res.writableEnded) return;
     if (res.headersSent) {
       res.destroy();
     } else {
       res.statusCode = 500;
-      res.end();
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.end('Internal Server Error');
     }
   } catch {
     // Nothing more can be done for this response.

@@ -1,7 +1,7 @@
 import { OktaClient, type OktaClientOptions } from './client.js';
 import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
-import { absoluteURL, requestOrigin, requestPath } from './middleware.js';
+import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
 import { claimCallback, type CallbackClaim } from './mix-up.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
@@ -454,12 +454,7 @@ export class OktaStrategy extends PassportStrategy {
       } catch {
         // The app's own logger failed: there is nobody left to tell.
       }
-      const res = req.res;
-      if (res && !res.headersSent && !res.writableEnded) {
-        res.statusCode = 500;
-        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-        res.end('Internal Server Error');
-      }
+      if (req.res) endUnanswered(req.res);
     }
   }
 
