@@ -159,11 +159,11 @@ export function oktaLogoutHandler<Req extends SessionRequest = SessionRequest>(
     await options.onSignedOut?.(req);
     const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
     const state = randomToken(16);
-    const path = new URL(returnTo).pathname;
+    // On Path=/ so that the return leg clears it whatever path it arrives by (`/signed-out/`).
     const cookie = serializeCookie(cookieName, state, {
       httpOnly: true,
       sameSite: 'lax',
-      path,
+      path: '/',
       maxAge: 600,
       secure: returnTo.startsWith('https:'),
     });
@@ -196,8 +196,7 @@ export function oktaLogoutCallbackHandler(options: OktaLogoutCallbackOptions = {
   return (req) => {
     const expected = parseCookies(req.headers.cookie ?? '')[cookieName];
     const given = new URL(req.url ?? '/', 'http://x').searchParams.get('state');
-    const path = new URL((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/', 'http://x').pathname;
-    const clear = serializeCookie(cookieName, '', { httpOnly: true, path, maxAge: 0 });
+    const clear = serializeCookie(cookieName, '', { httpOnly: true, path: '/', maxAge: 0 });
     if (!expected || !given || !sameString(expected, given)) {
       const answer = refusal(403, 'The sign-out could not be confirmed: its state does not match this browser.');
       answer.headers['Set-Cookie'].push(clear);

@@ -102,6 +102,18 @@ describe('oktaLogout refuses sign-outs that another site starts (over real HTTP)
     expect(await signedIn(browser, origin)).to.equal(true);
   });
 
+  it("clears the return leg's state cookie when the return comes through /signed-out/, so it works once", async () => {
+    const origin = await startApp();
+    const browser = await signIn(origin);
+    const answer = await browser.post(`${origin}/signout`, '', { 'sec-fetch-site': 'same-origin' });
+    const logout = new URL(answer.location!);
+    const back = new URL(logout.searchParams.get('post_logout_redirect_uri')!);
+    back.pathname = '/signed-out/';
+    back.searchParams.set('state', logout.searchParams.get('state')!);
+    expect((await browser.get(back)).status).to.equal(302);
+    expect((await browser.get(back)).status, 'the same return leg again').to.equal(403);
+  });
+
   const sameOrigin: Array<[string, (origin: string) => Record<string, string>]> = [
     ['Sec-Fetch-Site: same-origin and its Origin', (origin) => ({ 'sec-fetch-site': 'same-origin', origin })],
     ['only its Origin (a browser without Fetch Metadata)', (origin) => ({ origin })],
