@@ -65,6 +65,18 @@ const ALL_ROWS: Row[] = [
     command: ['server.cjs'],
     env: { SESSION: 'secure' },
   },
+  {
+    title: 'Fastify 5 + @fastify/passport + @fastify/secure-session + CookieStateStore (no hook)',
+    app: 'fastify',
+    command: ['server.cjs'],
+    env: { SESSION: 'secure', STORE: 'cookie' },
+  },
+  {
+    title: 'Fastify 5 + @fastify/passport + @fastify/session + CookieStateStore (reply linked by an onRequest hook)',
+    app: 'fastify',
+    command: ['server.cjs'],
+    env: { SESSION: 'server', STORE: 'cookie', LINK_REPLY: '1' },
+  },
   { title: 'Koa 3 + koa-passport + CookieStateStore', app: 'koa', command: ['server.cjs'] },
   { title: 'Express 4 + passport 0.5', app: 'express4', command: ['server.cjs'] },
   { title: 'Express 5 + passport 0.7 (ES module import)', app: 'express5', command: ['server.mjs'] },
