@@ -21,6 +21,7 @@ const exec = promisify(execFile);
 const root = join(__dirname, '..');
 const apps = join(__dirname, 'frameworks');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const alice = DEMO_USERS.find((user) => user.username.startsWith('alice')) as DemoUser;
 
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -50,6 +51,8 @@ interface Row {
   /** How to start it, from the installed copy. */
   command: string[];
   env?: Record<string, string>;
+  /** What the app must print while it runs (e.g. which build of the package it loaded). */
+  output?: RegExp;
 }
 
 const ALL_ROWS: Row[] = [
@@ -65,11 +68,32 @@ const ALL_ROWS: Row[] = [
     command: ['server.cjs'],
     env: { SESSION: 'secure' },
   },
+  {
+    title: 'Fastify 5 + @fastify/passport + @fastify/secure-session + CookieStateStore (no hook)',
+    app: 'fastify',
+    command: ['server.cjs'],
+    env: { SESSION: 'secure', STORE: 'cookie' },
+  },
+  {
+    title: 'Fastify 5 + @fastify/passport + @fastify/session + CookieStateStore (reply linked by an onRequest hook)',
+    app: 'fastify',
+    command: ['server.cjs'],
+    env: { SESSION: 'server', STORE: 'cookie', LINK_REPLY: '1' },
+  },
   { title: 'Koa 3 + koa-passport + CookieStateStore', app: 'koa', command: ['server.cjs'] },
   { title: 'Express 4 + passport 0.5', app: 'express4', command: ['server.cjs'] },
   { title: 'Express 5 + passport 0.7 (ES module import)', app: 'express5', command: ['server.mjs'] },
   { title: 'NestJS 11 + @nestjs/passport (CommonJS build)', app: 'nestjs', command: ['dist/main.js'] },
+  {
+    title: 'NestJS 11 + @nestjs/passport (ES module build, "type": "module")',
+    app: 'nestjs-esm',
+    command: ['dist/main.js'],
+    output: /passport-okta-oidc from file:\S+\/dist\/index\.mjs/,
+  },
 ];
+
+/** Apps compiled with TypeScript after their install, and the tsconfig each is built with. */
+const BUILDS: Record<string, string> = { nestjs: 'tsconfig.build.json', 'nestjs-esm': 'tsconfig.json' };
 
 // FRAMEWORK_APPS=fastify,koa runs only those apps' rows (while working on one); never under CI.
 const only = process.env.CI === 'true' ? undefined : process.env.FRAMEWORK_APPS?.split(',');
@@ -138,6 +162,7 @@ describe('framework apps, installed from the packed package and signed in over H
   let okta: LocalOkta | undefined;
   const ports = new Map<Row, number>();
   const installed = new Map<string, string>();
+  let jestPort = 0;
 
   before(async function () {
     this.timeout(600_000);
@@ -157,12 +182,14 @@ describe('framework apps, installed from the packed package and signed in over H
         const copy = join(dir!, app);
         await cp(join(apps, app), copy, { recursive: true });
         await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', tarball], copy);
-        if (app === 'nestjs') await run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], copy);
+        const build = BUILDS[app];
+        if (build) await run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', build], copy);
         installed.set(app, copy);
       }),
     );
     for (const row of ROWS) ports.set(row, await freePort());
-    const origins = [...ports.values()].map((port) => `http://127.0.0.1:${port}`);
+    jestPort = await freePort();
+    const origins = [...ports.values(), jestPort].map((port) => `http://127.0.0.1:${port}`);
     okta = await startLocalOkta({
       clients: [
         {
@@ -198,6 +225,7 @@ describe('framework apps, installed from the packed package and signed in over H
           return (JSON.parse(page.body) as { user: unknown }).user;
         };
         expect(await me()).to.equal(null);
+        if (row.output) expect(app!.output()).to.match(row.output);
 
         const first = await signIn(browser, `${origin}/login`, alice);
         expect(first.url, first.body + app!.output()).to.equal(`${origin}/me`);
@@ -218,6 +246,43 @@ describe('framework apps, installed from the packed package and signed in over H
         // Signed out at Okta too: the next sign-in shows Okta's form again.
         const again = await browser.get(`${origin}/login`);
         expect(new URL(again.url).origin).to.equal(okta!.origin);
+      });
+    });
+  }
+
+  // The NestJS app's own e2e test, under Jest with the configuration `nest new` generates
+  // (ts-jest, no transformIgnorePatterns, no ESM flags): the package's CommonJS build must
+  // load in Jest's module system as it is.
+  if (ROWS.some((row) => row.app === 'nestjs')) {
+    describe('NestJS 11 e2e test under Jest (stock nest new configuration)', () => {
+      it('passes: signs in at the local provider over HTTP and reaches a protected route', async function () {
+        this.timeout(180_000);
+        const env = childEnv({
+          PORT: String(jestPort),
+          OKTA_DOMAIN: okta!.origin,
+          OKTA_CLIENT_ID: 'framework-app',
+          OKTA_CLIENT_SECRET: CLIENT_SECRET,
+          SESSION_SECRET: randomBytes(24).toString('base64url'),
+          OKTA_USERNAME: alice.username,
+          OKTA_PASSWORD: alice.password,
+          OKTA_USER_SUB: alice.sub,
+        });
+        let code = 0;
+        let output: string;
+        try {
+          const result = await exec(npx, ['jest', '--config', './test/jest-e2e.json'], {
+            cwd: installed.get('nestjs')!,
+            env,
+            maxBuffer: 16 * 1024 * 1024,
+          });
+          output = result.stdout + result.stderr;
+        } catch (err) {
+          const failed = err as { code?: number; stdout?: string; stderr?: string };
+          code = typeof failed.code === 'number' ? failed.code : 1;
+          output = `${failed.stdout ?? ''}${failed.stderr ?? ''}`;
+        }
+        expect(code, output).to.equal(0);
+        expect(output).to.match(/Tests:\s+1 passed, 1 total/);
       });
     });
   }

@@ -1,5 +1,7 @@
 import { serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { createHash, hkdfSync } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EncryptJWT, errors as joseErrors, jwtDecrypt } from 'jose';
 import { ConfigurationError, StateError } from '../errors.js';
 import type { OktaRequest } from '../request.js';
@@ -90,6 +92,7 @@ export class CookieStateStore implements StateStore {
     this.slotNames = new Set(
       Array.from({ length: this.maxPending }, (_, slot) => [this.slotName(slot, false), this.slotName(slot, true)]).flat(),
     );
+    watchResponses();
   }
 
   async save(req: OktaRequest, login: PendingLogin): Promise<void> {
@@ -251,9 +254,10 @@ function firstValues(header: string | undefined): Map<string, string> {
 }
 
 /**
- * What the store writes its cookies through: Node's response (Express sets `req.res`), a
- * Fastify reply (`header()`, which appends Set-Cookie; linked as `request.res` by the app,
- * see the README), or a response without `appendHeader` (koa-passport's stand-in).
+ * What the store writes its cookies through: Node's response (Express sets `req.res`;
+ * on Fastify, Node's response of `request.raw`, see {@link responseOf}), a Fastify reply
+ * (`header()`, which appends Set-Cookie; linked as `request.res` by an app hook), or a
+ * response without `appendHeader` (koa-passport's stand-in).
  */
 interface CookieSink {
   appendHeader?: (name: string, value: string | readonly string[]) => unknown;
@@ -265,15 +269,46 @@ interface CookieSink {
 /** The Set-Cookie lines written so far to a response that cannot tell them (no getHeader). */
 const written = new WeakMap<object, string[]>();
 
+/**
+ * Node's response to each request node:http has started to answer, from its public
+ * `http.server.request.start` diagnostics channel (one WeakMap entry per request, gone
+ * with the request). Fastify links neither its request nor Node's to the reply, and
+ * @fastify/passport keeps the reply to itself; this is how the store finds where to
+ * write on Fastify without an app hook.
+ */
+const responses = new WeakMap<object, ServerResponse>();
+let watching = false;
+
+function watchResponses(): void {
+  if (watching) return;
+  watching = true;
+  subscribe('http.server.request.start', (message) => {
+    const { request, response } = message as { request?: IncomingMessage; response?: ServerResponse };
+    if (request && response) responses.set(request, response);
+  });
+}
+
+function isSink(value: unknown): value is CookieSink {
+  if (value === null || typeof value !== 'object') return false;
+  const sink = value as CookieSink;
+  return typeof sink.appendHeader === 'function' || typeof sink.header === 'function' || typeof sink.setHeader === 'function';
+}
+
+/**
+ * Where the cookies go: `req.res` when the framework (Express, koa-passport) or the app
+ * (a Fastify `onRequest` hook) links it; else Node's response to the request, or to
+ * `req.raw` (Fastify's request wraps Node's there). Fastify sends what was written to
+ * Node's response along with its reply's headers, and @fastify/cookie (used by
+ * @fastify/session and @fastify/secure-session) adds its cookies to those already there.
+ */
 function responseOf(req: OktaRequest): CookieSink {
-  const res = req.res as CookieSink | undefined;
-  if (
-    !res ||
-    (typeof res.appendHeader !== 'function' && typeof res.header !== 'function' && typeof res.setHeader !== 'function')
-  ) {
+  if (isSink(req.res)) return req.res;
+  const raw: unknown = (req as { raw?: unknown }).raw;
+  const res = (raw !== null && typeof raw === 'object' ? responses.get(raw) : undefined) ?? responses.get(req);
+  if (!res) {
     throw new ConfigurationError(
-      'CookieStateStore needs req.res to write its cookies: Express and koa-passport set it; on Fastify, ' +
-        "link the reply with fastify.addHook('onRequest', async (request, reply) => { request.res = reply })",
+      'CookieStateStore found no response to write its cookies to: it uses req.res (Express, koa-passport) or ' +
+        "Node's response to the request (node:http, Fastify); elsewhere link one as req.res",
     );
   }
   return res;

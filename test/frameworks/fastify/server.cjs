@@ -1,9 +1,11 @@
 // Fastify 5 + @fastify/passport, with @fastify/session (SESSION=server) or
 // @fastify/secure-session (SESSION=secure). Sign-out through oktaLogoutHandler and the reply.
+// STORE=cookie keeps pending sign-ins in a CookieStateStore (no hook needed); LINK_REPLY=1
+// also adds the hook that links the reply as request.res, which the store then writes through.
 const { Buffer } = require('node:buffer');
 const Fastify = require('fastify');
 const { Authenticator } = require('@fastify/passport');
-const { OktaStrategy, oktaLogoutHandler, oktaLogoutCallbackHandler } = require('passport-okta-oidc');
+const { CookieStateStore, OktaStrategy, oktaLogoutHandler, oktaLogoutCallbackHandler } = require('passport-okta-oidc');
 
 const env = process.env;
 const baseURL = `http://127.0.0.1:${env.PORT}`;
@@ -20,6 +22,11 @@ if (env.SESSION === 'secure') {
   app.register(require('@fastify/cookie'));
   app.register(require('@fastify/session'), { secret: env.SESSION_SECRET, cookie: { secure: false, sameSite: 'lax' } });
 }
+if (env.LINK_REPLY === '1') {
+  app.addHook('onRequest', async (request, reply) => {
+    request.res = reply;
+  });
+}
 app.register(passport.initialize());
 app.register(passport.secureSession());
 
@@ -30,6 +37,7 @@ const strategy = new OktaStrategy(
     clientID: env.OKTA_CLIENT_ID,
     clientSecret: env.OKTA_CLIENT_SECRET,
     callbackURL: `${baseURL}/callback`,
+    store: env.STORE === 'cookie' ? new CookieStateStore({ secret: env.STATE_SECRET }) : undefined,
   },
   async (tokens, profile) => ({ id: profile.id, idToken: tokens.idToken, refreshToken: tokens.refreshToken }),
 );

@@ -1,4 +1,4 @@
-import { Controller, Get, Injectable, Req, Res, UseGuards, type ExecutionContext } from '@nestjs/common';
+import { Controller, Get, Injectable, Req, Res, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request, Response } from 'express';
 import type { AppUser } from './okta.strategy';
@@ -14,6 +14,14 @@ export class OktaGuard extends AuthGuard('okta') {
     // Keep the user in the session (passport.session() in main.ts).
     await super.logIn(context.switchToHttp().getRequest());
     return allowed;
+  }
+}
+
+/** Lets only a signed-in user through (403 otherwise). */
+@Injectable()
+export class SignedInGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return context.switchToHttp().getRequest<Request>().isAuthenticated();
   }
 }
 
@@ -34,5 +42,11 @@ export class AppController {
   @Get('me')
   me(@Req() req: Request): { user: string | null } {
     return { user: (req.user as AppUser | undefined)?.id ?? null };
+  }
+
+  @Get('profile')
+  @UseGuards(SignedInGuard)
+  profile(@Req() req: Request): { id: string } {
+    return { id: (req.user as AppUser).id };
   }
 }

@@ -1,0 +1,23 @@
+import type { INestApplication } from '@nestjs/common';
+import session from 'express-session';
+import passport from 'passport';
+import { oktaLogout, oktaLogoutCallback } from 'passport-okta-oidc';
+import { OktaAuthStrategy, type AppUser } from './okta.strategy';
+
+/** The middleware around the Nest app, shared by main.ts and the e2e test. */
+export function setUp(app: INestApplication): void {
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user: AppUser, done) => done(null, user));
+  app.use(session({ secret: process.env.SESSION_SECRET!, resave: false, saveUninitialized: false }));
+  app.use(passport.initialize());
+  app.use(passport.session());
+  const strategy = app.get(OktaAuthStrategy);
+  app.use(
+    '/logout',
+    oktaLogout(strategy, {
+      getTokens: (req) => req.user as AppUser | undefined,
+      postLogoutRedirectURI: '/signed-out',
+    }),
+  );
+  app.use('/signed-out', oktaLogoutCallback({ redirectTo: '/me' }));
+}
