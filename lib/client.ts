@@ -6,6 +6,7 @@ import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.
 import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from './http.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
 import { KeyStore } from './keys.js';
+import { CLIENT_OPTION_NAMES, checkOptionNames } from './options.js';
 import { codeChallengeS256 } from './random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
 
@@ -159,6 +160,8 @@ export class OktaClient {
     options: OktaClientOptions = {},
   ) {
     const origin = parseOktaDomain(oktaDomain);
+    if (options === null || typeof options !== 'object') throw new ConfigurationError('OktaClient options must be an object');
+    checkOptionNames('OktaClient', options, CLIENT_OPTION_NAMES);
     this.endpoints = oktaEndpoints(origin, options.authServerId);
     if (typeof clientId !== 'string' || clientId === '') throw new ConfigurationError('clientID is required');
     if (typeof redirectURI !== 'string' || redirectURI === '') {
