@@ -42,7 +42,11 @@ export interface OktaClientOptions {
   pushedAuthorizationRequests?: boolean | undefined;
   /** Milliseconds allowed for each request to Okta, body included. Default 10000. */
   timeout?: number | undefined;
-  /** A `fetch` to use instead of the global one, e.g. one that goes through a proxy. */
+  /**
+   * A `fetch` to send requests to Okta with, e.g. one that goes through a proxy. Default: none,
+   * requests go over `node:http(s)` with keep-alive agents, so a proxy set as undici's global
+   * dispatcher is used only when you pass `fetch` (the global one will do).
+   */
   fetch?: FetchLike | undefined;
   /** Accepted ID token signing algorithms. Default `['RS256']` (what Okta uses). */
   idTokenSigningAlgorithms?: string[] | undefined;

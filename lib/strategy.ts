@@ -177,7 +177,7 @@ const fail = (message: string, status: number): Outcome => ({ kind: 'fail', chal
  *   clientID, clientSecret, callbackURL: '/auth/okta/callback',
  * }, async (tokens, profile) => findOrCreateUser(profile)))
  * app.get('/login', passport.authenticate('okta'))
- * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login' }), ...)
+ * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login-failed' }), ...)
  * ```
  */
 export class OktaStrategy extends PassportStrategy {
