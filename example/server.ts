@@ -80,6 +80,9 @@ async function main(): Promise<void> {
         `  open          ${baseURL}/`,
         `  Okta          ${localOkta ? 'local provider, ' : ''}${issuer}`,
         `  response mode ${responseMode}, pending sign-ins kept in the ${stateStore}`,
+        ...(localOkta
+          ? [`  client        ${okta.clientID} / ${okta.clientSecret} (this run only; npm run okta:local has a fixed one)`]
+          : []),
         localOkta
           ? '  sign in as one of the users listed above'
           : `  the Okta app needs the sign-in redirect URI ${baseURL}${CALLBACK_PATH} and the sign-out redirect URI ${baseURL}/`,

@@ -6,6 +6,7 @@ import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.
 import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from './http.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
 import { KeyStore } from './keys.js';
+import { CLIENT_OPTION_NAMES, checkOptionNames } from './options.js';
 import { codeChallengeS256 } from './random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
 
@@ -41,7 +42,11 @@ export interface OktaClientOptions {
   pushedAuthorizationRequests?: boolean | undefined;
   /** Milliseconds allowed for each request to Okta, body included. Default 10000. */
   timeout?: number | undefined;
-  /** A `fetch` to use instead of the global one, e.g. one that goes through a proxy. */
+  /**
+   * A `fetch` to send requests to Okta with, e.g. one that goes through a proxy. Default: none,
+   * requests go over `node:http(s)` with keep-alive agents, so a proxy set as undici's global
+   * dispatcher is used only when you pass `fetch` (the global one will do).
+   */
   fetch?: FetchLike | undefined;
   /** Accepted ID token signing algorithms. Default `['RS256']` (what Okta uses). */
   idTokenSigningAlgorithms?: string[] | undefined;
@@ -159,6 +164,8 @@ export class OktaClient {
     options: OktaClientOptions = {},
   ) {
     const origin = parseOktaDomain(oktaDomain);
+    if (options === null || typeof options !== 'object') throw new ConfigurationError('OktaClient options must be an object');
+    checkOptionNames('OktaClient', options, CLIENT_OPTION_NAMES);
     this.endpoints = oktaEndpoints(origin, options.authServerId);
     if (typeof clientId !== 'string' || clientId === '') throw new ConfigurationError('clientID is required');
     if (typeof redirectURI !== 'string' || redirectURI === '') {

@@ -13,6 +13,8 @@ export interface OktaEndpoints {
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Okta's admin console lives at `{org}-admin.{okta domain}`; sign-in is served by `{org}.{okta domain}`. */
+const ADMIN_CONSOLE = /^([a-z0-9-]+)-admin\.((?:okta|oktapreview|okta-emea|okta-gov|trexcloud)\.com|okta\.mil)$/i;
 
 /**
  * Parses `oktaDomain` (`acme.okta.com` or `https://acme.okta.com`) into an origin.
@@ -38,6 +40,12 @@ export function parseOktaDomain(oktaDomain: unknown): string {
     throw new ConfigurationError(
       `oktaDomain "${raw}" must be a bare domain such as "${url.origin}" (no path, query or credentials); ` +
         'use the authServerId option for a custom authorization server',
+    );
+  }
+  const admin = ADMIN_CONSOLE.exec(url.hostname);
+  if (admin) {
+    throw new ConfigurationError(
+      `oktaDomain "${raw}" is the admin console's domain: use "https://${admin[1]}.${admin[2]}", not the admin console's domain`,
     );
   }
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login' }), (req, res) => {
+ * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login-failed' }), (req, res) => {
  *   res.redirect(safeRedirectPath((req.authInfo as OktaSuccessInfo).state, '/'))
  * })
  * ```

@@ -3,10 +3,12 @@ import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfo
 import type { IdTokenClaims } from './id-token.js';
 import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
 import { claimCallback, type CallbackClaim } from './mix-up.js';
+import { checkCallbackURL, checkOptionNames, clientOptionsOf, STRATEGY_OPTION_NAMES } from './options.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
 import { randomToken } from './random.js';
 import type { OktaRequest } from './request.js';
+import { warnIfSessionNotRestored, type SessionWarning } from './session-check.js';
 import { SessionStateStore } from './state/session.js';
 import type { PendingLogin, StateStore } from './state/store.js';
 import type { OktaTokens } from './tokens.js';
@@ -175,7 +177,7 @@ const fail = (message: string, status: number): Outcome => ({ kind: 'fail', chal
  *   clientID, clientSecret, callbackURL: '/auth/okta/callback',
  * }, async (tokens, profile) => findOrCreateUser(profile)))
  * app.get('/login', passport.authenticate('okta'))
- * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login' }), ...)
+ * app.get('/auth/okta/callback', passport.authenticate('okta', { failureRedirect: '/login-failed' }), ...)
  * ```
  */
 export class OktaStrategy extends PassportStrategy {
@@ -199,6 +201,8 @@ export class OktaStrategy extends PassportStrategy {
   private readonly callbackClaim: CallbackClaim;
   private readonly onReportError: (err: Error, req: OktaRequest) => void;
   private readonly now: () => number;
+  /** Shared by the objects Passport derives from this strategy, so that the warning is given once. */
+  private readonly sessionWarning: SessionWarning = { given: false };
 
   constructor(options: OktaStrategyOptions, verify: VerifyFunction);
   constructor(options: OktaStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
@@ -206,12 +210,14 @@ export class OktaStrategy extends PassportStrategy {
     super();
     if (!options || typeof options !== 'object') throw new ConfigurationError('OktaStrategy needs an options object');
     if (typeof verify !== 'function') throw new ConfigurationError('OktaStrategy needs a verify function');
+    checkOptionNames('OktaStrategy', options, STRATEGY_OPTION_NAMES);
     if (typeof options.callbackURL !== 'string' || options.callbackURL === '') {
       throw new ConfigurationError('callbackURL is required, e.g. "/auth/okta/callback"');
     }
+    checkCallbackURL(options.callbackURL);
     const { oktaDomain, clientID, clientSecret, callbackURL } = options;
     // The client needs an absolute redirect URI; a path is resolved per request.
-    this.client = new OktaClient(oktaDomain, clientID, clientSecret, callbackURL, options);
+    this.client = new OktaClient(oktaDomain, clientID, clientSecret, callbackURL, clientOptionsOf(options));
     this.name = options.name ?? 'okta';
     this.verify = verify;
     this.passReqToCallback = options.passReqToCallback === true;
@@ -258,6 +264,7 @@ export class OktaStrategy extends PassportStrategy {
 
   /** Called by Passport: starts a sign-in, or finishes one when Okta calls back. */
   override authenticate(req: OktaRequest, options: OktaAuthenticateOptions = {}): void {
+    warnIfSessionNotRestored(req, this.sessionWarning);
     let params: CallbackParams | Outcome | undefined;
     try {
       params = readCallbackParams(req, this.responseMode, this.callbackClaim.path);

@@ -1,0 +1,39 @@
+import type { OktaRequest } from './request.js';
+
+/** Whether the warning was given; one object shared by a strategy and what Passport derives from it. */
+export interface SessionWarning {
+  given: boolean;
+}
+
+/** What Passport (0.5 to 0.7) leaves on a request; all of it optional. */
+interface PassportFields {
+  _userProperty?: unknown;
+  _sessionManager?: { _key?: unknown };
+  _passport?: { instance?: { _key?: unknown } };
+}
+
+export const SESSION_WARNING =
+  'passport-okta-oidc: this session holds a user signed in earlier, but req.user is not set, so the app treats ' +
+  'the user as signed out. Add app.use(passport.session()) after the session middleware (e.g. express-session) ' +
+  'and before the routes, with passport.serializeUser and passport.deserializeUser defined. Without it every ' +
+  'sign-in succeeds and is then forgotten.';
+
+/**
+ * A sign-in "succeeds" and the user is still not signed in when `passport.session()` does
+ * not run: Passport wrote the user into the session, but nothing restores it into `req.user`.
+ * Seen at the next start or callback: the session holds Passport's user and `req.user` is
+ * unset (when `passport.session()` runs and `deserializeUser` finds no user, Passport removes
+ * the session's user first, so that case does not warn). Warns once, on `console.warn`.
+ */
+export function warnIfSessionNotRestored(req: OktaRequest, warning: SessionWarning): void {
+  if (warning.given) return;
+  const fields = req as OktaRequest & PassportFields;
+  const key = fields._sessionManager?._key ?? fields._passport?.instance?._key ?? 'passport';
+  const property = typeof fields._userProperty === 'string' ? fields._userProperty : 'user';
+  if (typeof key !== 'string' || req.session === null || typeof req.session !== 'object') return;
+  const stored = (req.session as Record<string, unknown>)[key];
+  if (stored === null || typeof stored !== 'object' || (stored as { user?: unknown }).user === undefined) return;
+  if ((req as unknown as Record<string, unknown>)[property] != null) return;
+  warning.given = true;
+  console.warn(SESSION_WARNING);
+}
