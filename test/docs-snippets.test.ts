@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -40,6 +40,15 @@ describe('the documentation', () => {
     expect(langs).to.deep.equal(['ts', 'js']);
   });
 
+  it('quotes the framework apps that the framework suite runs, word for word', () => {
+    const quotes = documentationFiles(root).flatMap((file) => snippetsOf(root, file).filter((s) => s.file !== undefined));
+    expect(quotes.length, 'docs/frameworks.md quotes the apps of test/frameworks/').to.be.at.least(3);
+    for (const quote of quotes) {
+      const source = readFileSync(join(root, quote.file!), 'utf8').trimEnd();
+      expect(quote.code.trimEnd(), `${quote.origin} quotes ${quote.file}`).to.equal(source);
+    }
+  });
+
   it('compiles every ts and js code block in strict TypeScript against the built package', async function () {
     this.timeout(120_000);
     expect(existsSync(join(root, 'dist', 'index.d.cts')), 'dist/ is built (npm test builds first)').to.equal(true);
@@ -49,6 +58,7 @@ describe('the documentation', () => {
     const sources = new Map<string, Snippet>();
     for (const file of documentationFiles(root)) {
       for (const snippet of snippetsOf(root, file)) {
+        if (snippet.file !== undefined) continue; // compared with the file it quotes, below
         const name = `${snippet.origin.replace(/[/:.]/g, '_')}.${snippet.lang === 'ts' ? 'ts' : 'cjs'}`;
         await writeFile(join(out, name), `${snippet.code}\n`);
         files.push(name);

@@ -10,6 +10,12 @@ export interface Snippet {
   /** Where each line of `code` comes from, `file:line`. */
   lines: string[];
   code: string;
+  /**
+   * `file=path` in the info string: the block quotes that file of the repository (an app
+   * that a test runs, e.g. in test/frameworks/), so it is compared with the file instead
+   * of compiled here.
+   */
+  file?: string | undefined;
 }
 
 const LANGS: Record<string, 'ts' | 'js'> = { ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js' };
@@ -41,7 +47,9 @@ export function snippetsOf(root: string, file: string): Snippet[] {
     if (lang !== undefined) {
       const body = lines.slice(i + 1, end).map((line) => (line.startsWith(indent!) ? line.slice(indent!.length) : line));
       const where = body.map((_, k) => `${name}:${i + 2 + k}`);
-      const continues = rest.split(/\s+/).includes('continues');
+      const words = rest.split(/\s+/);
+      const continues = words.includes('continues');
+      const file = words.find((word) => word.startsWith('file='))?.slice('file='.length);
       const previous = snippets.at(-1);
       if (continues) {
         if (previous === undefined || previous.lang !== lang) {
@@ -50,7 +58,7 @@ export function snippetsOf(root: string, file: string): Snippet[] {
         previous.code += `\n${body.join('\n')}`;
         previous.lines.push(`${name}:${i + 1}`, ...where);
       } else {
-        snippets.push({ lang, origin: `${name}:${i + 1}`, lines: where, code: body.join('\n') });
+        snippets.push({ lang, origin: `${name}:${i + 1}`, lines: where, code: body.join('\n'), file });
       }
     }
     i = end;
