@@ -5,6 +5,10 @@ export { CookieStateStore } from './state/cookie.js';
 export { safeRedirectPath } from './redirect.js';
 export { keepTokensFresh } from './refresh.js';
 export { oktaLogout, oktaLogoutCallback } from './logout.js';
+export { OktaBearerStrategy, requireScopes } from './bearer/strategy.js';
+export { MemoryDPoPReplayStore } from './bearer/replay.js';
+export { MemoryIntrospectionCache } from './bearer/introspection.js';
+export { AccessTokenError, ReplayStoreFullError } from './bearer/errors.js';
 export {
   OktaError,
   ConfigurationError,
@@ -53,3 +57,16 @@ export type { OktaLogoutOptions, OktaLogoutCallbackOptions, LogoutTokens } from 
 export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
 export type { DPoPKeyPair } from './dpop.js';
 export type { PrivateJWK } from './jwk.js';
+export type {
+  OktaBearerStrategyOptions,
+  OktaBearerStrategyOptionsWithRequest,
+  OktaBearerAuthInfo,
+  BearerVerifyFunction,
+  BearerVerifyFunctionWithRequest,
+  DPoPMode,
+  ScopeMiddleware,
+} from './bearer/strategy.js';
+export type { OktaAccessTokenClaims } from './bearer/access-token.js';
+export type { DPoPReplayStore, MemoryDPoPReplayStoreOptions } from './bearer/replay.js';
+export type { IntrospectionCache, MemoryIntrospectionCacheOptions } from './bearer/introspection.js';
+export type { BearerErrorCode } from './bearer/errors.js';
