@@ -449,7 +449,10 @@ function apiResource(audience: string): NonNullable<NonNullable<Configuration['f
 }
 
 /** Okta's own access token claims: `ver`, `cid`, `uid` (tokens of a user) and `scp` (an array). */
-function oktaAccessTokenClaims(_ctx: KoaContextWithOIDC, token: { kind: string; clientId?: string; accountId?: string; scope?: string }) {
+function oktaAccessTokenClaims(
+  _ctx: KoaContextWithOIDC,
+  token: { kind: string; clientId?: string; accountId?: string; scope?: string },
+) {
   if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;
   return {
     ver: 1,
