@@ -60,6 +60,8 @@ async function main(): Promise<void> {
           redirectUris: [`${baseURL}${CALLBACK_PATH}`],
           postLogoutRedirectUris: [`${baseURL}/signed-out`],
         },
+        // A service (client credentials) that calls the example's API: see docs/api-protection.md.
+        { clientId: 'example-service', clientSecret, redirectUris: [`${baseURL}/unused`], clientCredentials: true },
       ],
     });
     okta = { oktaDomain: localOkta.origin, authServerId, clientID: 'example-app', clientSecret };
@@ -80,6 +82,12 @@ async function main(): Promise<void> {
         `  open          ${baseURL}/`,
         `  Okta          ${localOkta ? 'local provider, ' : ''}${issuer}`,
         `  response mode ${responseMode}, pending sign-ins kept in the ${stateStore}`,
+        ...(localOkta && okta.authServerId
+          ? [
+              `  API           ${baseURL}/api/me and ${baseURL}/api/orders (scope orders:read), audience api://${okta.authServerId}`,
+              `  API token     curl -u example-service:${okta.clientSecret} -d grant_type=client_credentials -d scope=orders:read ${issuer}/v1/token`,
+            ]
+          : []),
         localOkta
           ? '  sign in as one of the users listed above'
           : `  the Okta app needs the sign-in redirect URI ${baseURL}${CALLBACK_PATH} and the sign-out redirect URI ${baseURL}/`,
