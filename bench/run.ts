@@ -20,7 +20,8 @@
  * each contender's turn), and the median of the rounds is reported.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { runApiBench } from './api.js';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -341,6 +342,12 @@ async function main(): Promise<void> {
     JSON.stringify({ info, results: apps.map((a) => a.result) }, null, 2),
   );
   console.log(`\n${markdown}`);
+  // The API row (bench/api.ts): its own apps and load, after the sign-in rows; skipped by --only and --skip-api.
+  if (!ONLY && !args.includes('--skip-api')) {
+    const api = await runApiBench({ quick: QUICK, root: ROOT, log });
+    appendFileSync(file, `\n${api}\n`);
+    console.log(`\n${api}`);
+  }
   log(`wrote ${path.relative(ROOT, file)}`);
 }
 
@@ -378,6 +385,8 @@ function packageVersions(): Record<string, string> {
     'passport-openidconnect',
     'oauth',
     'tsx',
+    '@okta/jwt-verifier',
+    'express-oauth2-jwt-bearer',
   ];
   return {
     'passport-okta-oidc': version(ROOT),

@@ -5,6 +5,10 @@
  * `response_mode=query`, POST for `form_post`), `/profile`, `/logout` (POST from the
  * Sign out button, same origin only), `/login-failed`, and `/me.json` (the signed-in
  * user's public fields, for scripts and tests).
+ *
+ * The API (custom authorization server only): `/api/me` takes an Okta access token
+ * (`Authorization: Bearer` or `DPoP` with a proof) for the API audience and answers with
+ * its subject and scopes; `/api/orders` also needs the `orders:read` scope.
  */
 import { createHmac } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
@@ -13,12 +17,15 @@ import { Passport } from 'passport';
 // A real app imports these from 'passport-okta-oidc'; the example uses the sources.
 import {
   CookieStateStore,
+  OktaBearerStrategy,
+  requireScopes,
   oktaLogout,
   oktaLogoutCallback,
   OktaStrategy,
   oktaAuthenticate,
   safeRedirectPath,
   type FetchLike,
+  type OktaBearerAuthInfo,
   type OktaProfile,
   type OktaTokens,
   type StateStore,
@@ -49,6 +56,10 @@ export interface ExampleConfig {
   onSignIn?: ((user: ExampleUser) => void) | undefined;
   /** `fetch` for the calls to Okta, e.g. through a proxy; default the global one. */
   fetch?: FetchLike | undefined;
+  /** The audience of the API's access tokens; default `api://{authServerId}`. No API without authServerId. */
+  apiAudience?: string | undefined;
+  /** Clock (epoch ms) of the API's token checks; for tests. Default `Date.now`. */
+  now?: (() => number) | undefined;
   /** Where warnings and errors go; default `console`. */
   logger?: Pick<Console, 'warn' | 'error'> | undefined;
 }
@@ -121,6 +132,7 @@ export function createApp(config: ExampleConfig): ExampleApp {
   const app = expressModule();
   app.disable('x-powered-by');
   app.use(securityHeaders);
+  if (config.authServerId !== undefined) mountApi(app, passport, config);
   app.use(
     session({
       name: SESSION_COOKIE,
@@ -225,6 +237,34 @@ export function createApp(config: ExampleConfig): ExampleApp {
 }
 
 // ---------------------------------------------------------------------------
+
+/**
+ * The API: stateless (no session), guarded by OktaBearerStrategy. Okta's access tokens
+ * for `api://default` are verified locally with the same key cache as the sign-in.
+ */
+function mountApi(app: express.Express, passport: InstanceType<typeof Passport>, config: ExampleConfig): void {
+  passport.use(
+    new OktaBearerStrategy(
+      {
+        oktaDomain: config.oktaDomain,
+        authServerId: config.authServerId,
+        audience: config.apiAudience ?? `api://${config.authServerId}`,
+        fetch: config.fetch,
+        now: config.now,
+      },
+      async (claims) => ({ sub: claims.sub, uid: claims.uid ?? null, client: claims.cid }),
+    ),
+  );
+  const bearer = passport.authenticate('okta-bearer', { session: false }) as RequestHandler;
+  const me: RequestHandler = (req, res) => {
+    const info = req.authInfo as OktaBearerAuthInfo;
+    res.json({ ...(req.user as object), scopes: info.scopes, tokenType: info.tokenType });
+  };
+  app.get('/api/me', bearer, me);
+  app.get('/api/orders', bearer, requireScopes('orders:read') as unknown as RequestHandler, (req, res) => {
+    res.json({ orders: [{ id: 'o-1001', owner: (req.user as { sub: string }).sub, total: 42 }] });
+  });
+}
 
 function toUser(tokens: OktaTokens, profile: OktaProfile): ExampleUser {
   return {

@@ -11,6 +11,13 @@
  *
  * Each issuer is its own `Provider` with its own RS256 signing key, clients and sessions.
  *
+ * Access tokens: a custom server issues, as Okta does, a JWT access token for its API
+ * (audience `api://{id}`, scopes `orders:read` and `orders:write`) to a request that asks
+ * for one of those scopes, by the authorization code or the client credentials grant. It
+ * carries Okta's claims (`ver`, `jti`, `cid`, `uid` for users, `scp`) and `cnf.jkt` when
+ * DPoP-bound. Other access tokens (the org server's, or without API scopes) are opaque,
+ * for userinfo; `/v1/introspect` answers for both.
+ *
  * Signing in from an HTTP client (no HTML parsing needed), with a cookie jar that keeps
  * cookies per path (the provider scopes some cookies to a path) and `redirect: 'manual'`:
  *
@@ -67,6 +74,8 @@ export interface LocalOktaClient {
   jwks?: { keys: object[] };
   /** Require DPoP-bound access tokens (Okta's "Require DPoP header in token requests"). */
   dpopBoundAccessTokens?: boolean;
+  /** Allow the client credentials grant (a service app), for the API scopes of a custom server. */
+  clientCredentials?: boolean;
 }
 
 /** A user who can sign in on the local Okta's form. */
@@ -234,8 +243,12 @@ const OKTA_CLAIMS = {
   groups: ['groups'],
 };
 
+/** The scopes of each custom server's API (audience `api://{id}`). */
+export const API_SCOPES = ['orders:read', 'orders:write'];
+
 const TTL = {
   AccessToken: 60 * 60,
+  ClientCredentials: 60 * 60,
   AuthorizationCode: 5 * 60,
   IdToken: 60 * 60,
   RefreshToken: 7 * 24 * 60 * 60,
@@ -303,6 +316,7 @@ async function createAuthServer(origin: string, id: string | undefined, settings
     settings,
     origin,
     routePrefix,
+    apiAudience: id === undefined ? undefined : `api://${id}`,
     cookiePrefix: id === undefined ? 'okta_org' : `okta_as_${id}`,
     signingKey: await createSigningKey(),
   });
@@ -341,10 +355,12 @@ interface ConfigurationInput {
   routePrefix: string;
   cookiePrefix: string;
   signingKey: JWK;
+  /** The custom server's API audience; none for the org server. */
+  apiAudience: string | undefined;
 }
 
 function providerConfiguration(input: ConfigurationInput): Configuration {
-  const { settings, origin, routePrefix, cookiePrefix, signingKey } = input;
+  const { settings, origin, routePrefix, cookiePrefix, signingKey, apiAudience } = input;
   return {
     adapter: memoryAdapter(),
     clients: settings.clients.map(clientMetadata),
@@ -366,6 +382,7 @@ function providerConfiguration(input: ConfigurationInput): Configuration {
     conformIdTokenClaims: false,
     findAccount: (_ctx, sub) => findAccount(settings.users, sub),
     loadExistingGrant: grantRequestedScopes,
+    extraTokenClaims: oktaAccessTokenClaims,
     // Validators run on every authorization and PAR request, after oidc-provider's own
     // checks. `idp` (Okta's identity provider hint) is accepted and ignored.
     extraParams: { state: requireState, scope: keepOfflineAccess, idp: null },
@@ -382,8 +399,8 @@ function providerConfiguration(input: ConfigurationInput): Configuration {
     },
     features: {
       devInteractions: { enabled: false },
-      clientCredentials: { enabled: false },
-      resourceIndicators: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: apiAudience === undefined ? { enabled: false } : apiResource(apiAudience),
       userinfo: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
@@ -402,6 +419,46 @@ function providerConfiguration(input: ConfigurationInput): Configuration {
         },
       },
     },
+  };
+}
+
+/**
+ * The custom server's API as a resource server: asked for by its scopes (clients do not
+ * send RFC 8707 `resource` to Okta), with JWT access tokens signed like ID tokens.
+ */
+function apiResource(audience: string): NonNullable<NonNullable<Configuration['features']>['resourceIndicators']> {
+  const asksForApi = (ctx: KoaContextWithOIDC): boolean => {
+    const scope = ctx.oidc.params?.scope;
+    return typeof scope === 'string' && scope.split(' ').some((s) => API_SCOPES.includes(s));
+  };
+  return {
+    enabled: true,
+    defaultResource: (ctx) => (asksForApi(ctx) ? audience : undefined) as string,
+    useGrantedResource: () => true,
+    getResourceServerInfo: (_ctx, resource) => {
+      if (resource !== audience) throw new (oidc().errors.InvalidTarget)();
+      return {
+        scope: API_SCOPES.join(' '),
+        audience,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: TTL.AccessToken,
+        jwt: { sign: { alg: 'RS256' } },
+      };
+    },
+  };
+}
+
+/** Okta's own access token claims: `ver`, `cid`, `uid` (tokens of a user) and `scp` (an array). */
+function oktaAccessTokenClaims(
+  _ctx: KoaContextWithOIDC,
+  token: { kind: string; clientId?: string; accountId?: string; scope?: string },
+) {
+  if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;
+  return {
+    ver: 1,
+    cid: token.clientId,
+    ...(token.accountId === undefined ? {} : { uid: token.accountId }),
+    scp: (token.scope ?? '').split(' ').filter(Boolean),
   };
 }
 
@@ -425,7 +482,7 @@ function clientMetadata(client: LocalOktaClient): ClientMetadata {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
     token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', ...(client.clientCredentials ? ['client_credentials'] : [])],
     response_types: ['code'],
     ...(client.jwks === undefined ? {} : { jwks: client.jwks as ClientMetadata['jwks'] }),
     dpop_bound_access_tokens: client.dpopBoundAccessTokens ?? false,
@@ -545,6 +602,10 @@ async function grantRequestedScopes(ctx: KoaContextWithOIDC) {
   const grant = existing?.accountId === accountId ? existing : new o.provider.Grant({ accountId, clientId });
   grant.addOIDCScope(o.requestParamOIDCScopes);
   grant.addOIDCClaims(o.requestParamClaims);
+  for (const [indicator, server] of Object.entries(o.resourceServers ?? {})) {
+    const asked = [...o.requestParamScopes].filter((scope) => server.scopes.has(scope));
+    if (asked.length > 0) grant.addResourceScope(indicator, asked.join(' '));
+  }
   await grant.save();
   return grant;
 }

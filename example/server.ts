@@ -60,6 +60,8 @@ async function main(): Promise<void> {
           redirectUris: [`${baseURL}${CALLBACK_PATH}`],
           postLogoutRedirectUris: [`${baseURL}/signed-out`],
         },
+        // A service (client credentials) that calls the example's API: see docs/api-protection.md.
+        { clientId: 'example-service', clientSecret, redirectUris: [`${baseURL}/unused`], clientCredentials: true },
       ],
     });
     okta = { oktaDomain: localOkta.origin, authServerId, clientID: 'example-app', clientSecret };
@@ -82,6 +84,12 @@ async function main(): Promise<void> {
         `  response mode ${responseMode}, pending sign-ins kept in the ${stateStore}`,
         ...(localOkta
           ? [`  client        ${okta.clientID} / ${okta.clientSecret} (this run only; npm run okta:local has a fixed one)`]
+          : []),
+        ...(localOkta && okta.authServerId
+          ? [
+              `  API           ${baseURL}/api/me and ${baseURL}/api/orders (scope orders:read), audience api://${okta.authServerId}`,
+              `  API token     curl -u example-service:${okta.clientSecret} -d grant_type=client_credentials -d scope=orders:read ${issuer}/v1/token`,
+            ]
           : []),
         localOkta
           ? '  sign in as one of the users listed above'

@@ -5,7 +5,7 @@ import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
 import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.js';
 import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from './http.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
-import { KeyStore } from './keys.js';
+import { clientKeyStore, type KeyStore } from './keys.js';
 import { CLIENT_OPTION_NAMES, checkOptionNames } from './options.js';
 import { codeChallengeS256 } from './random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
@@ -219,7 +219,7 @@ export class OktaClient {
       trustedAudiences: [...trustedAudiences],
       now: this.now,
     };
-    this.keys = new KeyStore(this.http, this.endpoints.keys, {
+    this.keys = clientKeyStore(this.http, this.endpoints.keys, {
       cooldown: options.jwksCooldown ?? 30_000,
       maxAge: options.jwksMaxAge ?? 3_600_000,
       now: this.now,

@@ -10,6 +10,8 @@ export interface OktaEndpoints {
   revoke: string;
   logout: string;
   par: string;
+  /** Token introspection (RFC 7662). */
+  introspect: string;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -76,5 +78,6 @@ export function oktaEndpoints(origin: string, authServerId?: string): OktaEndpoi
     revoke: `${base}/revoke`,
     logout: `${base}/logout`,
     par: `${base}/par`,
+    introspect: `${base}/introspect`,
   };
 }

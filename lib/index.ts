@@ -6,6 +6,10 @@ export { safeRedirectPath } from './redirect.js';
 export { keepTokensFresh } from './refresh.js';
 export { oktaLogout, oktaLogoutCallback, oktaLogoutCallbackHandler, oktaLogoutHandler } from './logout.js';
 export { oktaAuthenticate } from './authenticate.js';
+export { OktaBearerStrategy, requireScopes } from './bearer/strategy.js';
+export { MemoryDPoPReplayStore } from './bearer/replay.js';
+export { MemoryIntrospectionCache } from './bearer/introspection.js';
+export { AccessTokenError, ReplayStoreFullError } from './bearer/errors.js';
 export {
   OktaError,
   ConfigurationError,
@@ -61,3 +65,16 @@ export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js'
 export type { DPoPKeyPair } from './dpop.js';
 export type { PrivateJWK } from './jwk.js';
 export type { OktaPassportOptions, PassportAuthenticateOptions, PassportLike } from './authenticate.js';
+export type {
+  OktaBearerStrategyOptions,
+  OktaBearerStrategyOptionsWithRequest,
+  OktaBearerAuthInfo,
+  BearerVerifyFunction,
+  BearerVerifyFunctionWithRequest,
+  DPoPMode,
+  ScopeMiddleware,
+} from './bearer/strategy.js';
+export type { OktaAccessTokenClaims } from './bearer/access-token.js';
+export type { DPoPReplayStore, MemoryDPoPReplayStoreOptions } from './bearer/replay.js';
+export type { IntrospectionCache, MemoryIntrospectionCacheOptions } from './bearer/introspection.js';
+export type { BearerErrorCode } from './bearer/errors.js';

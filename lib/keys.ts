@@ -179,8 +179,58 @@ export class KeyStore {
   }
 }
 
+/**
+ * One key cache per issuer's key set, shared by the sign-in client and the bearer strategy
+ * of the same server, whichever is made first. Shared only when reached the same way: the
+ * same keys URL, timeout, cooldown and maximum age, clock and `fetch` (instances that differ
+ * could disagree on when to refetch). Each sign-in client still has a cache of its own, as
+ * it always had: a second `OktaClient` for the same server does not adopt the first's.
+ */
+interface Registered {
+  store: KeyStore;
+  /** A sign-in client uses it: the next client makes its own. */
+  claimed: boolean;
+}
+const registry = new WeakMap<object, WeakMap<() => number, Map<string, Registered>>>();
+const NODE_TRANSPORT = {};
+
+function registered(http: HttpSettings, url: string, options: KeyStoreOptions): { stores: Map<string, Registered>; id: string } {
+  const transport = http.fetch ?? NODE_TRANSPORT;
+  let byClock = registry.get(transport);
+  if (!byClock) registry.set(transport, (byClock = new WeakMap()));
+  let stores = byClock.get(options.now);
+  if (!stores) byClock.set(options.now, (stores = new Map()));
+  return { stores, id: `${url} ${http.timeout} ${options.cooldown} ${options.maxAge}` };
+}
+
+/**
+ * The key cache of a sign-in client: the one a bearer strategy of the same server made, if
+ * no client uses it yet, else a new one, which bearer strategies made later then share.
+ */
+export function clientKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
+  const { stores, id } = registered(http, url, options);
+  const entry = stores.get(id);
+  if (entry && !entry.claimed) {
+    entry.claimed = true;
+    return entry.store;
+  }
+  const store = new KeyStore(http, url, options);
+  stores.set(id, { store, claimed: true });
+  return store;
+}
+
+/** The key cache of a bearer strategy: the last one made for this server and these settings. */
+export function sharedKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
+  const { stores, id } = registered(http, url, options);
+  const entry = stores.get(id);
+  if (entry) return entry.store;
+  const store = new KeyStore(http, url, options);
+  stores.set(id, { store, claimed: false });
+  return store;
+}
+
 /** The modulus length of an RSA key, or undefined for other keys. */
-function rsaModulusBits(key: VerificationKey): number | undefined {
+export function rsaModulusBits(key: VerificationKey): number | undefined {
   const algorithm = (key as { algorithm?: { modulusLength?: unknown } }).algorithm;
   if (typeof algorithm?.modulusLength === 'number') return algorithm.modulusLength;
   const details = (key as Partial<KeyObject>).asymmetricKeyDetails;

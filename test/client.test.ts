@@ -57,6 +57,7 @@ describe('OktaClient', () => {
           revoke: 'https://acme.okta.com/oauth2/default/v1/revoke',
           logout: 'https://acme.okta.com/oauth2/default/v1/logout',
           par: 'https://acme.okta.com/oauth2/default/v1/par',
+          introspect: 'https://acme.okta.com/oauth2/default/v1/introspect',
         });
       }
     });

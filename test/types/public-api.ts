@@ -176,3 +176,69 @@ oktaLogout(sessionStrategy, {
 });
 // @ts-expect-error allowGet is a boolean
 oktaLogout(sessionStrategy, { getTokens: () => undefined, postLogoutRedirectURI: '/', allowGet: 'yes' });
+
+// OktaBearerStrategy: typed claims from context, both verify forms, typed stores and authInfo.
+import {
+  AccessTokenError,
+  MemoryDPoPReplayStore,
+  MemoryIntrospectionCache,
+  OktaBearerStrategy,
+  ReplayStoreFullError,
+  requireScopes,
+  type BearerErrorCode,
+  type DPoPReplayStore,
+  type IntrospectionCache,
+  type OktaAccessTokenClaims,
+  type OktaBearerAuthInfo,
+  type OktaBearerStrategyOptions,
+} from 'passport-okta-oidc';
+
+const api: OktaBearerStrategyOptions = {
+  oktaDomain: 'https://acme.okta.com',
+  authServerId: 'default',
+  audience: 'api://default',
+};
+passport.use(
+  new OktaBearerStrategy(api, async (claims, token) => {
+    const scopes: string[] = claims.scp;
+    const client: string = claims.cid;
+    const jkt: string | undefined = claims.cnf?.jkt;
+    void [scopes, client, jkt, token.length];
+    return { id: claims.sub };
+  }),
+);
+new OktaBearerStrategy(api, (claims, _token, done) => done(null, claims.uid ?? false));
+new OktaBearerStrategy({ ...api, passReqToCallback: true }, async (req: express.Request, claims) => ({
+  ip: req.ip,
+  sub: claims.sub,
+}));
+new OktaBearerStrategy({ ...api, dpop: 'required', dpopReplayStore: new MemoryDPoPReplayStore({ maxEntries: 10 }) });
+// @ts-expect-error dpop is 'allowed' | 'required' | 'disabled'
+new OktaBearerStrategy({ ...api, dpop: true });
+// @ts-expect-error audience is required
+new OktaBearerStrategy({ oktaDomain: 'https://acme.okta.com', authServerId: 'default' });
+const replayStore: DPoPReplayStore = { claim: async (id: string, expiresAt: number) => id.length > 0 && expiresAt > 0 };
+const introspectionCache: IntrospectionCache = new MemoryIntrospectionCache({ maxEntries: 100 });
+new OktaBearerStrategy({
+  ...api,
+  clientID: '0oa1',
+  clientSecret: 's',
+  introspect: 'always',
+  introspectionCache,
+  dpopReplayStore: replayStore,
+});
+const app = null as unknown as express.Express;
+app.get('/api/orders', passport.authenticate('okta-bearer', { session: false }), requireScopes('orders:read'), (req, res) => {
+  const info = req.authInfo as OktaBearerAuthInfo;
+  const claims: OktaAccessTokenClaims = info.claims;
+  const type: 'Bearer' | 'DPoP' = info.tokenType;
+  res.json({ sub: claims.sub, type });
+});
+function onBearerError(err: unknown): number | undefined {
+  if (err instanceof AccessTokenError) {
+    const code: BearerErrorCode = err.error;
+    return code === 'insufficient_scope' ? 403 : err.status;
+  }
+  return err instanceof ReplayStoreFullError ? err.status : undefined;
+}
+void onBearerError;

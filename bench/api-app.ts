@@ -1,0 +1,97 @@
+/**
+ * One API contender, in its own process: Express 5 and one way of checking Okta access
+ * tokens on the same route, `GET /api/orders` (scope `orders:read`), answering
+ * `{ ok: true, sub }`. No session: every request carries its token.
+ *
+ *   node --expose-gc --import tsx bench/api-app.ts <contender> <issuer>
+ *
+ * Admin routes, mounted first: `GET /__stats` (this process's `process.cpuUsage()`,
+ * `process.memoryUsage()` and the DPoP replay store's size), `GET /__gc` (full GCs first).
+ */
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
+import OktaJwtVerifier from '@okta/jwt-verifier';
+import { Passport } from 'passport';
+import { MemoryDPoPReplayStore, OktaBearerStrategy, requireScopes, type OktaBearerAuthInfo } from '../lib/index.js';
+import { API_AUDIENCE, type ApiContenderId } from './api-config.js';
+
+const [id, issuer] = process.argv.slice(2) as [ApiContenderId, string];
+const replay = new MemoryDPoPReplayStore();
+
+function guard(): RequestHandler[] {
+  switch (id) {
+    case 'okta':
+    case 'okta-dpop': {
+      const passport = new Passport();
+      const domain = new URL(issuer).origin;
+      passport.use(
+        new OktaBearerStrategy({
+          oktaDomain: domain,
+          authServerId: 'default',
+          audience: API_AUDIENCE,
+          dpop: id === 'okta-dpop' ? 'required' : 'allowed',
+          dpopReplayStore: replay,
+        }),
+      );
+      const scopes = requireScopes('orders:read') as unknown as RequestHandler;
+      return [passport.authenticate('okta-bearer', { session: false }) as RequestHandler, scopes];
+    }
+    case 'okta-jwt-verifier': {
+      const verifier = new OktaJwtVerifier({ issuer, testing: { disableHttpsCheck: true } });
+      const check: RequestHandler = (req, res, next) => {
+        const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+        if (!match) return void res.status(401).end();
+        verifier.verifyAccessToken(match[1]!, API_AUDIENCE).then(
+          (jwt) => {
+            const scp = jwt.claims.scp as unknown;
+            if (!Array.isArray(scp) || !scp.includes('orders:read')) return void res.status(403).end();
+            req.user = { sub: jwt.claims.sub };
+            next();
+          },
+          () => void res.status(401).end(),
+        );
+      };
+      return [check];
+    }
+    case 'auth0':
+    case 'auth0-dpop':
+      return [
+        auth({
+          issuer,
+          jwksUri: `${issuer}/v1/keys`,
+          audience: API_AUDIENCE,
+          tokenSigningAlg: 'RS256',
+          dpop: id === 'auth0-dpop' ? { enabled: true, required: true } : { enabled: false },
+        }),
+        requiredScopes('orders:read'),
+        (req, _res, next) => {
+          req.user = { sub: req.auth?.payload.sub };
+          next();
+        },
+      ];
+  }
+}
+
+const app = express();
+app.disable('x-powered-by');
+app.get('/__stats', (_req, res) => {
+  res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage(), replayEntries: replay.size });
+});
+app.get('/__gc', (_req, res) => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) gc?.();
+  res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage(), replayEntries: replay.size });
+});
+app.get('/api/orders', ...guard(), (req: Request, res: Response) => {
+  const info = req.authInfo as OktaBearerAuthInfo | undefined;
+  res.json({ ok: true, sub: (req.user as { sub?: string } | undefined)?.sub ?? info?.claims.sub });
+});
+app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+  res.status(err.status ?? 500).end();
+});
+const server = app.listen(0, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
+});
+server.keepAliveTimeout = 60_000;
+process.on('disconnect', () => server.close(() => process.exit(0)));

@@ -1,0 +1,297 @@
+/**
+ * The API row of the benchmark: verified requests per second and app CPU per request for
+ * OktaBearerStrategy, @okta/jwt-verifier and express-oauth2-jwt-bearer on the same Express
+ * route with the same token, and DPoP-bound requests for the two that support DPoP. All on
+ * 127.0.0.1: a key server (this process), one app process per contender, the load from here.
+ *
+ *   npx tsx bench/api.ts [--quick]     (also run by `npm run bench` after the sign-in rows)
+ *
+ * CPU per request is the app process's own (`process.cpuUsage()`), so the load generator
+ * (which also signs the DPoP proofs, before each timed block) is not counted.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID, createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { API_AUDIENCE, API_CONTENDERS, type ApiContender } from './api-config.js';
+
+interface Plan {
+  warm: number;
+  rounds: number;
+  perRound: number;
+  concurrency: number;
+  /** Requests after which memory is read again (0: no memory run). */
+  memoryRequests: number;
+}
+
+const QUICK_PLAN: Plan = { warm: 300, rounds: 1, perRound: 300, concurrency: 8, memoryRequests: 0 };
+const FULL_PLAN: Plan = { warm: 3000, rounds: 6, perRound: 3000, concurrency: 16, memoryRequests: 100_000 };
+const PROOF_BATCH = 5000;
+
+interface Stats {
+  cpu: NodeJS.CpuUsage;
+  memory: NodeJS.MemoryUsage;
+  replayEntries: number;
+}
+
+interface Row {
+  contender: ApiContender;
+  cpu: number[];
+  rps: number[];
+  memory: Array<{ label: string; heapUsed: number; rss: number; replayEntries: number }>;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers, agent }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function stats(origin: string, gc = false): Promise<Stats> {
+  return JSON.parse((await get(`${origin}/${gc ? '__gc' : '__stats'}`)).body) as Stats;
+}
+
+/** Runs `n` requests, `concurrency` at a time; each must be answered 200. */
+async function pool(n: number, concurrency: number, request: (i: number) => Promise<{ status: number; body: string }>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const answer = await request(i);
+      if (answer.status !== 200) throw new Error(`request ${i} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+}
+
+interface Keys {
+  issuer: string;
+  token: string;
+  boundToken: string;
+  holder: { privateKey: CryptoKey; jwk: JWK };
+  close(): Promise<void>;
+}
+
+/** The key server, and one token (plus one DPoP-bound token) signed by its key, as Okta would issue them. */
+async function startKeys(): Promise<Keys> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-key', alg: 'RS256', use: 'sig' };
+  const server = http.createServer((req, res) => {
+    if (req.url === '/oauth2/default/v1/keys') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth2/default`;
+  const holderPair = await generateKeyPair('ES256');
+  const holderJwk = await exportJWK(holderPair.publicKey);
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    ver: 1,
+    iss: issuer,
+    aud: API_AUDIENCE,
+    iat: now,
+    exp: now + 6 * 3600,
+    cid: '0oabenchspa',
+    client_id: '0oabenchspa',
+    uid: '00ubenchuser1',
+    sub: 'bench@example.com',
+    scp: ['openid', 'orders:read'],
+    scope: 'openid orders:read',
+  };
+  const sign = (extra: object) =>
+    new SignJWT({ ...claims, ...extra, jti: `AT.${randomUUID()}` })
+      .setProtectedHeader({ alg: 'RS256', kid: 'bench-key', typ: 'at+jwt' })
+      .sign(privateKey);
+  return {
+    issuer,
+    token: await sign({}),
+    boundToken: await sign({ cnf: { jkt: await calculateJwkThumbprint(holderJwk) } }),
+    holder: { privateKey: holderPair.privateKey, jwk: holderJwk },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+class ApiApp {
+  constructor(
+    readonly contender: ApiContender,
+    readonly child: ChildProcess,
+    readonly origin: string,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Authorization headers for `n` requests: the same Bearer token, or the bound token with a fresh proof each. */
+  async headers(n: number): Promise<Array<Record<string, string>>> {
+    const { token, boundToken, holder } = this.keys;
+    if (!this.contender.dpop) return Array.from({ length: n }, () => ({ authorization: `Bearer ${token}` }));
+    const htu = `${this.origin}/api/orders`;
+    const ath = createHash('sha256').update(boundToken).digest('base64url');
+    const iat = Math.floor(Date.now() / 1000);
+    return Promise.all(
+      Array.from({ length: n }, async () => ({
+        authorization: `DPoP ${boundToken}`,
+        dpop: await new SignJWT({ htm: 'GET', htu, iat, jti: randomUUID(), ath })
+          .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: holder.jwk })
+          .sign(holder.privateKey),
+      })),
+    );
+  }
+
+  /** `n` requests in proof-sized batches; returns app CPU (µs) and wall time (ms) of the requests alone. */
+  async run(n: number, concurrency: number): Promise<{ cpu: number; ms: number }> {
+    let cpu = 0;
+    let ms = 0;
+    for (let done = 0; done < n; done += PROOF_BATCH) {
+      const size = Math.min(PROOF_BATCH, n - done);
+      const headers = await this.headers(size);
+      const before = await stats(this.origin);
+      const start = performance.now();
+      await pool(size, concurrency, (i) => get(`${this.origin}/api/orders`, headers[i]!));
+      ms += performance.now() - start;
+      const after = await stats(this.origin);
+      cpu += after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system);
+    }
+    return { cpu, ms };
+  }
+}
+
+function spawnApp(contender: ApiContender, keys: Keys, root: string): Promise<ApiApp> {
+  const child = fork(path.join(root, 'bench', 'api-app.ts'), [contender.id, keys.issuer], {
+    cwd: root,
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  // @okta/jwt-verifier warns once about its disabled HTTPS check (the key server is on loopback).
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (!/HTTPS check is disabled/.test(text)) process.stderr.write(text);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(new ApiApp(contender, child, `http://127.0.0.1:${m.port}`, keys)));
+    child.once('exit', (code) => reject(new Error(`api-app ${contender.id} exited with ${code} before it was ready`)));
+  });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Runs the API benchmark and returns its Markdown section. */
+export async function runApiBench(options: { quick: boolean; root: string; log: (message: string) => void }): Promise<string> {
+  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const keys = await startKeys();
+  const apps: ApiApp[] = [];
+  try {
+    for (const contender of API_CONTENDERS) apps.push(await spawnApp(contender, keys, options.root));
+    const rows = new Map<ApiApp, Row>(apps.map((app) => [app, { contender: app.contender, cpu: [], rps: [], memory: [] }]));
+    options.log(`API: warming up ${apps.length} apps (${plan.warm} requests each)`);
+    for (const app of apps) await app.run(plan.warm, plan.concurrency);
+    for (let round = 0; round < plan.rounds; round++) {
+      // Interleaved, the order rotated each round.
+      const order = apps.map((_, i) => apps[(i + round) % apps.length]!);
+      for (const app of order) {
+        await app.run(Math.round(plan.perRound / 5), plan.concurrency); // re-warm after the others ran
+        const { cpu, ms } = await app.run(plan.perRound, plan.concurrency);
+        rows.get(app)!.cpu.push(cpu / plan.perRound);
+        rows.get(app)!.rps.push((plan.perRound * 1000) / ms);
+      }
+      options.log(`API: round ${round + 1}/${plan.rounds} done`);
+    }
+    if (plan.memoryRequests > 0) {
+      for (const app of apps.filter((a) => a.contender.id.startsWith('okta'))) {
+        const row = rows.get(app)!;
+        const read = async (label: string) => {
+          const s = await stats(app.origin, true);
+          row.memory.push({ label, heapUsed: s.memory.heapUsed, rss: s.memory.rss, replayEntries: s.replayEntries });
+        };
+        await read('before');
+        options.log(`API: ${plan.memoryRequests} requests to ${app.contender.id} for the memory reading`);
+        await app.run(plan.memoryRequests, plan.concurrency);
+        await read(`after ${plan.memoryRequests} requests`);
+      }
+    }
+    return report([...rows.values()], plan);
+  } finally {
+    await Promise.all(
+      apps.map(
+        (app) =>
+          new Promise<void>((resolve) => {
+            if (app.child.exitCode !== null) return resolve();
+            app.child.once('exit', () => resolve());
+            app.child.disconnect();
+            setTimeout(() => (app.child.kill(), resolve()), 5000).unref();
+          }),
+      ),
+    );
+    agent.destroy();
+    await keys.close();
+  }
+}
+
+function report(rows: Row[], plan: Plan): string {
+  const okta = rows.find((r) => r.contender.id === 'okta')!;
+  const oktaDpop = rows.find((r) => r.contender.id === 'okta-dpop')!;
+  const ratio = (a: number[], b: number[]): number => median(a.map((v, i) => v / b[i]!));
+  const lines = [
+    '## API access tokens (OktaBearerStrategy)',
+    '',
+    `Same Express 5 route (\`GET /api/orders\`, scope \`orders:read\`), same RS256 token; ${plan.rounds} interleaved ` +
+      `round(s) of ${plan.perRound} requests at concurrency ${plan.concurrency} after ${plan.warm} warm-up requests. ` +
+      'CPU: the app process only. Ratios: medians of the per-round ratios to OktaBearerStrategy (Bearer).',
+    '',
+    '| contender | app CPU per request (µs) | requests/s | CPU ratio to OktaBearerStrategy | what it checks |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.contender.label} | ${median(r.cpu).toFixed(0)} | ${median(r.rps).toFixed(0)} | ${ratio(r.cpu, okta.cpu).toFixed(2)} | ${r.contender.note} |`,
+    ),
+    '',
+    `DPoP request / Bearer request (OktaBearerStrategy, app CPU): ${ratio(oktaDpop.cpu, okta.cpu).toFixed(2)}x (target: at most 2x).`,
+  ];
+  const memory = rows.filter((r) => r.memory.length > 0);
+  if (memory.length > 0) {
+    lines.push(
+      '',
+      '| contender | reading | heapUsed (MB) | RSS (MB) | DPoP replay entries |',
+      '| --- | --- | ---: | ---: | ---: |',
+    );
+    for (const r of memory) {
+      for (const m of r.memory) {
+        lines.push(
+          `| ${r.contender.label} | ${m.label} | ${(m.heapUsed / 2 ** 20).toFixed(1)} | ${(m.rss / 2 ** 20).toFixed(1)} | ${m.replayEntries} |`,
+        );
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+  runApiBench({ quick, root: path.resolve(__dirname, '..'), log: (m) => console.error(`[bench] ${m}`) }).then(
+    (markdown) => {
+      console.log(markdown);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

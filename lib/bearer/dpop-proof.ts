@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { rsaModulusBits } from '../keys.js';
+import { AccessTokenError } from './errors.js';
+import type { DPoPReplayStore } from './replay.js';
+
+export interface ProofSettings {
+  algorithms: readonly string[];
+  /** Seconds a proof is accepted after its `iat`. */
+  maxAge: number;
+  /** Seconds of clock skew tolerated on `iat`, both ways. */
+  clockTolerance: number;
+  replay: DPoPReplayStore;
+  now: () => number;
+}
+
+export interface ProofRequest {
+  method: string;
+  /** The request's URL without query and fragment, as the server sees it (origin + path). */
+  url: string;
+  /** The access token presented with the proof. */
+  token: string;
+  /** The token's `cnf.jkt`. */
+  jkt: string;
+}
+
+/** Proofs are small: an ES256 one is about 500 characters, an RSA one about 1 KiB. */
+const MAX_PROOF_LENGTH = 8192;
+const MAX_JTI_LENGTH = 256;
+const MIN_RSA_BITS = 2048;
+/** Imported proof keys, by algorithm and key: importing costs more than verifying. */
+const MAX_CACHED_KEYS = 1000;
+
+interface ProofKey {
+  key: Awaited<ReturnType<typeof importJWK>>;
+  thumbprint: string;
+}
+
+const bad = (description: string): AccessTokenError => new AccessTokenError('invalid_dpop_proof', description);
+
+/**
+ * Checks a DPoP proof at a protected resource (RFC 9449 §4.3 and §7.1): one well-formed
+ * `dpop+jwt`, an allowed asymmetric `alg`, a signature by the public key in its `jwk`
+ * header (verified by jose), `htm` and `htu` of this request, an `iat` inside the window,
+ * `ath` = base64url(SHA-256(token)), the key's RFC 7638 thumbprint equal to the token's
+ * `cnf.jkt`, and last a `jti` never seen within the window.
+ */
+export class ProofVerifier {
+  private readonly keys = new Map<string, Promise<ProofKey>>();
+
+  constructor(private readonly settings: ProofSettings) {}
+
+  /**
+   * @throws {AccessTokenError} `invalid_dpop_proof` for a bad proof, `invalid_token` when the
+   *   token is bound to another key.
+   */
+  async verify(proof: string, request: ProofRequest): Promise<void> {
+    const { settings } = this;
+    if (proof.length > MAX_PROOF_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) {
+      throw bad('The DPoP proof is not a well-formed JWT');
+    }
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(proof);
+    } catch {
+      throw bad('The DPoP proof is not a well-formed JWT');
+    }
+    if (header.typ !== 'dpop+jwt') throw bad('The DPoP proof is not a dpop+jwt');
+    if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
+      throw bad('The DPoP proof is signed with an algorithm that is not allowed');
+    }
+    if (header.crit !== undefined) throw bad('The DPoP proof names critical header parameters');
+    const { key, thumbprint } = await this.keyOf(header.jwk, header.alg);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(proof, key, {
+        typ: 'dpop+jwt',
+        algorithms: [header.alg],
+        currentDate: new Date(settings.now()),
+        clockTolerance: settings.clockTolerance,
+        requiredClaims: ['jti', 'htm', 'htu', 'iat'],
+      }));
+    } catch {
+      throw bad('The DPoP proof signature or claims are invalid');
+    }
+    const now = settings.now() / 1000;
+    const iat = payload.iat as number;
+    if (iat > now + settings.clockTolerance) throw bad('The DPoP proof was issued in the future (iat)');
+    if (iat < now - settings.maxAge - settings.clockTolerance) throw bad('The DPoP proof is too old (iat)');
+    if (payload.htm !== request.method) throw bad('The DPoP proof is for another HTTP method (htm)');
+    if (typeof payload.htu !== 'string' || normalizeHtu(payload.htu) !== request.url) {
+      throw bad('The DPoP proof is for another URL (htu)');
+    }
+    if (payload.ath !== createHash('sha256').update(request.token).digest('base64url')) {
+      throw bad('The DPoP proof is not for this access token (ath)');
+    }
+    if (thumbprint !== request.jkt) {
+      throw new AccessTokenError('invalid_token', 'The access token is bound to another DPoP key (cnf.jkt)');
+    }
+    const jti = payload.jti;
+    if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw bad('The DPoP proof has a malformed jti');
+    const id = createHash('sha256').update(`${thumbprint}.${jti}`).digest('base64url');
+    const expiresAt = (iat + settings.maxAge + settings.clockTolerance) * 1000;
+    if (!(await settings.replay.claim(id, expiresAt))) throw bad('The DPoP proof was already used (jti)');
+  }
+
+  /** The proof's public key, imported once per algorithm and key, with its thumbprint. */
+  private async keyOf(jwk: unknown, alg: string): Promise<ProofKey> {
+    const members = publicMembers(jwk);
+    const id = `${alg} ${JSON.stringify(members)}`;
+    let entry = this.keys.get(id);
+    if (entry === undefined) {
+      entry = importProofKey(members, alg);
+      if (this.keys.size >= MAX_CACHED_KEYS) this.keys.delete(this.keys.keys().next().value!);
+      this.keys.set(id, entry);
+      entry.catch(() => this.keys.delete(id));
+    }
+    return entry;
+  }
+}
+
+async function importProofKey(jwk: JWK, alg: string): Promise<ProofKey> {
+  let key: ProofKey['key'];
+  try {
+    key = await importJWK(jwk, alg);
+  } catch {
+    throw bad('The DPoP proof key (jwk) does not fit its algorithm');
+  }
+  const bits = rsaModulusBits(key as Parameters<typeof rsaModulusBits>[0]);
+  if (bits !== undefined && bits < MIN_RSA_BITS)
+    throw bad(`The DPoP proof key is too small (RSA keys must be ${MIN_RSA_BITS} bits or more)`);
+  return { key, thumbprint: await calculateJwkThumbprint(jwk, 'sha256') };
+}
+
+/** The public members of the header's `jwk` (RFC 7638 §3.2); a private or symmetric key is refused. */
+function publicMembers(jwk: unknown): JWK {
+  if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw bad('The DPoP proof has no jwk header');
+  const k = jwk as Record<string, unknown>;
+  if (k.d !== undefined || k.k !== undefined) throw bad('The DPoP proof jwk is not a public key');
+  const pick = (...names: string[]): JWK => {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      if (typeof k[name] !== 'string') throw bad('The DPoP proof jwk is malformed');
+      out[name] = k[name];
+    }
+    return out as JWK;
+  };
+  switch (k.kty) {
+    case 'EC':
+      return pick('kty', 'crv', 'x', 'y');
+    case 'RSA':
+      return pick('kty', 'e', 'n');
+    case 'OKP':
+      return pick('kty', 'crv', 'x');
+    default:
+      throw bad('The DPoP proof jwk is not a public key of a supported type');
+  }
+}
+
+/** `htu` compared as RFC 9449 §4.3 asks: scheme, host and path, no query or fragment, normalized (RFC 3986 §6). */
+export function normalizeHtu(htu: string): string | undefined {
+  const url = URL.parse(htu);
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
+  return url.origin + url.pathname;
+}
