@@ -84,6 +84,60 @@ describe('OktaBearerStrategy', function () {
       expect(answer.status).to.equal(200);
     });
 
+    describe('the verified-token cache', () => {
+      it('still refuses a remembered token once it expires, and the answer is that it expired', async () => {
+        let now = Date.now();
+        await api_({ now: () => now, clockTolerance: 0 });
+        const t = await token({ exp: Math.floor(now / 1000) + 30 });
+        expect((await call(`${api.origin}/api/me`, bearer(t))).status).to.equal(200);
+        expect((await call(`${api.origin}/api/me`, bearer(t))).status, 'remembered').to.equal(200);
+        now += 31_000;
+        const late = await call(`${api.origin}/api/me`, bearer(t));
+        expect(late.status).to.equal(401);
+        expect(late.headers['www-authenticate']).to.equal(invalidToken('The access token expired'));
+      });
+
+      it('gives each request its own copy of the claims, whatever the verify function changes', async () => {
+        await api_({}, async (claims) => {
+          const seen = claims.scp.join(' ');
+          claims.scp.push('admin');
+          claims.sub = 'mallory';
+          return { seen };
+        });
+        const t = await token();
+        for (let i = 0; i < 2; i++) {
+          const body = JSON.parse((await call(`${api.origin}/api/me`, bearer(t))).body) as { user: { seen: string } };
+          expect(body.user.seen).to.equal('openid orders:read');
+        }
+      });
+
+      it('verifies a token once while remembered, and every time with verifiedTokenCacheSize: 0', async () => {
+        // A key set refreshed at every full verification shows how many there were.
+        const refreshEachTime = { jwksMaxAge: 1, jwksCooldown: 1 };
+        const t = await token();
+        const fetchesFor = async (options: Record<string, unknown>): Promise<number> => {
+          await api_({ ...refreshEachTime, ...options });
+          const before = okta.keyFetches;
+          for (let i = 0; i < 4; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            expect((await call(`${api.origin}/api/me`, bearer(t))).status).to.equal(200);
+          }
+          return okta.keyFetches - before;
+        };
+        expect(await fetchesFor({})).to.equal(1);
+        expect(await fetchesFor({ verifiedTokenCacheSize: 0 })).to.equal(4);
+        expect(
+          () =>
+            new OktaBearerStrategy({
+              oktaDomain: okta.origin,
+              authServerId: 'default',
+              audience: AUDIENCE,
+              verifiedTokenCacheSize: -1,
+            }),
+        ).to.throw(ConfigurationError, /verifiedTokenCacheSize/);
+      });
+    });
+
     it('answers a request without credentials with 401 and the challenges, without an error', async () => {
       await api_();
       const answer = await call(`${api.origin}/api/me`);

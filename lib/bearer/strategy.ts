@@ -9,6 +9,7 @@ import { requestOrigin } from '../middleware.js';
 import { PassportStrategy } from '../passport.js';
 import type { OktaRequest } from '../request.js';
 import type { VerifyCallback, VerifyResult } from '../strategy.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import { looksLikeJwt, verifyJwtAccessToken, type AccessTokenSettings, type OktaAccessTokenClaims } from './access-token.js';
 import {
   headerCount,
@@ -112,6 +113,12 @@ export interface OktaBearerStrategyOptions {
   jwksCooldown?: number | undefined;
   /** Milliseconds after which the cached key set is refreshed on next use. Default 3600000. */
   jwksMaxAge?: number | undefined;
+  /**
+   * How many verified JWT access tokens to remember until they expire (by a hash, never
+   * the token), so that a client's next requests with the same token skip the signature
+   * check; `exp` is still checked on every request. Default 1000; 0 turns it off.
+   */
+  verifiedTokenCacheSize?: number | undefined;
   /** Clock in epoch milliseconds; for tests. Default `Date.now`. */
   now?: (() => number) | undefined;
   /** Pass the request as the verify function's first argument. */
@@ -158,6 +165,7 @@ export class OktaBearerStrategy extends PassportStrategy {
   private readonly verifyMayCallDone: boolean;
   private readonly keys: KeyStore | undefined;
   private readonly tokenSettings: AccessTokenSettings;
+  private readonly verified: VerifiedTokens;
   private readonly introspector: Introspector | undefined;
   private readonly introspectMode: 'auto' | 'always' | 'never';
   private readonly dpop: DPoPMode;
@@ -211,6 +219,11 @@ export class OktaBearerStrategy extends PassportStrategy {
       clientIds,
       now,
     };
+    const cacheSize = options.verifiedTokenCacheSize ?? 1000;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+      throw new ConfigurationError('verifiedTokenCacheSize must be a whole number >= 0');
+    }
+    this.verified = new VerifiedTokens(cacheSize, clockTolerance, now);
     // The org server's access tokens are for Okta's own APIs: Okta does not support checking them locally.
     if (options.authServerId !== undefined) {
       this.keys = sharedKeyStore(http, endpoints.keys, {
@@ -342,9 +355,13 @@ export class OktaBearerStrategy extends PassportStrategy {
     return claims;
   }
 
-  private verifyToken(token: string): Promise<OktaAccessTokenClaims> {
+  private async verifyToken(token: string): Promise<OktaAccessTokenClaims> {
     if (this.keys !== undefined && this.introspectMode !== 'always' && looksLikeJwt(token)) {
-      return verifyJwtAccessToken(token, this.keys, this.tokenSettings);
+      const { key, claims } = this.verified.get(token);
+      if (claims !== undefined) return claims;
+      const verified = await verifyJwtAccessToken(token, this.keys, this.tokenSettings);
+      this.verified.set(key, verified);
+      return verified;
     }
     if (this.introspector !== undefined) return this.introspector.introspect(token);
     return Promise.reject(new AccessTokenError('invalid_token', 'The access token is not a JWT of this authorization server'));
