@@ -17,7 +17,8 @@ import { MemoryDPoPReplayStore, OktaBearerStrategy, requireScopes, type OktaBear
 import { API_AUDIENCE, type ApiContenderId } from './api-config.js';
 
 const [id, issuer] = process.argv.slice(2) as [ApiContenderId, string];
-const replay = new MemoryDPoPReplayStore();
+// Sized for the memory reading: 100,000 DPoP requests at full speed fall inside one proof window.
+const replay = new MemoryDPoPReplayStore({ maxEntries: 1_000_000 });
 
 function guard(): RequestHandler[] {
   switch (id) {

@@ -71,14 +71,13 @@ export class MemoryDPoPReplayStore implements DPoPReplayStore {
       if (expiry > now) break;
       this.seen.delete(key);
     }
+    // No scan of the whole store when it is full: that would cost every request O(maxEntries)
+    // exactly when the API is busiest. An expired entry behind a live one waits its turn.
     if (this.seen.size >= this.maxEntries) {
-      for (const [key, expiry] of this.seen) if (expiry <= now) this.seen.delete(key);
-      if (this.seen.size >= this.maxEntries) {
-        throw new ReplayStoreFullError(
-          `The DPoP replay store holds ${this.maxEntries} proofs still inside their window; ` +
-            'new proofs are refused until some expire (raise maxEntries or use a shared store)',
-        );
-      }
+      throw new ReplayStoreFullError(
+        `The DPoP replay store holds ${this.maxEntries} proofs still inside their window; ` +
+          'new proofs are refused until some expire (raise maxEntries or use a shared store)',
+      );
     }
     this.seen.delete(id);
     this.seen.set(id, expiresAt);
