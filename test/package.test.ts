@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { packHead } from './support/pack.js';
 
 // The package as it is published: a clean clone of the committed HEAD (no dist/ of a
 // previous build), packed by `npm pack` (whose prepack builds it), installed from the
@@ -229,18 +229,8 @@ describe('the published package', () => {
 
   before(async function () {
     this.timeout(180_000);
-    dir = await mkdtemp(join(tmpdir(), 'okta-pack-'));
-    // A clone of the committed HEAD: no dist/, no ignored files; node_modules borrowed.
-    const clone = join(dir, 'clone');
-    const head = (await run('git', ['rev-parse', 'HEAD'], root)).stdout.trim();
-    await run('git', ['clone', '--quiet', '--no-checkout', root, clone], root);
-    await run('git', ['checkout', '--quiet', '--detach', head], clone);
-    await symlink(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');
-    const packs = join(dir, 'packs');
-    await mkdir(packs);
-    await run(npm, ['pack', '--pack-destination', packs], clone);
-    const [name] = await readdir(packs);
-    tarball = join(packs, name!);
+    // A clone of the committed HEAD (no dist/, no ignored files), packed as it is published.
+    ({ dir, tarball } = await packHead('okta-pack-'));
     files = (await run('tar', ['-tzf', tarball], dir)).stdout
       .split('\n')
       .filter(Boolean)
