@@ -23,6 +23,7 @@ const replay = new MemoryDPoPReplayStore({ maxEntries: 1_000_000 });
 function guard(): RequestHandler[] {
   switch (id) {
     case 'okta':
+    case 'okta-nocache':
     case 'okta-dpop': {
       const passport = new Passport();
       const domain = new URL(issuer).origin;
@@ -33,6 +34,7 @@ function guard(): RequestHandler[] {
           audience: API_AUDIENCE,
           dpop: id === 'okta-dpop' ? 'required' : 'allowed',
           dpopReplayStore: replay,
+          verifiedTokenCacheSize: id === 'okta-nocache' ? 0 : undefined,
         }),
       );
       const scopes = requireScopes('orders:read') as unknown as RequestHandler;

@@ -1,5 +1,5 @@
 /** The API benchmark's contenders: the same route and token, checked by each library. */
-export type ApiContenderId = 'okta' | 'okta-jwt-verifier' | 'auth0' | 'okta-dpop' | 'auth0-dpop';
+export type ApiContenderId = 'okta' | 'okta-nocache' | 'okta-jwt-verifier' | 'auth0' | 'okta-dpop' | 'auth0-dpop';
 
 export interface ApiContender {
   id: ApiContenderId;
@@ -17,7 +17,13 @@ export const API_CONTENDERS: readonly ApiContender[] = [
     dpop: false,
     note:
       'passport.authenticate + requireScopes, as documented: signature (cached key), iss, aud, exp/nbf/iat, alg, ' +
-      'access-token shape (cid, scp, no nonce), scope',
+      'access-token shape (cid, scp, no nonce), scope; a token verified once is remembered until exp (default)',
+  },
+  {
+    id: 'okta-nocache',
+    label: 'OktaBearerStrategy (Bearer, verifiedTokenCacheSize: 0)',
+    dpop: false,
+    note: 'the same checks, with the signature verified on every request (what each peer does) instead of once per token',
   },
   {
     id: 'okta-jwt-verifier',
