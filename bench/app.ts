@@ -183,11 +183,23 @@ async function startProfile(): Promise<void> {
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');
+  // BENCH_HEAP_PROFILE=1: also where the block allocates (every allocation sampled, garbage included).
+  if (process.env.BENCH_HEAP_PROFILE === '1') {
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
 }
 async function stopProfile(file: string): Promise<void> {
   if (!file.endsWith('.cpuprofile')) throw new Error('file must name a .cpuprofile');
   const { profile } = (await post('Profiler.stop')) as { profile: unknown };
   writeFileSync(file, JSON.stringify(profile));
+  if (process.env.BENCH_HEAP_PROFILE === '1') {
+    const heap = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heap.profile));
+  }
 }
 const fail =
   (res: Response) =>

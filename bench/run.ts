@@ -10,6 +10,7 @@
  *   --only=okta,bare       some contenders only
  *   --scale=0.2            every count of the full plan scaled (warm-up kept >= 2000)
  *   --rounds=20            another number of interleaved rounds
+ *   --no-memory            no top-up to 50,000 sign-ins for the last memory reading
  *   --profile              after warm-up, each app profiles a block of sign-ins at c=32 (through
  *                          the inspector; bench/out/profiles/<id>.cpuprofile, with the count in
  *                          bench/out/profiles/<id>.json); summarize with bench/profile.ts
@@ -45,6 +46,8 @@ const OUT = path.join(ROOT, 'bench', 'out');
 const args = process.argv.slice(2);
 const QUICK = process.env.BENCH_QUICK === '1' || args.includes('--quick');
 const PROFILE = args.includes('--profile');
+/** `--no-memory`: skip the top-up to the memory run's sign-in count (development only). */
+const NO_MEMORY = args.includes('--no-memory');
 const ONLY = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 /** `--scale=0.2`: a full run's plan with every count scaled (development only). */
 const SCALE = Number(args.find((a) => a.startsWith('--scale='))?.slice('--scale='.length) ?? 1);
@@ -360,7 +363,7 @@ async function main(): Promise<void> {
     app.signInsAfterWarm += plan.rewarm;
     memorySnapshot(app, 'after the rounds', await app.gc());
     const missing = plan.memorySignIns - app.signInsAfterWarm;
-    if (missing > 0 && app.contender.memoryRun && !PROFILE) {
+    if (missing > 0 && app.contender.memoryRun && !PROFILE && !NO_MEMORY) {
       await app.signIns(missing, plan.concurrency);
       app.signInsAfterWarm += missing;
       memorySnapshot(app, `after ${app.signInsAfterWarm} sign-ins`, await app.gc());
@@ -385,7 +388,11 @@ async function main(): Promise<void> {
     profiled: PROFILE,
   };
   // Only a complete, default run replaces bench/RESULTS.md.
-  const partial = QUICK ? 'quick' : SCALE !== 1 || ROUNDS || ONLY || PROFILE || CANDIDATE_LIB ? 'partial' : undefined;
+  const partial = QUICK
+    ? 'quick'
+    : SCALE !== 1 || ROUNDS || ONLY || PROFILE || NO_MEMORY || CANDIDATE_LIB
+      ? 'partial'
+      : undefined;
   const file = partial ? path.join(OUT, `RESULTS-${partial}.md`) : path.join(ROOT, 'bench', 'RESULTS.md');
   const markdown = writeResults(
     file,
