@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test-output/', 'test/frameworks/nestjs/', 'test/frameworks/nestjs-esm/'] },
+  {
+    ignores: [
+      'dist/',
+      'bench/out/',
+      'coverage/',
+      'node_modules/',
+      'test-output/',
+      'test/frameworks/nestjs/',
+      'test/frameworks/nestjs-esm/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

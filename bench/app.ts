@@ -12,8 +12,11 @@
  *
  * Every outbound request goes to the stub: each strategy is configured with its URLs.
  */
+import { writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import * as oidc from 'openid-client';
@@ -23,9 +26,34 @@ import {
 } from 'openid-client/passport';
 import passport from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
-import { OktaStrategy, type FetchLike } from '../lib/index.js';
+import type * as OktaPackage from '../lib/index.js';
+import type { FetchLike, OktaStrategy } from '../lib/index.js';
 import { BareStrategy } from './baseline.js';
-import { CALLBACK_PATH, CANDIDATE_LIB, CLIENT_ID, CLIENT_SECRET, contender, type AppStats, type ContenderId } from './config.js';
+import {
+  CALLBACK_PATH,
+  CANDIDATE_LIB,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  contender,
+  SHIPPED_BUILD,
+  type AppStats,
+  type ContenderId,
+} from './config.js';
+import { markThreads, threadCpu } from './threads.js';
+
+type OktaModule = typeof OktaPackage;
+
+/**
+ * The package as shipped: the ES module build (dist/index.mjs, built by `npm run build`,
+ * which run.ts does first), which imports jose from node_modules, so that a profile tells
+ * jose's frames from ours. A candidate may be a build (.mjs/.cjs) or TypeScript sources.
+ */
+async function loadPackage(file: string): Promise<OktaModule> {
+  const resolved = path.resolve(file);
+  if (resolved.endsWith('.mjs')) return (await import(pathToFileURL(resolved).href)) as OktaModule;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(resolved) as OktaModule;
+}
 
 interface BenchUser {
   id: string;
@@ -94,14 +122,13 @@ function okta(
 }
 
 const strategies: Record<ContenderId, (setup: Setup) => Promise<passport.Strategy>> = {
-  okta: async (setup) => okta(OktaStrategy, setup, 'okta'),
-  'okta-fetch': async (setup) => okta(OktaStrategy, setup, 'okta-fetch', { fetch: (url, init) => fetch(url, init) }),
+  okta: async (setup) => okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'okta'),
+  'okta-fetch': async (setup) =>
+    okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'okta-fetch', { fetch: (url, init) => fetch(url, init) }),
   candidate: async (setup) => {
     if (!CANDIDATE_LIB) throw new Error('BENCH_CANDIDATE_LIB is not set');
-    // A copy of lib/ with a proposed change, compiled by tsx like lib/ itself.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const candidate = require(path.resolve(CANDIDATE_LIB)) as { OktaStrategy: typeof OktaStrategy };
-    return okta(candidate.OktaStrategy, setup, 'candidate');
+    // A build of a proposed change (copied out of dist/), or a copy of lib/ compiled by tsx.
+    return okta((await loadPackage(CANDIDATE_LIB)).OktaStrategy, setup, 'candidate');
   },
   oc6: (setup) => openIdClient(setup, false),
   'oc6-sig': (setup) => openIdClient(setup, true),
@@ -127,24 +154,90 @@ const strategies: Record<ContenderId, (setup: Setup) => Promise<passport.Strateg
       clientSecret: CLIENT_SECRET,
       redirectURI: setup.callbackURL,
     }),
+  'bare-jose': async (setup) =>
+    new BareStrategy({
+      issuer: setup.issuer,
+      clientID: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      redirectURI: setup.callbackURL,
+      verifier: 'jose',
+    }),
 };
+
+/**
+ * A CPU profile of a stretch of load chosen by the runner (after warm-up), taken through
+ * the inspector in this process: `--cpu-prof` would cover start-up and warm-up too.
+ */
+const inspectorSession = new inspector.Session();
+function post(method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) =>
+    inspectorSession.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+}
+async function startProfile(): Promise<void> {
+  try {
+    inspectorSession.connect();
+  } catch {
+    // already connected
+  }
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  // BENCH_HEAP_PROFILE=1: also where the block allocates (every allocation sampled, garbage included).
+  if (process.env.BENCH_HEAP_PROFILE === '1') {
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+}
+async function stopProfile(file: string): Promise<void> {
+  if (!file.endsWith('.cpuprofile')) throw new Error('file must name a .cpuprofile');
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  writeFileSync(file, JSON.stringify(profile));
+  if (process.env.BENCH_HEAP_PROFILE === '1') {
+    const heap = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(file.replace(/\.cpuprofile$/, '.heapprofile'), JSON.stringify(heap.profile));
+  }
+}
+const fail =
+  (res: Response) =>
+  (err: unknown): void =>
+    void res.status(500).send(String(err));
 
 async function main(): Promise<void> {
   const [id, stub] = process.argv.slice(2);
   if (!id || !stub) throw new Error('usage: app.ts <contender> <stub origin>');
   const which = contender(id);
+  await markThreads();
   const gc = (globalThis as { gc?: () => void }).gc;
   const store = new session.MemoryStore();
 
   const app = express();
   app.set('etag', false);
   app.get('/__stats', (_req, res) => {
-    res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage() } satisfies AppStats);
+    res.json({ cpu: process.cpuUsage(), threads: threadCpu(), memory: process.memoryUsage() } satisfies AppStats);
+  });
+  app.post('/__profile/start', (_req, res) => void startProfile().then(() => res.status(204).end(), fail(res)));
+  app.post('/__profile/stop', (req, res) => {
+    const file = typeof req.query.file === 'string' ? req.query.file : '';
+    void stopProfile(file).then(() => res.status(204).end(), fail(res));
   });
   app.get('/__gc', (_req, res) => {
     if (!gc) return void res.status(501).send('start with --expose-gc');
     for (let i = 0; i < 4; i++) gc();
-    res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage() } satisfies AppStats);
+    res.json({ cpu: process.cpuUsage(), threads: threadCpu(), memory: process.memoryUsage() } satisfies AppStats);
+  });
+  // What the start steps left in the store: each session's JSON beyond an empty session's (its cookie).
+  app.get('/__session-sizes', (_req, res) => {
+    const sessions = (store as unknown as { sessions: Record<string, string> }).sessions;
+    const extra = Object.values(sessions).map((json) => {
+      const parsed = JSON.parse(json) as { cookie?: unknown };
+      return json.length - JSON.stringify({ cookie: parsed.cookie }).length;
+    });
+    extra.sort((a, b) => a - b);
+    res.json({ count: extra.length, median: extra[extra.length >> 1] ?? 0 });
   });
   app.post('/__clear-sessions', (_req, res) => store.clear(() => res.status(204).end()));
 

@@ -6,7 +6,13 @@
  * contender's outbound requests.
  */
 
-export type ContenderId = 'okta' | 'okta-fetch' | 'oc6' | 'oc6-sig' | 'poidc' | 'bare' | 'candidate';
+import path from 'node:path';
+import type { ThreadCpu } from './threads.js';
+
+export type ContenderId = 'okta' | 'okta-fetch' | 'oc6' | 'oc6-sig' | 'poidc' | 'bare' | 'bare-jose' | 'candidate';
+
+/** The package as shipped, built by `npm run build` (run.ts builds it first). */
+export const SHIPPED_BUILD = path.resolve(__dirname, '..', 'dist', 'index.mjs');
 
 export interface Contender {
   id: ContenderId;
@@ -30,7 +36,7 @@ export const CONTENDERS: readonly Contender[] = [
     requirePkce: true,
     memoryRun: true,
     note:
-      'as shipped: imported from lib/index.ts (TypeScript sources via tsx, no build needed), default options ' +
+      'as shipped: the ES module build dist/index.mjs (`npm run build`; jose from node_modules), default options ' +
       '(transport, key cache), callbackURL a path as in the README, ' +
       "scope `openid` only, userInfo left at its default 'auto' (which makes no userinfo call for `openid`); " +
       'verifies the signature, iss, aud, azp, exp, iat, nonce',
@@ -86,10 +92,21 @@ export const CONTENDERS: readonly Contender[] = [
       'the session, one token POST over a keep-alive node:http agent, one RS256 check (node:crypto) with a cached key, ' +
       'iss/aud/exp/nonce checks',
   },
+  {
+    id: 'bare-jose',
+    label: 'bare baseline, jose',
+    authServerId: 'bare-jose',
+    requirePkce: true,
+    memoryRun: true,
+    note:
+      'the same baseline verifying the signature with `jose.compactVerify` and the key imported once (a cached ' +
+      "KeyObject) instead of a synchronous node:crypto call: jose 6 goes through WebCrypto, on libuv's pool. " +
+      'The honest limit for a strategy that verifies with jose',
+  },
 ];
 
 /**
- * `BENCH_CANDIDATE_LIB=/path/to/patched/lib/index.ts` adds a row for passport-okta-oidc
+ * `BENCH_CANDIDATE_LIB=/path/to/copy/index.mjs` (a build) or `.../lib/index.ts` adds a row for passport-okta-oidc
  * loaded from another copy of lib/ (same options as the first row), to measure a proposed
  * change to lib/ against the shipped one in the same run.
  */
@@ -104,7 +121,9 @@ export function contenders(): Contender[] {
     authServerId: 'candidate',
     requirePkce: true,
     memoryRun: false,
-    note: `passport-okta-oidc loaded from \`${CANDIDATE_LIB}\` (BENCH_CANDIDATE_LIB), same options as the first row`,
+    note:
+      `passport-okta-oidc loaded from \`${CANDIDATE_LIB}\` (BENCH_CANDIDATE_LIB: a build such as a copy of ` +
+      'dist/index.mjs, or a copy of lib/index.ts run through tsx), same options as the first row',
   };
   return [CONTENDERS[0]!, candidate, ...CONTENDERS.slice(1)];
 }
@@ -135,6 +154,8 @@ export interface ReadyMessage {
 /** What an app process answers on `GET /__stats`. */
 export interface AppStats {
   cpu: NodeJS.CpuUsage;
+  /** The same CPU time by thread (Linux only). */
+  threads?: ThreadCpu | undefined;
   memory: NodeJS.MemoryUsage;
 }
 

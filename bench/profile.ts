@@ -5,6 +5,12 @@
  *
  *   npx tsx bench/profile.ts bench/out/profiles/okta [--top=30] [--match=lib/]
  *   npx tsx bench/profile.ts bench/out/profiles/okta --base=bench/out/profiles/bare
+ *   npx tsx bench/profile.ts --components bench/out/profiles/{okta,bare-jose,bare,poidc}.cpuprofile
+ *
+ * With `--components`, self time is grouped by component (the strategy's own code, jose,
+ * node:http, express-session, passport, express, JSON, crypto, GC...) in µs per sign-in,
+ * one column per profile, using the sign-in count and thread CPU that `npm run bench --
+ * --profile` writes next to each profile (`<id>.json`).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -38,6 +44,8 @@ export function origin(url: string): string {
     const rest = url.slice(modules + '/node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
+  const dist = url.indexOf('/dist/');
+  if (dist !== -1 && !url.includes('/node_modules/')) return url.slice(dist + 1);
   const lib = url.indexOf('/lib/');
   if (lib !== -1 && !url.includes('/node_modules/')) return url.slice(lib + 1);
   const bench = url.indexOf('/bench/');
@@ -45,11 +53,159 @@ export function origin(url: string): string {
   return url;
 }
 
+const EXPRESS_DEPS = new Set([
+  'express',
+  'router',
+  'finalhandler',
+  'send',
+  'serve-static',
+  'qs',
+  'parseurl',
+  'path-to-regexp',
+  'content-type',
+  'content-disposition',
+  'accepts',
+  'negotiator',
+  'type-is',
+  'mime-types',
+  'mime-db',
+  'fresh',
+  'etag',
+  'vary',
+  'encodeurl',
+  'escape-html',
+  'statuses',
+  'http-errors',
+  'on-finished',
+  'proxy-addr',
+  'forwarded',
+  'range-parser',
+  'merge-descriptors',
+  'body-parser',
+  'debug',
+  'ms',
+  'depd',
+  'setprototypeof',
+  'inherits',
+  'toidentifier',
+  'ee-first',
+]);
+const SESSION_DEPS = new Set([
+  'express-session',
+  'cookie',
+  'cookie-signature',
+  'uid-safe',
+  'random-bytes',
+  'on-headers',
+  'safe-buffer',
+]);
+const PASSPORT_DEPS = new Set(['passport', 'passport-strategy', 'pause', 'utils-merge']);
+const STRATEGY_CODE = new Set(['passport-openidconnect', 'oauth', 'openid-client', 'oauth4webapi']);
+
+/**
+ * The component a frame's self time belongs to. "strategy" is the contender's own code:
+ * this package's build, bench/baseline.ts for the baselines, the peer's package for a peer.
+ */
+export function component(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (functionName === '(garbage collector)') return 'GC (main thread)';
+  if (functionName === '(program)') return 'V8/native, unattributed';
+  if (url === '') {
+    if (/^(parse|stringify)$/.test(functionName)) return 'JSON';
+    if (/random|hash|digest|sign|verify|cipher|pbkdf|crypto/i.test(functionName)) return 'crypto';
+    if (
+      /^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeAsciiString|shutdown|close|readStop|readStart|onStreamRead|onread|execute|consume)$/.test(
+        functionName,
+      )
+    )
+      return 'node:http, net, streams';
+    return 'V8/native, unattributed';
+  }
+  const o = origin(url);
+  if (o.startsWith('dist/') || o.startsWith('lib/') || o === 'bench/baseline.ts' || STRATEGY_CODE.has(o))
+    return 'strategy (own code)';
+  if (o === 'jose') return 'jose';
+  if (SESSION_DEPS.has(o)) return 'express-session';
+  if (PASSPORT_DEPS.has(o)) return 'passport';
+  if (EXPRESS_DEPS.has(o)) return 'express';
+  if (o.startsWith('bench/')) return 'bench app (admin routes, verify callback)';
+  if (o.startsWith('node:internal/crypto') || o === 'node:crypto') return 'crypto';
+  if (
+    /^node:(_http_|http|https|net|stream|_stream|internal\/(http|streams|net|stream_base|js_stream|child_process\/serialization)|internal\/deps\/undici|dns)/.test(
+      o,
+    ) ||
+    o.startsWith('undici')
+  )
+    return 'node:http, net, streams';
+  if (
+    o.startsWith('node:internal/url') ||
+    o === 'node:url' ||
+    o === 'node:querystring' ||
+    o.startsWith('node:internal/querystring')
+  )
+    return 'URL, querystring';
+  if (o.startsWith('node:internal/') || o.startsWith('node:')) return 'node: other (timers, promises, events, buffers)';
+  return `other: ${o}`;
+}
+
+interface ProfileMeta {
+  signIns: number;
+  cpuMicros: number;
+  threads?: { main: number; pool: number; v8: number; other: number };
+  load?: number[];
+}
+
+/** µs per sign-in by component, one column per profile, with the thread figures below. */
+export function components(files: string[]): string {
+  const cols = files.map((file) => {
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    const meta = JSON.parse(readFileSync(file.replace(/\.cpuprofile$/, '.json'), 'utf8')) as ProfileMeta;
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const by = new Map<string, number>();
+    let busy = 0;
+    profile.samples.forEach((id, i) => {
+      const frame = byId.get(id)!.callFrame;
+      if (frame.functionName === '(idle)') return;
+      const dt = profile.timeDeltas[i] ?? 0;
+      busy += dt;
+      const c = component(frame);
+      by.set(c, (by.get(c) ?? 0) + dt);
+    });
+    return { name: path.basename(file, '.cpuprofile'), by, busy, meta };
+  });
+  const names = [...new Set(cols.flatMap((c) => [...c.by.keys()]))].sort(
+    (a, b) => (cols[0]!.by.get(b) ?? 0) - (cols[0]!.by.get(a) ?? 0),
+  );
+  const per = (c: (typeof cols)[number], us: number): string => (us / c.meta.signIns).toFixed(0);
+  // The profiler samples wall time: on a busy machine a descheduled thread still collects
+  // samples in whatever it was running. Each component's share of the samples is therefore
+  // applied to the JavaScript thread's CPU time from /proc, not to the sampled time.
+  const scaled = (c: (typeof cols)[number], us: number): string => {
+    const share = us / c.busy;
+    const main = c.meta.threads?.main;
+    const pct = `${(share * 100).toFixed(1)}%`;
+    return main === undefined ? pct : `${((share * main) / c.meta.signIns).toFixed(0)} (${pct})`;
+  };
+  const out = [
+    `| component: µs per sign-in on the JavaScript thread (share of its samples) | ${cols.map((c) => c.name).join(' | ')} |`,
+    `| --- | ${cols.map(() => '---:').join(' | ')} |`,
+    ...names.map((n) => `| ${n} | ${cols.map((c) => scaled(c, c.by.get(n) ?? 0)).join(' | ')} |`),
+    `| sampled wall time while not idle (inflated by preemption) | ${cols.map((c) => per(c, c.busy)).join(' | ')} |`,
+    `| /proc: JavaScript thread | ${cols.map((c) => (c.meta.threads ? per(c, c.meta.threads.main) : '–')).join(' | ')} |`,
+    `| /proc: libuv pool | ${cols.map((c) => (c.meta.threads ? per(c, c.meta.threads.pool) : '–')).join(' | ')} |`,
+    `| /proc: V8 workers (GC, compiler) | ${cols.map((c) => (c.meta.threads ? per(c, c.meta.threads.v8) : '–')).join(' | ')} |`,
+    `| **app CPU (process.cpuUsage)** | ${cols.map((c) => `**${per(c, c.meta.cpuMicros)}**`).join(' | ')} |`,
+    `| sign-ins profiled | ${cols.map((c) => c.meta.signIns).join(' | ')} |`,
+    `| load average at the end (1 min) | ${cols.map((c) => c.meta.load?.[0]?.toFixed(2) ?? '–').join(' | ')} |`,
+  ];
+  return out.join('\n');
+}
+
 /** A file, or the main-thread profiles in a directory (`CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`). */
 function profilesIn(target: string): string[] {
   if (statSync(target).isFile()) return [target];
   return readdirSync(target)
-    .filter((f) => /\.0\.\d+\.cpuprofile$/.test(f))
+    .filter((f) => /\.cpuprofile$/.test(f))
     .sort()
     .map((f) => path.join(target, f));
 }
@@ -150,6 +306,10 @@ export function compare(file: string, base: string, top: number): string {
 
 if (require.main === module) {
   const args = process.argv.slice(2);
+  if (args.includes('--components')) {
+    console.log(components(args.filter((a) => !a.startsWith('--'))));
+    process.exit(0);
+  }
   const target = args.find((a) => !a.startsWith('--'));
   if (!target) {
     console.error('usage: tsx bench/profile.ts <profile file or directory> [--top=30] [--match=lib/] [--base=<profile>]');

@@ -10,8 +10,11 @@
  *   --only=okta,bare       some contenders only
  *   --scale=0.2            every count of the full plan scaled (warm-up kept >= 2000)
  *   --rounds=20            another number of interleaved rounds
- *   --profile              the apps run under `node --cpu-prof` (bench/out/profiles/<id>/);
- *                          summarize with bench/profile.ts
+ *   --no-memory            no top-up to 50,000 sign-ins for the last memory reading
+ *   --profile              after warm-up, each app profiles a block of sign-ins at c=32 (through
+ *                          the inspector; bench/out/profiles/<id>.cpuprofile, with the count in
+ *                          bench/out/profiles/<id>.json); summarize with bench/profile.ts
+ *   BENCH_NO_BUILD=1       use dist/ as it is instead of running `npm run build` first
  *   BENCH_CANDIDATE_LIB=path/to/lib/index.ts   adds a row for a patched copy of lib/
  *
  * Processes: the Okta stub (bench/stub.ts), one app per contender (bench/app.ts), and this
@@ -19,7 +22,7 @@
  * then measured in interleaved rounds (order rotated each round, a short re-warm before
  * each contender's turn), and the median of the rounds is reported.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runApiBench } from './api.js';
 import os from 'node:os';
@@ -32,18 +35,20 @@ import {
   USER_SUB,
   type AppStats,
   type Contender,
-  type ContenderId,
   type EndpointName,
   type ReadyMessage,
   type StubCounts,
 } from './config.js';
 import { writeResults, type ContenderResult, type RunInfo } from './report.js';
+import type { ThreadCpu } from './threads.js';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'out');
 const args = process.argv.slice(2);
 const QUICK = process.env.BENCH_QUICK === '1' || args.includes('--quick');
 const PROFILE = args.includes('--profile');
+/** `--no-memory`: skip the top-up to the memory run's sign-in count (development only). */
+const NO_MEMORY = args.includes('--no-memory');
 const ONLY = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 /** `--scale=0.2`: a full run's plan with every count scaled (development only). */
 const SCALE = Number(args.find((a) => a.startsWith('--scale='))?.slice('--scale='.length) ?? 1);
@@ -70,7 +75,8 @@ const FULL: Plan = {
   warmStarts: 500,
   rounds: 10,
   rewarm: 300,
-  signInsC1: 100,
+  // c=1 blocks of 100 were ±20% noise on a shared machine.
+  signInsC1: 400,
   signInsC32: 2500,
   starts: 500,
   memorySignIns: 50_000,
@@ -171,6 +177,8 @@ class App {
   async starts(n: number, concurrency: number): Promise<void> {
     // A new visitor each time; the sessions they leave are cleared afterwards.
     await runPool(n, concurrency, () => startOnly(this.origin, new CookieJar(), this.authorizeURL));
+    const sizes = await admin<{ count: number; median: number }>(`${this.origin}/__session-sizes`);
+    if (sizes.count > 0) this.result.pendingBytes = sizes.median;
     await admin(`${this.origin}/__clear-sessions`, 'POST');
   }
 }
@@ -191,10 +199,17 @@ function diffCounts(after: StubCounts, before: StubCounts, authServerId: string)
 
 const cpuMicros = (a: AppStats, b: AppStats): number => b.cpu.user - a.cpu.user + (b.cpu.system - a.cpu.system);
 
+function threadMicros(a: AppStats, b: AppStats): ThreadCpu | undefined {
+  if (!a.threads || !b.threads) return undefined;
+  const d = (k: keyof ThreadCpu): number => b.threads![k] - a.threads![k];
+  return { main: d('main'), pool: d('pool'), v8: d('v8'), other: d('other') };
+}
+
 interface Block {
   n: number;
   ms: number;
   cpuMicros: number;
+  threads: ThreadCpu | undefined;
   requests: Record<EndpointName, number>;
 }
 
@@ -206,7 +221,18 @@ async function measure(app: App, run: () => Promise<void>, n: number): Promise<B
   const ms = performance.now() - t0;
   const s1 = await app.stats();
   const counts1 = await stubCounts();
-  return { n, ms, cpuMicros: cpuMicros(s0, s1), requests: diffCounts(counts1, counts0, app.contender.authServerId) };
+  return {
+    n,
+    ms,
+    cpuMicros: cpuMicros(s0, s1),
+    threads: threadMicros(s0, s1),
+    requests: diffCounts(counts1, counts0, app.contender.authServerId),
+  };
+}
+
+function perSignIn(threads: ThreadCpu | undefined, n: number): ThreadCpu | undefined {
+  if (!threads) return undefined;
+  return { main: threads.main / n, pool: threads.pool / n, v8: threads.v8 / n, other: threads.other / n };
 }
 
 function addRequests(into: Record<EndpointName, number>, from: Record<EndpointName, number>): void {
@@ -240,16 +266,17 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const loadStart = os.loadavg();
   log(`${QUICK ? 'quick' : 'full'} run: ${selected.map((c) => c.id).join(', ')}`);
+  if (process.env.BENCH_NO_BUILD !== '1') {
+    // The apps load the package as shipped (dist/index.mjs), not lib/ through tsx.
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    log('built dist/ (npm run build)');
+  }
 
   const stub = await spawn('stub.ts', [], []);
   stubOrigin = `http://127.0.0.1:${stub.port}`;
-  const appArgv = (id: ContenderId): string[] => [
-    '--expose-gc',
-    ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUT, 'profiles', id)}`] : []),
-  ];
   const apps = await Promise.all(
     selected.map(async (c) => {
-      const proc = await spawn('app.ts', [c.id, stubOrigin], appArgv(c.id));
+      const proc = await spawn('app.ts', [c.id, stubOrigin], ['--expose-gc']);
       return new App(c, proc.port, stubOrigin, plan.concurrency);
     }),
   );
@@ -265,6 +292,31 @@ async function main(): Promise<void> {
     app.result.warmupRequests = diffCounts(await stubCounts(), before, app.contender.authServerId);
     memorySnapshot(app, 'after warm-up', await app.gc());
     log(`warmed ${app.contender.id}`);
+  }
+
+  if (PROFILE) {
+    // One profiled block per app, after warm-up, of the same sign-ins for every app.
+    const dir = path.join(OUT, 'profiles');
+    mkdirSync(dir, { recursive: true });
+    for (const app of apps) {
+      const id = app.contender.id;
+      await app.signIns(plan.rewarm, plan.concurrency);
+      await admin(`${app.origin}/__profile/start`, 'POST');
+      const block = await measure(app, () => app.signIns(plan.signInsC32, plan.concurrency), plan.signInsC32);
+      await admin(`${app.origin}/__profile/stop?file=${encodeURIComponent(path.join(dir, `${id}.cpuprofile`))}`, 'POST');
+      writeFileSync(
+        path.join(dir, `${id}.json`),
+        JSON.stringify({
+          contender: id,
+          signIns: block.n,
+          concurrency: plan.concurrency,
+          cpuMicros: block.cpuMicros,
+          threads: block.threads,
+          load: os.loadavg(),
+        }),
+      );
+      log(`profiled ${id}: ${block.n} sign-ins, ${(block.cpuMicros / block.n).toFixed(0)} µs CPU each (profiler on)`);
+    }
   }
 
   for (let round = 0; round < plan.rounds; round++) {
@@ -287,12 +339,19 @@ async function main(): Promise<void> {
         cpuC32: c32.cpuMicros / c32.n,
         startsPerSec: (starts.n / starts.ms) * 1000,
         cpuStart: starts.cpuMicros / starts.n,
+        threadsC32: perSignIn(c32.threads, c32.n),
+        threadsC1: perSignIn(c1.threads, c1.n),
+        load: os.loadavg()[0]!,
       });
       const r = app.result.rounds.at(-1)!;
       log(
         `round ${round + 1}/${plan.rounds} ${app.contender.id.padEnd(9)} ` +
           `c1 ${r.c1PerSec.toFixed(0)}/s  c32 ${r.c32PerSec.toFixed(0)}/s  ` +
-          `cpu ${r.cpuC32.toFixed(0)} µs (c1 ${r.cpuC1.toFixed(0)})  start ${r.startsPerSec.toFixed(0)}/s ${r.cpuStart.toFixed(0)} µs`,
+          `cpu ${r.cpuC32.toFixed(0)} µs (c1 ${r.cpuC1.toFixed(0)})  start ${r.startsPerSec.toFixed(0)}/s ${r.cpuStart.toFixed(0)} µs` +
+          (r.threadsC32
+            ? `  [main ${r.threadsC32.main.toFixed(0)} pool ${r.threadsC32.pool.toFixed(0)} v8 ${r.threadsC32.v8.toFixed(0)}]`
+            : '') +
+          `  load ${r.load?.toFixed(2)}`,
       );
     }
   }
@@ -305,7 +364,7 @@ async function main(): Promise<void> {
     app.signInsAfterWarm += plan.rewarm;
     memorySnapshot(app, 'after the rounds', await app.gc());
     const missing = plan.memorySignIns - app.signInsAfterWarm;
-    if (missing > 0 && app.contender.memoryRun) {
+    if (missing > 0 && app.contender.memoryRun && !PROFILE && !NO_MEMORY) {
       await app.signIns(missing, plan.concurrency);
       app.signInsAfterWarm += missing;
       memorySnapshot(app, `after ${app.signInsAfterWarm} sign-ins`, await app.gc());
@@ -330,7 +389,11 @@ async function main(): Promise<void> {
     profiled: PROFILE,
   };
   // Only a complete, default run replaces bench/RESULTS.md.
-  const partial = QUICK ? 'quick' : SCALE !== 1 || ROUNDS || ONLY || PROFILE || CANDIDATE_LIB ? 'partial' : undefined;
+  const partial = QUICK
+    ? 'quick'
+    : SCALE !== 1 || ROUNDS || ONLY || PROFILE || NO_MEMORY || CANDIDATE_LIB
+      ? 'partial'
+      : undefined;
   const file = partial ? path.join(OUT, `RESULTS-${partial}.md`) : path.join(ROOT, 'bench', 'RESULTS.md');
   const markdown = writeResults(
     file,

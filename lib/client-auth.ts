@@ -28,6 +28,8 @@ const ASSERTION_LIFETIME_SECONDS = 60;
  */
 export class ClientAuthenticator {
   private signingKey: Promise<{ key: CryptoKey | Uint8Array; alg: string; kid?: string | undefined }> | undefined;
+  /** `client_secret_basic`: the header's credentials, encoded once. */
+  private readonly basicCredentials: string | undefined;
 
   constructor(private readonly settings: ClientAuthSettings) {
     const { method, clientSecret, privateKey, privateKeyId } = settings;
@@ -52,6 +54,9 @@ export class ClientAuthenticator {
         );
       }
     }
+    if (method === 'client_secret_basic') {
+      this.basicCredentials = Buffer.from(`${formEncode(settings.clientId)}:${formEncode(clientSecret!)}`).toString('base64');
+    }
   }
 
   /**
@@ -62,7 +67,7 @@ export class ClientAuthenticator {
     const { method, clientId, clientSecret } = this.settings;
     switch (method) {
       case 'client_secret_basic': {
-        const credentials = Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret!)}`).toString('base64');
+        const credentials = this.basicCredentials!;
         headers.authorization = `Basic ${credentials}`;
         return [clientSecret!, credentials];
       }

@@ -155,6 +155,12 @@ export class OktaClient {
   private readonly idTokenSettings: IdTokenSettings;
   private readonly keys: KeyStore;
   private readonly now: () => number;
+  /** What the authorize URL reuses; an object of its own, so that copies of the client share it. */
+  private readonly cache: {
+    authorizePrefix?: string;
+    redirectURIs: Map<string, string>;
+    scopes: WeakMap<readonly string[], string>;
+  } = { redirectURIs: new Map(), scopes: new WeakMap() };
 
   constructor(
     oktaDomain: string,
@@ -242,6 +248,7 @@ export class OktaClient {
    * ```
    */
   async createAuthorizationURL(state: string, codeVerifier: string, options: AuthorizationURLOptions = {}): Promise<URL> {
+    if (!this.pushed) return new URL(this.authorizationURLString(state, codeVerifier, options));
     const url = new URL(this.endpoints.authorize);
     const params = url.searchParams;
     params.set('response_type', 'code');
@@ -261,7 +268,65 @@ export class OktaClient {
     if (options.acrValues !== undefined) params.set('acr_values', options.acrValues);
     if (options.idp !== undefined) params.set('idp', options.idp);
     if (options.sessionToken !== undefined) params.set('sessionToken', options.sessionToken);
-    return this.pushed ? this.pushAuthorizationRequest(params) : url;
+    return this.pushAuthorizationRequest(params);
+  }
+
+  /**
+   * {@link createAuthorizationURL} as a string, built without `URL` and `URLSearchParams`
+   * objects: a fixed prefix, then the same parameters in the same order and encoding.
+   * Synchronous unless the parameters are pushed (PAR).
+   *
+   * @internal
+   */
+  authorizationURL(state: string, codeVerifier: string, options: AuthorizationURLOptions = {}): string | Promise<string> {
+    if (this.pushed) return this.createAuthorizationURL(state, codeVerifier, options).then((url) => url.toString());
+    return this.authorizationURLString(state, codeVerifier, options);
+  }
+
+  private authorizationURLString(state: string, codeVerifier: string, options: AuthorizationURLOptions): string {
+    let url =
+      `${this.authorizePrefix}${this.encodedRedirectURI(options.redirectURI)}&scope=${this.encodedScopes(options.scopes)}` +
+      `&state=${formValue(state)}&code_challenge=${codeChallengeS256(codeVerifier)}&code_challenge_method=S256`;
+    if (options.nonce !== undefined) url += `&nonce=${formValue(options.nonce)}`;
+    if (options.responseMode !== undefined && options.responseMode !== 'query') {
+      url += `&response_mode=${formValue(options.responseMode)}`;
+    }
+    if (options.prompt !== undefined) url += `&prompt=${formValue(options.prompt)}`;
+    if (options.loginHint !== undefined) url += `&login_hint=${formValue(options.loginHint)}`;
+    if (options.maxAge !== undefined) url += `&max_age=${formValue(String(options.maxAge))}`;
+    if (options.acrValues !== undefined) url += `&acr_values=${formValue(options.acrValues)}`;
+    if (options.idp !== undefined) url += `&idp=${formValue(options.idp)}`;
+    if (options.sessionToken !== undefined) url += `&sessionToken=${formValue(options.sessionToken)}`;
+    return url;
+  }
+
+  /** `/v1/authorize?response_type=code&client_id=...&redirect_uri=`, the same for every request. */
+  private get authorizePrefix(): string {
+    return (this.cache.authorizePrefix ??= `${new URL(this.endpoints.authorize).href}?response_type=code&client_id=${formValue(this.clientId)}&redirect_uri=`);
+  }
+
+  /** The redirect URI checked and form-encoded, remembered for the few URIs an app uses (one per host). */
+  private encodedRedirectURI(override: string | undefined): string {
+    const uri = override ?? this.redirectURI;
+    let encoded = this.cache.redirectURIs.get(uri);
+    if (encoded === undefined) {
+      encoded = formValue(this.resolveRedirectURI(uri));
+      // Hosts come from requests: bounded, should a client send many.
+      if (this.cache.redirectURIs.size >= 64) this.cache.redirectURIs.clear();
+      this.cache.redirectURIs.set(uri, encoded);
+    }
+    return encoded;
+  }
+
+  /** The `scope` parameter form-encoded, remembered per list (the strategy passes the same list each time). */
+  private encodedScopes(scopes: readonly string[] | undefined): string {
+    if (scopes === undefined) return formValue(withOpenId(scopes).join(' '));
+    let encoded = this.cache.scopes.get(scopes);
+    if (encoded === undefined) {
+      encoded = formValue(withOpenId(scopes).join(' '));
+      this.cache.scopes.set(scopes, encoded);
+    }
+    return encoded;
   }
 
   /**
@@ -452,6 +517,13 @@ export class OktaClient {
     if (!URL.canParse(uri)) throw new ConfigurationError(`redirect URI "${uri}" must be an absolute URL`);
     return uri;
   }
+}
+
+/** A value as `URLSearchParams` encodes it (application/x-www-form-urlencoded). */
+function formValue(value: string): string {
+  // What URLSearchParams leaves as it is: most values here (tokens, client ids) are only that.
+  if (/^[A-Za-z0-9*\-._]*$/.test(value)) return value;
+  return new URLSearchParams([['', value]]).toString().slice(1);
 }
 
 /** `openid` first, then the other scopes in order, each once. */

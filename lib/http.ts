@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import zlib from 'node:zlib';
 import { OktaError, RateLimitError, RequestError, ResponseError, TokenError, type RateLimit } from './errors.js';
 
@@ -61,13 +62,14 @@ function failed(what: string, err: unknown): OktaError {
  */
 function sendWithNode(timeout: number, url: string, request: OutboundRequest, what: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    let target: URL;
+    let target: Target;
     try {
-      target = new URL(url);
+      target = targetOf(url);
     } catch (err) {
       return reject(failed(what, err));
     }
-    const headers: Record<string, string> = { 'user-agent': 'passport-okta-oidc', ...request.headers };
+    const headers = request.headers;
+    headers['user-agent'] ??= 'passport-okta-oidc';
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     let settled = false;
     let expired = false;
@@ -78,7 +80,7 @@ function sendWithNode(timeout: number, url: string, request: OutboundRequest, wh
       if (answer) resolve(answer);
       else reject(expired ? timedOut(what, timeout, err) : failed(what, err));
     };
-    const req = (target.protocol === 'https:' ? https : http).request(target, { method: request.method, headers });
+    const req = target.module.request({ ...target.options, method: request.method, headers });
     const timer = setTimeout(() => {
       expired = true;
       req.destroy(new Error('timed out'));
@@ -136,6 +138,26 @@ function decoderFor(encoding: string | undefined): zlib.Gunzip | zlib.Inflate | 
     default:
       return null;
   }
+}
+
+interface Target {
+  module: typeof http | typeof https;
+  options: http.RequestOptions;
+}
+
+/** Request options per URL: the client sends to a handful of fixed endpoints. */
+const targets = new Map<string, Target>();
+
+function targetOf(url: string): Target {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    target = { module: parsed.protocol === 'https:' ? https : http, options: urlToHttpOptions(parsed) };
+    // Bounded, in case an app builds URLs per request (they carry no secrets: query strings are not used).
+    if (targets.size >= 64) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
 }
 
 class NodeHeaders implements AnswerHeaders {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** A random base64url string from `bytes` random bytes (32 bytes = 256 bits). */
 export function randomToken(bytes = 32): string {
@@ -7,5 +7,34 @@ export function randomToken(bytes = 32): string {
 
 /** PKCE S256 code challenge: base64url(SHA-256(verifier)) without padding (RFC 7636 §4.2). */
 export function codeChallengeS256(codeVerifier: string): string {
-  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url');
+  return hash('sha256', codeVerifier, 'base64url');
+}
+
+/** The one-time values of a sign-in: `state`, the PKCE verifier and the nonce. */
+export interface LoginSecrets {
+  state: string;
+  codeVerifier: string;
+  nonce: string;
+}
+
+/**
+ * A sign-in's one-time values from one draw of 256 random bits: the PKCE verifier is the
+ * random value itself, and `state` and `nonce` are SHA-256 of it under distinct labels.
+ * Both are sent in the clear and say nothing of the verifier (a SHA-256 preimage), as
+ * the S256 challenge already does; they are as unpredictable as the verifier (256 bits).
+ * A session store then keeps the verifier alone and derives the other two again.
+ */
+export function loginSecrets(): LoginSecrets {
+  const codeVerifier = randomBytes(32).toString('base64url');
+  return { state: stateFor(codeVerifier), codeVerifier, nonce: nonceFor(codeVerifier) };
+}
+
+/** The `state` of the sign-in whose verifier is `codeVerifier` (see {@link loginSecrets}). */
+export function stateFor(codeVerifier: string): string {
+  return hash('sha256', `passport-okta-oidc state ${codeVerifier}`, 'base64url');
+}
+
+/** The nonce of the sign-in whose verifier is `codeVerifier` (see {@link loginSecrets}). */
+export function nonceFor(codeVerifier: string): string {
+  return hash('sha256', `passport-okta-oidc nonce ${codeVerifier}`, 'base64url');
 }

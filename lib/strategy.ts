@@ -6,7 +6,7 @@ import { claimCallback, type CallbackClaim } from './mix-up.js';
 import { checkCallbackURL, checkOptionNames, clientOptionsOf, STRATEGY_OPTION_NAMES } from './options.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
-import { randomToken } from './random.js';
+import { loginSecrets } from './random.js';
 import type { OktaRequest } from './request.js';
 import { warnIfSessionNotRestored, type SessionWarning } from './session-check.js';
 import { SessionStateStore } from './state/session.js';
@@ -201,6 +201,8 @@ export class OktaStrategy extends PassportStrategy {
   private readonly callbackClaim: CallbackClaim;
   private readonly onReportError: (err: Error, req: OktaRequest) => void;
   private readonly now: () => number;
+  /** The callback URL: absolute, or resolved per request origin (shared by the objects Passport derives). */
+  private readonly resolved: { absolute: boolean; byOrigin: Map<string, string> };
   /** Shared by the objects Passport derives from this strategy, so that the warning is given once. */
   private readonly sessionWarning: SessionWarning = { given: false };
 
@@ -232,6 +234,7 @@ export class OktaStrategy extends PassportStrategy {
     }
     if (!(this.verifyTimeout > 0)) throw new ConfigurationError('verifyTimeout must be a positive number of milliseconds');
     this.callbackURL = callbackURL;
+    this.resolved = { absolute: URL.canParse(callbackURL), byOrigin: new Map() };
     this.scopes = scopeList(options.scope ?? DEFAULT_SCOPES, 'scope');
     this.userInfo = options.userInfo ?? 'auto';
     if (this.userInfo !== true && this.userInfo !== false && this.userInfo !== 'auto') {
@@ -271,24 +274,29 @@ export class OktaStrategy extends PassportStrategy {
     } catch (err) {
       params = { kind: 'error', error: asError(err) };
     }
-    const phase =
-      params === undefined ? this.start(req, options) : 'kind' in params ? Promise.resolve(params) : this.callback(req, params);
+    const phase = params === undefined ? this.start(req, options) : 'kind' in params ? params : this.callback(req, params);
     // Exactly one outcome per request, reported outside the phases' try blocks so that
     // an exception thrown by Passport or the app inside success() is not reported twice.
+    // A start with a synchronous store (the default) is reported at once.
+    if (!isThenable(phase)) return this.report(req, phase);
     void phase.then(
       (outcome) => this.report(req, outcome),
       (err: unknown) => this.report(req, { kind: 'error', error: asError(err) }),
     );
   }
 
-  /** Start phase: fresh state, PKCE verifier and nonce, kept in the store; redirect to Okta. */
-  private async start(req: OktaRequest, options: OktaAuthenticateOptions): Promise<Outcome> {
+  /**
+   * Start phase: fresh state, PKCE verifier and nonce, kept in the store; redirect to Okta.
+   * Synchronous unless the store's `save` or the authorization request (PAR) is not.
+   */
+  private start(req: OktaRequest, options: OktaAuthenticateOptions): Outcome | Promise<Outcome> {
     try {
       claimCallback(req, this.callbackClaim);
+      const { state, codeVerifier, nonce } = loginSecrets();
       const login: PendingLogin = {
-        state: randomToken(),
-        codeVerifier: randomToken(),
-        nonce: randomToken(),
+        state,
+        codeVerifier,
+        nonce,
         redirectURI: this.redirectURIFor(req),
         strategy: this.name,
         issuer: this.client.issuer,
@@ -302,7 +310,7 @@ export class OktaStrategy extends PassportStrategy {
       }
       if (options.acrValues !== undefined) login.acrValues = options.acrValues;
       if (options.state !== undefined) login.appState = copyAppState(options.state);
-      const url = await this.client.createAuthorizationURL(login.state, login.codeVerifier, {
+      const url = this.client.authorizationURL(state, codeVerifier, {
         scopes: options.scope === undefined ? this.scopes : scopeList(options.scope, 'scope'),
         nonce: login.nonce,
         redirectURI: login.redirectURI,
@@ -314,12 +322,17 @@ export class OktaStrategy extends PassportStrategy {
         idp: options.idp,
         sessionToken: options.sessionToken,
       });
-      await this.store.save(req, login);
-      return { kind: 'redirect', url: url.toString() };
+      if (typeof url !== 'string') return url.then((pushed) => this.save(req, login, pushed)).catch(startFailure);
+      return this.save(req, login, url);
     } catch (err) {
-      if (err instanceof HostError) return fail(err.message, 400);
-      return { kind: 'error', error: asError(err) };
+      return startFailure(err);
     }
+  }
+
+  private save(req: OktaRequest, login: PendingLogin, url: string): Outcome | Promise<Outcome> {
+    const saved = this.store.save(req, login);
+    const redirect: Outcome = { kind: 'redirect', url };
+    return isThenable(saved) ? Promise.resolve(saved).then(() => redirect, startFailure) : redirect;
   }
 
   /** Callback phase: match the state (one use), exchange the code, check, verify the user. */
@@ -466,13 +479,20 @@ export class OktaStrategy extends PassportStrategy {
   }
 
   private redirectURIFor(req: OktaRequest): string {
-    if (URL.canParse(this.callbackURL)) return this.callbackURL;
-    const { host } = requestOrigin(req, this.trustProxy);
+    if (this.resolved.absolute) return this.callbackURL;
+    const { protocol, host } = requestOrigin(req, this.trustProxy);
     if (!host) throw new ConfigurationError('callbackURL is a path, but the request has no Host header to resolve it against');
+    // Remembered per origin once it passed the checks below (bounded: hosts come from requests).
+    const origin = `${protocol}://${host}`;
+    let uri = this.resolved.byOrigin.get(origin);
+    if (uri !== undefined) return uri;
     if (this.allowedHosts !== undefined && !this.allowedHosts.includes(host.toLowerCase())) {
       throw new HostError(`The request's host is not among allowedHosts, so callbackURL cannot be resolved against it`);
     }
-    return absoluteURL(req, this.callbackURL, this.trustProxy);
+    uri = absoluteURL(req, this.callbackURL, this.trustProxy);
+    if (this.resolved.byOrigin.size >= 64) this.resolved.byOrigin.clear();
+    this.resolved.byOrigin.set(origin, uri);
+    return uri;
   }
 }
 
@@ -528,6 +548,11 @@ function copyAppState(state: unknown): unknown {
     throw new ConfigurationError(`The state option must be at most ${MAX_APP_STATE_BYTES} bytes of JSON`);
   }
   return JSON.parse(json) as unknown;
+}
+
+function startFailure(err: unknown): Outcome {
+  if (err instanceof HostError) return fail(err.message, 400);
+  return { kind: 'error', error: asError(err) };
 }
 
 function logReportError(err: Error): void {

@@ -1,4 +1,6 @@
+import { hash } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
+import { nonceFor, stateFor } from '../random.js';
 import type { OktaRequest } from '../request.js';
 import type { PendingLogin, StateStore, StateStoreContext } from './store.js';
 
@@ -12,11 +14,113 @@ export interface SessionStateStoreOptions {
   now?: (() => number) | undefined;
 }
 
-type Bag = Record<string, PendingLogin[] | undefined>;
+/**
+ * A pending login as the session keeps it when its `state` and nonce derive from its
+ * verifier (the strategy's own sign-ins): `[codeVerifier, expiresAt, issuer tag,
+ * redirectURI, extras?]`. The session is serialized on every save (express-session writes
+ * it as JSON), so this is about 160 bytes instead of about 370. The issuer is kept as a
+ * tag (128 bits of its SHA-256): no issuer an attacker picks can be made to share it.
+ */
+type CompactLogin = [string, number, string, string, Extras?];
+
+/** What only some sign-ins carry. */
+interface Extras {
+  /** `responseMode: 'form_post'` (absent: `query`). */
+  f?: 1;
+  /** `maxAge`. */
+  m?: number;
+  /** `acrValues`. */
+  a?: string;
+  /** `appState`. */
+  s?: unknown;
+}
+
+/** Entries written by earlier versions (whole objects) are still read. */
+type Stored = PendingLogin | CompactLogin;
+type Bag = Record<string, Stored[] | undefined>;
+
+const tags = new Map<string, string>();
+function issuerTag(issuer: string): string {
+  let tag = tags.get(issuer);
+  if (tag === undefined) {
+    tag = hash('sha256', issuer, 'base64url').slice(0, 22);
+    if (tags.size < 100) tags.set(issuer, tag);
+  }
+  return tag;
+}
+
+/**
+ * A pending login kept in the session: the login itself while in memory, written
+ * compactly when the session is serialized as JSON (see {@link CompactLogin}).
+ */
+class SessionLogin implements PendingLogin {
+  state!: string;
+  codeVerifier!: string;
+  nonce!: string;
+  redirectURI!: string;
+  strategy!: string;
+  issuer!: string;
+  expiresAt!: number;
+  maxAge?: number | undefined;
+  acrValues?: string | undefined;
+  responseMode?: 'query' | 'form_post' | undefined;
+  appState?: unknown;
+
+  constructor(login: PendingLogin) {
+    Object.assign(this, login);
+  }
+
+  toJSON(): CompactLogin {
+    return compact(this);
+  }
+}
+
+/** Whether `login` can be written compactly: its state and nonce derive from its verifier. */
+function compactable(login: PendingLogin): boolean {
+  const { state, codeVerifier, nonce, responseMode } = login;
+  return responseMode !== undefined && state === stateFor(codeVerifier) && nonce === nonceFor(codeVerifier);
+}
+
+function compact(login: PendingLogin): CompactLogin {
+  const { codeVerifier, responseMode } = login;
+  const entry: CompactLogin = [codeVerifier, login.expiresAt, issuerTag(login.issuer), login.redirectURI];
+  const extras: Extras = {};
+  if (responseMode === 'form_post') extras.f = 1;
+  if (login.maxAge !== undefined) extras.m = login.maxAge;
+  if (login.acrValues !== undefined) extras.a = login.acrValues;
+  if (login.appState !== undefined) extras.s = login.appState;
+  if (Object.keys(extras).length > 0) entry.push(extras);
+  return entry;
+}
+
+const expiresAt = (entry: Stored): number => (Array.isArray(entry) ? entry[1] : entry.expiresAt);
+const stateOf = (entry: Stored): string => (Array.isArray(entry) ? stateFor(entry[0]) : entry.state);
+
+function expand(entry: Stored, context: StateStoreContext): PendingLogin {
+  if (!Array.isArray(entry)) return entry;
+  const [codeVerifier, expires, tag, redirectURI, extras] = entry;
+  const login: PendingLogin = {
+    state: stateFor(codeVerifier),
+    codeVerifier,
+    nonce: nonceFor(codeVerifier),
+    redirectURI,
+    strategy: context.strategy,
+    // Another tag: started against another authorization server, which the strategy refuses.
+    issuer: tag === issuerTag(context.issuer) ? context.issuer : 'another authorization server',
+    expiresAt: expires,
+    responseMode: extras?.f === 1 ? 'form_post' : 'query',
+  };
+  if (extras?.m !== undefined) login.maxAge = extras.m;
+  if (extras?.a !== undefined) login.acrValues = extras.a;
+  if (extras?.s !== undefined) login.appState = extras.s;
+  return login;
+}
 
 /**
  * Keeps pending logins in the session (express-session or any `req.session` object),
- * several per session so that sign-ins started in two tabs can both finish.
+ * several per session so that sign-ins started in two tabs can both finish. A session
+ * serialized as JSON holds about 150 bytes per pending sign-in: the PKCE verifier (its
+ * `state` and nonce derive from it), the expiry, the redirect URI and a tag of the issuer.
  */
 export class SessionStateStore implements StateStore {
   private readonly key: string;
@@ -36,8 +140,8 @@ export class SessionStateStore implements StateStore {
     const session = this.session(req);
     const bag = { ...session.read() };
     const now = this.now();
-    const list = (bag[login.strategy] ?? []).filter((entry) => entry.expiresAt > now);
-    list.push(login);
+    const list = (bag[login.strategy] ?? []).filter((entry) => expiresAt(entry) > now);
+    list.push(compactable(login) ? new SessionLogin(login) : login);
     bag[login.strategy] = list.slice(-this.maxPending);
     // A new object, assigned: sessions that only notice assignments (@fastify/secure-session) save it.
     session.write(bag);
@@ -48,14 +152,14 @@ export class SessionStateStore implements StateStore {
     const bag = { ...session.read() };
     const list = bag[context.strategy];
     if (!list) return undefined;
-    const index = list.findIndex((entry) => entry.state === state);
+    const index = list.findIndex((entry) => stateOf(entry) === state);
     const found = index === -1 ? undefined : list[index];
     const now = this.now();
-    const rest = list.filter((entry, i) => i !== index && entry.expiresAt > now);
+    const rest = list.filter((entry, i) => i !== index && expiresAt(entry) > now);
     if (rest.length > 0) bag[context.strategy] = rest;
     else delete bag[context.strategy];
     session.write(Object.keys(bag).length === 0 ? undefined : bag);
-    return found;
+    return found === undefined ? undefined : expand(found, context);
   }
 
   /**
