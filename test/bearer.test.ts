@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import express from 'express';
+import type { RequestListener } from 'node:http';
+import { Passport } from 'passport';
+import { listen } from './support/server.js';
 import { SignJWT } from 'jose';
 import {
   MemoryDPoPReplayStore,
@@ -82,6 +86,32 @@ describe('OktaBearerStrategy', function () {
       const t = await token({ cid: undefined, scp: undefined, client_id: 'svc', scope: 'orders:read' }, { typ: 'at+jwt' });
       const answer = await call(`${api.origin}/api/orders`, { authorization: `bearer ${t}` });
       expect(answer.status).to.equal(200);
+    });
+
+    it('answers 500 and keeps serving when a custom callback throws after the outcome', async () => {
+      const passport = new Passport();
+      passport.use(new OktaBearerStrategy({ oktaDomain: okta.origin, authServerId: 'default', audience: AUDIENCE }));
+      const app = express();
+      app.get('/boom', (req, res, next) => {
+        passport.authenticate('okta-bearer', { session: false }, (_err: unknown, user: { missing: { x: string } }) => {
+          res.send(user.missing.x);
+        })(req, res, next);
+      });
+      app.get('/ok', (_req, res) => {
+        res.send('ok');
+      });
+      const server = await listen(app as unknown as RequestListener);
+      servers.push(server);
+      const logged: unknown[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void logged.push(args);
+      try {
+        expect((await call(`${server.origin}/boom`, bearer(await token()))).status).to.equal(500);
+      } finally {
+        console.error = original;
+      }
+      expect(logged).to.have.length(1);
+      expect((await call(`${server.origin}/ok`)).body).to.equal('ok');
     });
 
     describe('the verified-token cache', () => {

@@ -5,7 +5,7 @@ import { oktaEndpoints, parseOktaDomain } from '../endpoints.js';
 import type { FetchLike, HttpSettings } from '../http.js';
 import type { PrivateJWK } from '../jwk.js';
 import { sharedKeyStore, type KeyStore } from '../keys.js';
-import { requestOrigin } from '../middleware.js';
+import { endUnanswered, requestOrigin } from '../middleware.js';
 import { PassportStrategy } from '../passport.js';
 import type { OktaRequest } from '../request.js';
 import type { VerifyCallback, VerifyResult } from '../strategy.js';
@@ -425,12 +425,11 @@ export class OktaBearerStrategy extends PassportStrategy {
         case 'error':
           return this.error(outcome.error);
       }
-    } catch {
-      const res = req.res;
-      if (res && !res.headersSent && !res.writableEnded) {
-        res.statusCode = 500;
-        res.end('Internal Server Error');
-      }
+    } catch (err) {
+      // Thrown by Passport or the app after the outcome was handed over: never an
+      // unhandled rejection (which ends the process), and never a request left hanging.
+      console.error('passport-okta-oidc: an exception was thrown after the API request outcome was handed to Passport:', err);
+      if (req.res) endUnanswered(req.res);
     }
   }
 }
