@@ -54,9 +54,12 @@ export function claimCallback(req: OktaRequest, claim: CallbackClaim): void {
   }
 }
 
-/** passport >= 0.6 links each request it authenticates to its instance's session manager; 0.5 to the instance. */
+/**
+ * passport >= 0.6 links each request it authenticates to its instance's session manager,
+ * 0.5 to the instance; @fastify/passport decorates the request with its authenticator.
+ */
 function passportOf(req: OktaRequest): object | undefined {
-  const linked = req as OktaRequest & { _sessionManager?: unknown; _passport?: { instance?: unknown } };
-  const scope = linked._sessionManager ?? linked._passport?.instance;
+  const linked = req as OktaRequest & { _sessionManager?: unknown; _passport?: { instance?: unknown }; passport?: unknown };
+  const scope = linked._sessionManager ?? linked._passport?.instance ?? linked.passport;
   return scope !== null && typeof scope === 'object' ? scope : undefined;
 }

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import type { OktaProfile } from '../lib/index.js';
+import { ConfigurationError, type OktaProfile, type OktaRequest } from '../lib/index.js';
 import { CookieBrowser, createTestApp, type Answer } from './support/hostile-app.js';
 import { makeStrategy, sleep } from './support/hostile-harness.js';
 import { HostileOkta } from './support/hostile-okta.js';
+import { request, run } from './support/passport.js';
 import { listen, type Listening } from './support/server.js';
 
 /** The browser's whole sign-in: `/login` on the app, Okta's `/authorize`, then the callback. */
@@ -155,6 +156,19 @@ describe('hardening: no mix-up between authorization servers sharing a callback'
     } finally {
       await app.close();
     }
+  });
+
+  it('tells sibling strategies apart by the authenticator @fastify/passport puts on the request', async () => {
+    const authenticator = {};
+    const fastifyRequest = (): OktaRequest => Object.assign(request({ url: '/login', session: {} }), { passport: authenticator });
+    const first = await run(makeStrategy(honest, { name: 'acme', callbackURL: '/shared' }), fastifyRequest());
+    expect(first.kind).to.equal('redirect');
+    const second = await run(makeStrategy(hostile, { name: 'evil', callbackURL: '/shared' }), fastifyRequest());
+    expect(second.kind).to.equal('error');
+    expect((second as { error: Error }).error).to.be.instanceOf(ConfigurationError);
+    // Another app's authenticator is another set of strategies.
+    const elsewhere = Object.assign(request({ url: '/login', session: {} }), { passport: {} });
+    expect((await run(makeStrategy(hostile, { name: 'evil', callbackURL: '/shared' }), elsewhere)).kind).to.equal('redirect');
   });
 
   it('signs in with both servers when each has its own callback', async () => {
