@@ -22,6 +22,8 @@ export interface ProofRequest {
   token: string;
   /** The token's `cnf.jkt`. */
   jkt: string;
+  /** base64url(SHA-256(token)) when the caller has it already (the expected `ath`). */
+  tokenHash?: string | undefined;
 }
 
 /** Proofs are small: an ES256 one is about 500 characters, an RSA one about 1 KiB. */
@@ -36,6 +38,15 @@ interface ProofKey {
   thumbprint: string;
 }
 
+/** A protected header that passed the header checks: its algorithm and imported key. */
+interface CheckedHeader extends ProofKey {
+  alg: string;
+}
+
+/** Normalized `htu`s and request URLs: a client sends the same few on every request. */
+const MAX_CACHED_URLS = 1000;
+const normalizedURLs = new Map<string, string | undefined>();
+
 const bad = (description: string): AccessTokenError => new AccessTokenError('invalid_dpop_proof', description);
 
 /**
@@ -47,6 +58,8 @@ const bad = (description: string): AccessTokenError => new AccessTokenError('inv
  */
 export class ProofVerifier {
   private readonly keys = new Map<string, Promise<ProofKey>>();
+  /** Checked protected headers, by their base64url segment. */
+  private readonly headers = new Map<string, Promise<CheckedHeader>>();
 
   constructor(private readonly settings: ProofSettings) {}
 
@@ -59,23 +72,22 @@ export class ProofVerifier {
     if (proof.length > MAX_PROOF_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) {
       throw bad('The DPoP proof is not a well-formed JWT');
     }
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    try {
-      header = decodeProtectedHeader(proof);
-    } catch {
-      throw bad('The DPoP proof is not a well-formed JWT');
+    // A client sends the same protected header (typ, alg, jwk) with every proof: the checks
+    // of those exact bytes, and the key they import, are done once per header.
+    const segment = proof.slice(0, proof.indexOf('.'));
+    let checked = this.headers.get(segment);
+    if (checked === undefined) {
+      checked = this.checkHeader(proof);
+      if (this.headers.size >= MAX_CACHED_KEYS) this.headers.delete(this.headers.keys().next().value!);
+      this.headers.set(segment, checked);
+      checked.catch(() => this.headers.delete(segment));
     }
-    if (header.typ !== 'dpop+jwt') throw bad('The DPoP proof is not a dpop+jwt');
-    if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
-      throw bad('The DPoP proof is signed with an algorithm that is not allowed');
-    }
-    if (header.crit !== undefined) throw bad('The DPoP proof names critical header parameters');
-    const { key, thumbprint } = await this.keyOf(header.jwk, header.alg);
+    const { key, thumbprint, alg } = await checked;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(proof, key, {
         typ: 'dpop+jwt',
-        algorithms: [header.alg],
+        algorithms: [alg],
         currentDate: new Date(settings.now()),
         clockTolerance: settings.clockTolerance,
         requiredClaims: ['jti', 'htm', 'htu', 'iat'],
@@ -88,10 +100,10 @@ export class ProofVerifier {
     if (iat > now + settings.clockTolerance) throw bad('The DPoP proof was issued in the future (iat)');
     if (iat < now - settings.maxAge - settings.clockTolerance) throw bad('The DPoP proof is too old (iat)');
     if (payload.htm !== request.method) throw bad('The DPoP proof is for another HTTP method (htm)');
-    if (typeof payload.htu !== 'string' || normalizeHtu(payload.htu) !== request.url) {
+    if (typeof payload.htu !== 'string' || normalizeHtuCached(payload.htu) !== request.url) {
       throw bad('The DPoP proof is for another URL (htu)');
     }
-    if (payload.ath !== createHash('sha256').update(request.token).digest('base64url')) {
+    if (payload.ath !== (request.tokenHash ?? createHash('sha256').update(request.token).digest('base64url'))) {
       throw bad('The DPoP proof is not for this access token (ath)');
     }
     if (thumbprint !== request.jkt) {
@@ -101,7 +113,27 @@ export class ProofVerifier {
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw bad('The DPoP proof has a malformed jti');
     const id = createHash('sha256').update(`${thumbprint}.${jti}`).digest('base64url');
     const expiresAt = (iat + settings.maxAge + settings.clockTolerance) * 1000;
-    if (!(await settings.replay.claim(id, expiresAt))) throw bad('The DPoP proof was already used (jti)');
+    let fresh = settings.replay.claim(id, expiresAt);
+    if (typeof fresh !== 'boolean') fresh = await fresh;
+    if (!fresh) throw bad('The DPoP proof was already used (jti)');
+  }
+
+  /** The checks of the proof's protected header, then its key (RFC 9449 §4.3 points 4 to 7). */
+  private async checkHeader(proof: string): Promise<CheckedHeader> {
+    const { settings } = this;
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(proof);
+    } catch {
+      throw bad('The DPoP proof is not a well-formed JWT');
+    }
+    if (header.typ !== 'dpop+jwt') throw bad('The DPoP proof is not a dpop+jwt');
+    if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
+      throw bad('The DPoP proof is signed with an algorithm that is not allowed');
+    }
+    if (header.crit !== undefined) throw bad('The DPoP proof names critical header parameters');
+    const alg = header.alg;
+    return { ...(await this.keyOf(header.jwk, alg)), alg };
   }
 
   /** The proof's public key, imported once per algorithm and key, with its thumbprint. */
@@ -162,4 +194,15 @@ export function normalizeHtu(htu: string): string | undefined {
   const url = URL.parse(htu);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   return url.origin + url.pathname;
+}
+
+/** {@link normalizeHtu}, remembered for the last {@link MAX_CACHED_URLS} distinct strings. */
+export function normalizeHtuCached(htu: string): string | undefined {
+  let normalized = normalizedURLs.get(htu);
+  if (normalized === undefined && !normalizedURLs.has(htu)) {
+    normalized = normalizeHtu(htu);
+    if (normalizedURLs.size >= MAX_CACHED_URLS) normalizedURLs.delete(normalizedURLs.keys().next().value!);
+    normalizedURLs.set(htu, normalized);
+  }
+  return normalized;
 }

@@ -21,7 +21,7 @@ import {
   type DPoPMode,
   type Scheme,
 } from './challenge.js';
-import { normalizeHtu, ProofVerifier } from './dpop-proof.js';
+import { normalizeHtuCached, ProofVerifier } from './dpop-proof.js';
 import { AccessTokenError } from './errors.js';
 import { Introspector, MemoryIntrospectionCache, type IntrospectionCache } from './introspection.js';
 import { MemoryDPoPReplayStore, type DPoPReplayStore } from './replay.js';
@@ -339,7 +339,7 @@ export class OktaBearerStrategy extends PassportStrategy {
       if (count > 1) throw new AccessTokenError('invalid_dpop_proof', 'The request carries several DPoP proofs');
       proof = req.headers.dpop as string;
     }
-    const claims = await this.verifyToken(token);
+    const { claims, hash } = await this.verifyToken(token);
     const jkt = claims.cnf?.jkt;
     if (proof === undefined) {
       if (jkt !== undefined) {
@@ -351,19 +351,20 @@ export class OktaBearerStrategy extends PassportStrategy {
       return claims;
     }
     if (jkt === undefined) throw new AccessTokenError('invalid_token', 'The access token is not DPoP-bound');
-    await this.proofs.verify(proof, { method: req.method ?? 'GET', url: this.requestURL(req), token, jkt });
+    await this.proofs.verify(proof, { method: req.method ?? 'GET', url: this.requestURL(req), token, jkt, tokenHash: hash });
     return claims;
   }
 
-  private async verifyToken(token: string): Promise<OktaAccessTokenClaims> {
+  /** The token's claims, and its SHA-256 (base64url) when it was computed on the way (a proof's `ath`). */
+  private async verifyToken(token: string): Promise<{ claims: OktaAccessTokenClaims; hash?: string | undefined }> {
     if (this.keys !== undefined && this.introspectMode !== 'always' && looksLikeJwt(token)) {
       const { key, claims } = this.verified.get(token);
-      if (claims !== undefined) return claims;
+      if (claims !== undefined) return { claims, hash: key };
       const verified = await verifyJwtAccessToken(token, this.keys, this.tokenSettings);
       this.verified.set(key, verified);
-      return verified;
+      return { claims: verified, hash: key };
     }
-    if (this.introspector !== undefined) return this.introspector.introspect(token);
+    if (this.introspector !== undefined) return { claims: await this.introspector.introspect(token) };
     return Promise.reject(new AccessTokenError('invalid_token', 'The access token is not a JWT of this authorization server'));
   }
 
@@ -372,7 +373,7 @@ export class OktaBearerStrategy extends PassportStrategy {
     const { protocol, host } = requestOrigin(req, this.trustProxy);
     const raw = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const path = raw.split(/[?#]/, 1)[0]!;
-    return normalizeHtu(`${protocol}://${host ?? ''}${path.startsWith('/') ? path : `/${path}`}`) ?? '';
+    return normalizeHtuCached(`${protocol}://${host ?? ''}${path.startsWith('/') ? path : `/${path}`}`) ?? '';
   }
 
   private runVerify(req: OktaRequest, claims: OktaAccessTokenClaims, token: string): Promise<{ user: unknown; info: object }> {
