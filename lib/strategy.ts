@@ -1,5 +1,5 @@
 import { OktaClient, type OktaClientOptions } from './client.js';
-import { AuthorizationError, ConfigurationError, OktaError, StateError, UserInfoError } from './errors.js';
+import { AuthorizationError, ConfigurationError, StateError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
 import { claimCallback, type CallbackClaim } from './mix-up.js';
@@ -12,9 +12,9 @@ import { warnIfSessionNotRestored, type SessionWarning } from './session-check.j
 import { SessionStateStore } from './state/session.js';
 import type { PendingLogin, StateStore } from './state/store.js';
 import type { OktaTokens } from './tokens.js';
+import { asError, isThenable, mayCallDone, runVerify, type VerifyCallback } from './verify.js';
 
-/** What the verify function hands back through `done`, or as the value of its promise. */
-export type VerifyCallback = (err?: Error | null, user?: unknown, info?: object) => void;
+export type { VerifyCallback } from './verify.js';
 
 /** Resolved value: the user; `false`/`undefined` fails the sign-in. */
 export type VerifyResult = void | Promise<unknown>;
@@ -223,7 +223,7 @@ export class OktaStrategy extends PassportStrategy {
     this.name = options.name ?? 'okta';
     this.verify = verify;
     this.passReqToCallback = options.passReqToCallback === true;
-    this.verifyMayCallDone = verify.length >= (this.passReqToCallback ? 4 : 3) || /^[^(]*\([^)]*\.\.\./.test(String(verify));
+    this.verifyMayCallDone = mayCallDone(verify, this.passReqToCallback ? 4 : 3);
     this.verifyTimeout = options.verifyTimeout ?? 30_000;
     this.trustProxy = options.trustProxy === true;
     if (options.allowedHosts !== undefined) {
@@ -372,7 +372,13 @@ export class OktaStrategy extends PassportStrategy {
         redirectURI: login.redirectURI,
       });
       const profile = await this.loadProfile(tokens, claims);
-      const { user, info } = await this.runVerify(req, tokens, profile);
+      const { user, info } = await runVerify(
+        (done) =>
+          this.passReqToCallback
+            ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
+            : (this.verify as VerifyFunction)(tokens, profile, done),
+        { mayCallDone: this.verifyMayCallDone, timeoutMs: this.verifyTimeout },
+      );
       if (!user) return { kind: 'fail', challenge: { message: 'The application refused this user', ...info }, status: 401 };
       const successInfo: OktaSuccessInfo = { ...info };
       if (login.appState !== undefined) successInfo.state = login.appState;
@@ -403,51 +409,6 @@ export class OktaStrategy extends PassportStrategy {
       (scopes.includes('email') && claims.email_verified === undefined) ||
       (scopes.includes('groups') && claims.groups === undefined)
     );
-  }
-
-  /**
-   * Runs the verify function and takes the first of: `done` called, or its returned
-   * promise resolving to a value. A promise resolving to `undefined` waits for `done` when
-   * the function declares it (or takes `...args`), and refuses the user otherwise. If
-   * neither happens within `verifyTimeout`, the sign-in ends in an error saying so.
-   */
-  private runVerify(req: OktaRequest, tokens: OktaTokens, profile: OktaProfile): Promise<{ user: unknown; info: object }> {
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const done: VerifyCallback = (err, user, info) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve({ user, info: info ?? {} });
-      };
-      const timer = setTimeout(() => {
-        const waited = `${this.verifyTimeout} ms`;
-        done(
-          new ConfigurationError(
-            `The verify function neither called done nor resolved to a user within ${waited}: ` +
-              'return the user (or false) from an async function, or call done(err, user)',
-          ),
-        );
-      }, this.verifyTimeout);
-      timer.unref?.();
-      let returned: unknown;
-      try {
-        returned = this.passReqToCallback
-          ? (this.verify as VerifyFunctionWithRequest)(req, tokens, profile, done)
-          : (this.verify as VerifyFunction)(tokens, profile, done);
-      } catch (err) {
-        return done(asError(err));
-      }
-      if (isThenable(returned)) {
-        returned.then(
-          (user) => {
-            if (user !== undefined || !this.verifyMayCallDone) done(null, user);
-          },
-          (err: unknown) => done(asError(err)),
-        );
-      }
-    });
   }
 
   /**
@@ -557,13 +518,4 @@ function startFailure(err: unknown): Outcome {
 
 function logReportError(err: Error): void {
   console.error('passport-okta-oidc: an exception was thrown after the sign-in outcome was handed to Passport:', err);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
-
-function asError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  return new OktaError(`Non-error thrown: ${typeof err}`);
 }

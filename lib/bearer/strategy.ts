@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ClientAuthenticator, type TokenEndpointAuthMethod } from '../client-auth.js';
-import { ConfigurationError, OktaError } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import { oktaEndpoints, parseOktaDomain } from '../endpoints.js';
 import type { FetchLike, HttpSettings } from '../http.js';
 import type { PrivateJWK } from '../jwk.js';
@@ -8,7 +8,8 @@ import { sharedKeyStore, type KeyStore } from '../keys.js';
 import { endUnanswered, requestOrigin } from '../middleware.js';
 import { PassportStrategy } from '../passport.js';
 import type { OktaRequest } from '../request.js';
-import type { VerifyCallback, VerifyResult } from '../strategy.js';
+import type { VerifyResult } from '../strategy.js';
+import { asError, mayCallDone, runVerify, type VerifyCallback } from '../verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import { looksLikeJwt, verifyJwtAccessToken, type AccessTokenSettings, type OktaAccessTokenClaims } from './access-token.js';
 import {
@@ -185,8 +186,7 @@ export class OktaBearerStrategy extends PassportStrategy {
     this.passReqToCallback = options.passReqToCallback === true;
     if (this.passReqToCallback && verify === undefined) throw new ConfigurationError('passReqToCallback needs a verify function');
     this.verify = verify;
-    this.verifyMayCallDone =
-      verify !== undefined && (verify.length >= (this.passReqToCallback ? 4 : 3) || /^[^(]*\([^)]*\.\.\./.test(String(verify)));
+    this.verifyMayCallDone = verify !== undefined && mayCallDone(verify, this.passReqToCallback ? 4 : 3);
     this.name = options.name ?? 'okta-bearer';
 
     const endpoints = oktaEndpoints(parseOktaDomain(options.oktaDomain), options.authServerId);
@@ -315,7 +315,17 @@ export class OktaBearerStrategy extends PassportStrategy {
       if (credentials === undefined) return { kind: 'fail', challenge: wwwAuthenticate(this.challenge), status: 401 };
       scheme = credentials.scheme;
       const claims = await this.verifyPresentation(req, credentials);
-      const { user, info } = await this.runVerify(req, claims, credentials.token);
+      const verify = this.verify;
+      const { user, info } =
+        verify === undefined
+          ? { user: claims, info: {} }
+          : await runVerify(
+              (done) =>
+                this.passReqToCallback
+                  ? (verify as BearerVerifyFunctionWithRequest)(req, claims, credentials.token, done)
+                  : (verify as BearerVerifyFunction)(claims, credentials.token, done),
+              { mayCallDone: this.verifyMayCallDone },
+            );
       if (!user) throw new AccessTokenError('invalid_token', 'The application refused this access token');
       const authInfo: OktaBearerAuthInfo = { ...info, scopes: claims.scp, claims, tokenType: credentials.scheme };
       challengeOf.set(authInfo, this.challenge);
@@ -374,38 +384,6 @@ export class OktaBearerStrategy extends PassportStrategy {
     const raw = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const path = raw.split(/[?#]/, 1)[0]!;
     return normalizeHtuCached(`${protocol}://${host ?? ''}${path.startsWith('/') ? path : `/${path}`}`) ?? '';
-  }
-
-  private runVerify(req: OktaRequest, claims: OktaAccessTokenClaims, token: string): Promise<{ user: unknown; info: object }> {
-    const verify = this.verify;
-    if (verify === undefined) return Promise.resolve({ user: claims, info: {} });
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const done: VerifyCallback = (err, user, info) => {
-        if (settled) return;
-        settled = true;
-        if (err) reject(err);
-        else resolve({ user, info: info ?? {} });
-      };
-      let returned: unknown;
-      try {
-        returned = this.passReqToCallback
-          ? (verify as BearerVerifyFunctionWithRequest)(req, claims, token, done)
-          : (verify as BearerVerifyFunction)(claims, token, done);
-      } catch (err) {
-        return done(asError(err));
-      }
-      if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
-        (returned as PromiseLike<unknown>).then(
-          (user) => {
-            if (user !== undefined || !this.verifyMayCallDone) done(null, user);
-          },
-          (err: unknown) => done(asError(err)),
-        );
-      } else if (!this.verifyMayCallDone) {
-        done(new ConfigurationError('The verify function must return a promise of the user, or call done'));
-      }
-    });
   }
 
   /**
@@ -479,9 +457,4 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Sco
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end('Forbidden');
   };
-}
-
-function asError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  return new OktaError(`Non-error thrown: ${typeof err}`);
 }

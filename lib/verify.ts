@@ -1,0 +1,74 @@
+import { ConfigurationError, OktaError } from './errors.js';
+
+/** What the verify function hands back through `done`, or as the value of its promise. */
+export type VerifyCallback = (err?: Error | null, user?: unknown, info?: object) => void;
+
+/**
+ * Whether a verify function may answer through `done`: it declares it (`arity` parameters
+ * or more), or takes a rest parameter (`(...args) =>`, as NestJS's wrapper does).
+ */
+export function mayCallDone(verify: (...args: never[]) => unknown, arity: number): boolean {
+  return verify.length >= arity || /^[^(]*\([^)]*\.\.\./.test(String(verify));
+}
+
+/**
+ * Runs a verify function and takes the first of: `done` called, or its returned promise
+ * resolving to a value. A promise resolving to `undefined` waits for `done` when the
+ * function may call it, and refuses the user otherwise. When nothing decides: with
+ * `timeoutMs`, an error after that long; without it, a function that returned no promise
+ * and cannot call `done` is an error at once.
+ */
+export function runVerify(
+  call: (done: VerifyCallback) => unknown,
+  options: { mayCallDone: boolean; timeoutMs?: number | undefined },
+): Promise<{ user: unknown; info: object }> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done: VerifyCallback = (err, user, info) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (err) reject(err);
+      else resolve({ user, info: info ?? {} });
+    };
+    if (options.timeoutMs !== undefined) {
+      const waited = `${options.timeoutMs} ms`;
+      timer = setTimeout(() => {
+        done(
+          new ConfigurationError(
+            `The verify function neither called done nor resolved to a user within ${waited}: ` +
+              'return the user (or false) from an async function, or call done(err, user)',
+          ),
+        );
+      }, options.timeoutMs);
+      timer.unref?.();
+    }
+    let returned: unknown;
+    try {
+      returned = call(done);
+    } catch (err) {
+      return done(asError(err));
+    }
+    if (isThenable(returned)) {
+      returned.then(
+        (user) => {
+          if (user !== undefined || !options.mayCallDone) done(null, user);
+        },
+        (err: unknown) => done(asError(err)),
+      );
+    } else if (options.timeoutMs === undefined && !options.mayCallDone) {
+      done(new ConfigurationError('The verify function must return a promise of the user, or call done'));
+    }
+  });
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** What was thrown, as an Error (a thrown string or object says only its type). */
+export function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new OktaError(`Non-error thrown: ${typeof err}`);
+}
