@@ -13,14 +13,16 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import OktaJwtVerifier from '@okta/jwt-verifier';
 import { Passport } from 'passport';
-import { MemoryDPoPReplayStore, OktaBearerStrategy, requireScopes, type OktaBearerAuthInfo } from '../lib/index.js';
+import type * as OktaPackage from '../lib/index.js';
+import type { OktaBearerAuthInfo } from '../lib/index.js';
 import { API_AUDIENCE, type ApiContenderId } from './api-config.js';
+import { loadPackage, SHIPPED_BUILD } from './config.js';
+import { markThreads, threadCpu } from './threads.js';
 
 const [id, issuer] = process.argv.slice(2) as [ApiContenderId, string];
-// Sized for the memory reading: 100,000 DPoP requests at full speed fall inside one proof window.
-const replay = new MemoryDPoPReplayStore({ maxEntries: 1_000_000 });
 
-function guard(): RequestHandler[] {
+function guard(pkg: typeof OktaPackage, replay: OktaPackage.MemoryDPoPReplayStore): RequestHandler[] {
+  const { OktaBearerStrategy, requireScopes } = pkg;
   switch (id) {
     case 'okta':
     case 'okta-nocache':
@@ -76,25 +78,43 @@ function guard(): RequestHandler[] {
   }
 }
 
-const app = express();
-app.disable('x-powered-by');
-app.get('/__stats', (_req, res) => {
-  res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage(), replayEntries: replay.size });
+async function main(): Promise<void> {
+  // The package as shipped (dist/index.mjs), as in the sign-in rows: not lib/ through tsx.
+  const pkg = await loadPackage(SHIPPED_BUILD);
+  // Sized for the memory reading: 100,000 DPoP requests at full speed fall inside one proof window.
+  const replay = new pkg.MemoryDPoPReplayStore({ maxEntries: 1_000_000 });
+  await markThreads();
+  const stats = () => ({
+    cpu: process.cpuUsage(),
+    threads: threadCpu(),
+    memory: process.memoryUsage(),
+    replayEntries: replay.size,
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/__stats', (_req, res) => {
+    res.json(stats());
+  });
+  app.get('/__gc', (_req, res) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    for (let i = 0; i < 3; i++) gc?.();
+    res.json(stats());
+  });
+  app.get('/api/orders', ...guard(pkg, replay), (req: Request, res: Response) => {
+    const info = req.authInfo as OktaBearerAuthInfo | undefined;
+    res.json({ ok: true, sub: (req.user as { sub?: string } | undefined)?.sub ?? info?.claims.sub });
+  });
+  app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(err.status ?? 500).end();
+  });
+  const server = app.listen(0, '127.0.0.1', () => {
+    process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
+  });
+  server.keepAliveTimeout = 60_000;
+  process.on('disconnect', () => server.close(() => process.exit(0)));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
 });
-app.get('/__gc', (_req, res) => {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) gc?.();
-  res.json({ cpu: process.cpuUsage(), memory: process.memoryUsage(), replayEntries: replay.size });
-});
-app.get('/api/orders', ...guard(), (req: Request, res: Response) => {
-  const info = req.authInfo as OktaBearerAuthInfo | undefined;
-  res.json({ ok: true, sub: (req.user as { sub?: string } | undefined)?.sub ?? info?.claims.sub });
-});
-app.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
-  res.status(err.status ?? 500).end();
-});
-const server = app.listen(0, '127.0.0.1', () => {
-  process.send?.({ type: 'ready', port: (server.address() as AddressInfo).port });
-});
-server.keepAliveTimeout = 60_000;
-process.on('disconnect', () => server.close(() => process.exit(0)));

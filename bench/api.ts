@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { API_AUDIENCE, API_CONTENDERS, type ApiContender } from './api-config.js';
+import type { ThreadCpu } from './threads.js';
 
 interface Plan {
   warm: number;
@@ -32,6 +33,7 @@ const PROOF_BATCH = 5000;
 
 interface Stats {
   cpu: NodeJS.CpuUsage;
+  threads?: ThreadCpu | undefined;
   memory: NodeJS.MemoryUsage;
   replayEntries: number;
 }
@@ -40,6 +42,8 @@ interface Row {
   contender: ApiContender;
   cpu: number[];
   rps: number[];
+  /** App CPU per request by thread (µs), per round; empty where /proc is missing. */
+  threads: ThreadCpu[];
   memory: Array<{ label: string; heapUsed: number; rss: number; replayEntries: number }>;
 }
 
@@ -151,10 +155,11 @@ class ApiApp {
     );
   }
 
-  /** `n` requests in proof-sized batches; returns app CPU (µs) and wall time (ms) of the requests alone. */
-  async run(n: number, concurrency: number): Promise<{ cpu: number; ms: number }> {
+  /** `n` requests in proof-sized batches; returns app CPU (µs, in all and by thread) and wall time (ms) of the requests alone. */
+  async run(n: number, concurrency: number): Promise<{ cpu: number; ms: number; threads: ThreadCpu | undefined }> {
     let cpu = 0;
     let ms = 0;
+    let threads: ThreadCpu | undefined = { main: 0, pool: 0, v8: 0, other: 0 };
     for (let done = 0; done < n; done += PROOF_BATCH) {
       const size = Math.min(PROOF_BATCH, n - done);
       const headers = await this.headers(size);
@@ -164,15 +169,18 @@ class ApiApp {
       ms += performance.now() - start;
       const after = await stats(this.origin);
       cpu += after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system);
+      if (threads && after.threads && before.threads) {
+        for (const kind of ['main', 'pool', 'v8', 'other'] as const) threads[kind] += after.threads[kind] - before.threads[kind];
+      } else threads = undefined;
     }
-    return { cpu, ms };
+    return { cpu, ms, threads };
   }
 }
 
 function spawnApp(contender: ApiContender, keys: Keys, root: string): Promise<ApiApp> {
   const child = fork(path.join(root, 'bench', 'api-app.ts'), [contender.id, keys.issuer], {
     cwd: root,
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc', '--import', 'tsx', ...profileArgs(contender)],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   // @okta/jwt-verifier warns once about its disabled HTTPS check (the key server is on loopback).
@@ -184,6 +192,20 @@ function spawnApp(contender: ApiContender, keys: Keys, root: string): Promise<Ap
     child.once('message', (m: { port: number }) => resolve(new ApiApp(contender, child, `http://127.0.0.1:${m.port}`, keys)));
     child.once('exit', (code) => reject(new Error(`api-app ${contender.id} exited with ${code} before it was ready`)));
   });
+}
+
+/** `BENCH_API_PROFILE=dir`: each app writes a V8 CPU profile there when it exits (for bench/profile.ts). */
+function profileArgs(contender: ApiContender): string[] {
+  const dir = process.env.BENCH_API_PROFILE;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`, `--cpu-prof-name=api-${contender.id}.cpuprofile`] : [];
+}
+
+/** `BENCH_API_ONLY=okta,okta-dpop`: only these contenders (the report needs `okta` and `okta-dpop`). */
+function selectedContenders(): readonly ApiContender[] {
+  const only = process.env.BENCH_API_ONLY?.split(',').map((id) => id.trim());
+  if (!only) return API_CONTENDERS;
+  for (const needed of ['okta', 'okta-dpop']) if (!only.includes(needed)) only.push(needed);
+  return API_CONTENDERS.filter((c) => only.includes(c.id));
 }
 
 const median = (values: number[]): number => {
@@ -198,8 +220,10 @@ export async function runApiBench(options: { quick: boolean; root: string; log: 
   const keys = await startKeys();
   const apps: ApiApp[] = [];
   try {
-    for (const contender of API_CONTENDERS) apps.push(await spawnApp(contender, keys, options.root));
-    const rows = new Map<ApiApp, Row>(apps.map((app) => [app, { contender: app.contender, cpu: [], rps: [], memory: [] }]));
+    for (const contender of selectedContenders()) apps.push(await spawnApp(contender, keys, options.root));
+    const rows = new Map<ApiApp, Row>(
+      apps.map((app) => [app, { contender: app.contender, cpu: [], rps: [], threads: [], memory: [] }]),
+    );
     options.log(`API: warming up ${apps.length} apps (${plan.warm} requests each)`);
     for (const app of apps) await app.run(plan.warm, plan.concurrency);
     for (let round = 0; round < plan.rounds; round++) {
@@ -207,8 +231,14 @@ export async function runApiBench(options: { quick: boolean; root: string; log: 
       const order = apps.map((_, i) => apps[(i + round) % apps.length]!);
       for (const app of order) {
         await app.run(Math.round(plan.perRound / 5), plan.concurrency); // re-warm after the others ran
-        const { cpu, ms } = await app.run(plan.perRound, plan.concurrency);
+        const { cpu, ms, threads } = await app.run(plan.perRound, plan.concurrency);
         rows.get(app)!.cpu.push(cpu / plan.perRound);
+        if (threads) {
+          const per = (v: number) => v / plan.perRound;
+          rows
+            .get(app)!
+            .threads.push({ main: per(threads.main), pool: per(threads.pool), v8: per(threads.v8), other: per(threads.other) });
+        }
         rows.get(app)!.rps.push((plan.perRound * 1000) / ms);
       }
       options.log(`API: round ${round + 1}/${plan.rounds} done`);
@@ -264,6 +294,18 @@ function report(rows: Row[], plan: Plan): string {
     '',
     `DPoP request / Bearer request (OktaBearerStrategy, app CPU): ${ratio(oktaDpop.cpu, okta.cpu).toFixed(2)}x (target: at most 2x).`,
   ];
+  if (rows.every((r) => r.threads.length > 0)) {
+    const kind = (r: Row, k: keyof ThreadCpu) => median(r.threads.map((t) => t[k])).toFixed(0);
+    lines.push(
+      '',
+      'App CPU per request by thread (from `/proc/self/task/*/stat`, 10 ms ticks summed over each block; medians over the rounds, µs): ' +
+        "the JavaScript thread, libuv's pool (WebCrypto: jose's signature checks) and V8's GC and compiler workers.",
+      '',
+      '| contender | main | pool | V8 workers |',
+      '| --- | ---: | ---: | ---: |',
+      ...rows.map((r) => `| ${r.contender.label} | ${kind(r, 'main')} | ${kind(r, 'pool')} | ${kind(r, 'v8')} |`),
+    );
+  }
   const memory = rows.filter((r) => r.memory.length > 0);
   if (memory.length > 0) {
     lines.push(

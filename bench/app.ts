@@ -15,8 +15,6 @@
 import { writeFileSync } from 'node:fs';
 import inspector from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import * as oidc from 'openid-client';
@@ -26,7 +24,6 @@ import {
 } from 'openid-client/passport';
 import passport from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
-import type * as OktaPackage from '../lib/index.js';
 import type { FetchLike, OktaStrategy } from '../lib/index.js';
 import { BareStrategy } from './baseline.js';
 import {
@@ -35,25 +32,12 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   contender,
+  loadPackage,
   SHIPPED_BUILD,
   type AppStats,
   type ContenderId,
 } from './config.js';
 import { markThreads, threadCpu } from './threads.js';
-
-type OktaModule = typeof OktaPackage;
-
-/**
- * The package as shipped: the ES module build (dist/index.mjs, built by `npm run build`,
- * which run.ts does first), which imports jose from node_modules, so that a profile tells
- * jose's frames from ours. A candidate may be a build (.mjs/.cjs) or TypeScript sources.
- */
-async function loadPackage(file: string): Promise<OktaModule> {
-  const resolved = path.resolve(file);
-  if (resolved.endsWith('.mjs')) return (await import(pathToFileURL(resolved).href)) as OktaModule;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require(resolved) as OktaModule;
-}
 
 interface BenchUser {
   id: string;

@@ -7,12 +7,26 @@
  */
 
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as OktaPackage from '../lib/index.js';
 import type { ThreadCpu } from './threads.js';
 
 export type ContenderId = 'okta' | 'okta-fetch' | 'oc6' | 'oc6-sig' | 'poidc' | 'bare' | 'bare-jose' | 'candidate';
 
 /** The package as shipped, built by `npm run build` (run.ts builds it first). */
 export const SHIPPED_BUILD = path.resolve(__dirname, '..', 'dist', 'index.mjs');
+
+/**
+ * The package as shipped: the ES module build (dist/index.mjs, built by `npm run build`,
+ * which run.ts does first), which imports jose from node_modules, so that a profile tells
+ * jose's frames from ours. A candidate may be a build (.mjs/.cjs) or TypeScript sources.
+ */
+export async function loadPackage(file: string): Promise<typeof OktaPackage> {
+  const resolved = path.resolve(file);
+  if (resolved.endsWith('.mjs')) return (await import(pathToFileURL(resolved).href)) as typeof OktaPackage;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(resolved) as typeof OktaPackage;
+}
 
 export interface Contender {
   id: ContenderId;

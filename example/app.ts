@@ -60,6 +60,8 @@ export interface ExampleConfig {
   apiAudience?: string | undefined;
   /** Clock (epoch ms) of the API's token checks; for tests. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /** Ask for DPoP-bound tokens (the Okta app must require DPoP); default false. */
+  dpop?: boolean | undefined;
   /** Where warnings and errors go; default `console`. */
   logger?: Pick<Console, 'warn' | 'error'> | undefined;
 }
@@ -116,6 +118,7 @@ export function createApp(config: ExampleConfig): ExampleApp {
       responseMode,
       store,
       fetch: config.fetch,
+      dpop: config.dpop ? true : undefined,
     },
     async (tokens, profile) => {
       const user = toUser(tokens, profile);

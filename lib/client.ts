@@ -451,6 +451,24 @@ export class OktaClient {
   }
 
   /**
+   * A DPoP proof (RFC 9449 §4) by this client's key, for calling a resource server with a
+   * DPoP-bound access token: send `Authorization: DPoP <accessToken>` and `DPoP: <proof>`.
+   * A proof is good for one request (`htm` + `htu`, a unique `jti`); `accessToken` binds it
+   * to that token (`ath`).
+   *
+   * @throws {ConfigurationError} when the client was made without `dpop`.
+   * @example
+   * ```ts
+   * const proof = await strategy.client.createDPoPProof('GET', 'https://api.example.com/orders', tokens.accessToken)
+   * await fetch('https://api.example.com/orders', { headers: { authorization: `DPoP ${tokens.accessToken}`, dpop: proof } })
+   * ```
+   */
+  createDPoPProof(method: string, url: string | URL, accessToken?: string): Promise<string> {
+    if (!this.dpop) return Promise.reject(new ConfigurationError('createDPoPProof needs the dpop option'));
+    return this.dpop.proof(method.toUpperCase(), String(url), accessToken);
+  }
+
+  /**
    * Builds the `/v1/logout` URL that ends the user's Okta session (RP-initiated logout).
    * See https://developer.okta.com/docs/reference/api/oidc/#logout
    */

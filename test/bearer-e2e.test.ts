@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RequestListener } from 'node:http';
-import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
-import { createApp, type ExampleConfig, type ExampleUser } from '../example/app.js';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
+import { createApp, type ExampleApp, type ExampleConfig, type ExampleUser } from '../example/app.js';
 import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
 import { DPoPProver } from '../lib/dpop.js';
 import { ScriptedBrowser } from './support/browser.js';
@@ -23,15 +23,23 @@ const badProof = (description: string): string =>
 describe('OktaBearerStrategy against the local Okta and the example app', function () {
   this.timeout(30_000);
   let okta: LocalOkta;
-  const slots: Record<'main' | 'later' | 'payments' | 'careless', Slot> = {} as never;
+  const slots: Record<'main' | 'later' | 'payments' | 'careless' | 'dpopWeb', Slot> = {} as never;
   const signIns: ExampleUser[] = [];
+  const dpopSignIns: ExampleUser[] = [];
+  let dpopWeb: ExampleApp;
 
   before(async () => {
-    for (const name of ['main', 'later', 'payments', 'careless'] as const) slots[name] = await openSlot();
+    for (const name of ['main', 'later', 'payments', 'careless', 'dpopWeb'] as const) slots[name] = await openSlot();
     okta = await startLocalOkta({
       clients: [
         { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${slots.main.origin}/auth/okta/callback`] },
         { clientId: 'svc', clientSecret: 'svc-secret', redirectUris: ['http://127.0.0.1/unused'], clientCredentials: true },
+        {
+          clientId: 'web-dpop',
+          clientSecret: 'web-dpop-secret',
+          redirectUris: [`${slots.dpopWeb.origin}/auth/okta/callback`],
+          dpopBoundAccessTokens: true,
+        },
         {
           clientId: 'svc-dpop',
           clientSecret: 'svc-dpop-secret',
@@ -59,6 +67,16 @@ describe('OktaBearerStrategy against the local Okta and the example app', functi
     mount(slots.later, { now: () => Date.now() + 2 * 3600_000 });
     mount(slots.payments, { apiAudience: 'api://payments' });
     mount(slots.careless, { apiAudience: CLIENT_ID });
+    // A web app that signs in with DPoP (authorization code + PKCE, DPoP proofs at the token endpoint).
+    dpopWeb = createApp({
+      ...base,
+      baseURL: slots.dpopWeb.origin,
+      clientID: 'web-dpop',
+      clientSecret: 'web-dpop-secret',
+      dpop: true,
+      onSignIn: (user) => dpopSignIns.push(user),
+    });
+    slots.dpopWeb.serve(dpopWeb.app as unknown as RequestListener);
   });
   after(async () => {
     await Promise.all(Object.values(slots).map((slot) => slot.close()));
@@ -183,6 +201,59 @@ describe('OktaBearerStrategy against the local Okta and the example app', functi
       );
       const thief = new DPoPProver(true, Date.now);
       const stolen = await dpop(url(), await thief.proof('GET', url(), token));
+      expect(stolen.status).to.equal(401);
+      expect(stolen.headers['www-authenticate']).to.include('error="invalid_token"');
+    });
+  });
+
+  describe('DPoP-bound tokens from a sign-in (authorization code)', () => {
+    let token: string;
+    const url = () => `${slots.dpopWeb.origin}/api/orders`;
+    const proof = (method: string, target: string, forToken = token) =>
+      dpopWeb.strategy.client.createDPoPProof(method, target, forToken);
+
+    before(async () => {
+      const page = await signIn(new ScriptedBrowser(), `${slots.dpopWeb.origin}/login`, alice);
+      expect(page.url).to.equal(`${slots.dpopWeb.origin}/profile`);
+      token = dpopSignIns[0]!.tokens.accessToken;
+    });
+
+    it("is bound to the key of the client's proofs (cnf.jkt)", async () => {
+      const claims = decodeJwt(token);
+      expect(claims).to.deep.include({ aud: 'api://default', cid: 'web-dpop', sub: alice.sub });
+      const { jwk } = decodeProtectedHeader(await proof('GET', url()));
+      expect((claims.cnf as { jkt: string }).jkt).to.equal(await calculateJwkThumbprint(jwk!));
+    });
+
+    it("is accepted at the API with the client's own proof, once per proof", async () => {
+      const fresh = await proof('GET', url());
+      const answer = await call(url(), { authorization: `DPoP ${token}`, dpop: fresh });
+      expect(answer.status, answer.body).to.equal(200);
+      expect(JSON.parse(answer.body).orders[0].owner).to.equal(alice.sub);
+      const me = await call(`${slots.dpopWeb.origin}/api/me`, {
+        authorization: `DPoP ${token}`,
+        dpop: await proof('get', `${slots.dpopWeb.origin}/api/me?ignored=1`),
+      });
+      expect(JSON.parse(me.body)).to.deep.include({ sub: alice.sub, client: 'web-dpop', tokenType: 'DPoP' });
+      const replay = await call(url(), { authorization: `DPoP ${token}`, dpop: fresh });
+      expect(replay.status).to.equal(401);
+      expect(replay.headers['www-authenticate']).to.equal(badProof('The DPoP proof was already used (jti)'));
+    });
+
+    it('is refused as Bearer, with a proof for another request, and with a proof by another key', async () => {
+      const downgrade = await call(url(), { authorization: `Bearer ${token}` });
+      expect(downgrade.headers['www-authenticate']).to.equal(
+        invalidToken('The access token is DPoP-bound: present it with the DPoP scheme and a proof'),
+      );
+      const elsewhere = await call(url(), {
+        authorization: `DPoP ${token}`,
+        dpop: await proof('GET', `${slots.main.origin}/api/orders`),
+      });
+      expect(elsewhere.headers['www-authenticate']).to.equal(badProof('The DPoP proof is for another URL (htu)'));
+      const unbound = await call(url(), { authorization: `DPoP ${token}`, dpop: await proof('GET', url(), userToken) });
+      expect(unbound.headers['www-authenticate']).to.equal(badProof('The DPoP proof is not for this access token (ath)'));
+      const thief = new DPoPProver(true, Date.now);
+      const stolen = await call(url(), { authorization: `DPoP ${token}`, dpop: await thief.proof('GET', url(), token) });
       expect(stolen.status).to.equal(401);
       expect(stolen.headers['www-authenticate']).to.include('error="invalid_token"');
     });

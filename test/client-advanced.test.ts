@@ -7,6 +7,7 @@ import {
   exportPKCS8,
   generateKeyPair,
   jwtVerify,
+  type CryptoKey,
   type JWK,
 } from 'jose';
 import { createHash } from 'node:crypto';
@@ -15,6 +16,11 @@ import { CLIENT_ID, CLIENT_SECRET, DOMAIN, type FakeOkta, REDIRECT_URI, mockedOk
 
 const VERIFIER = 'verifier-0123456789-0123456789-0123456789-abc';
 const LONG_SECRET = 'a-client-secret-that-is-long-enough-for-hs256';
+
+async function exportPublic(key: CryptoKey): Promise<JWK> {
+  const { kty, crv, x, y } = await exportJWK(key);
+  return { kty, crv, x, y };
+}
 
 function makeClient(okta: FakeOkta, options: OktaClientOptions = {}, secret: string | null = CLIENT_SECRET): OktaClient {
   return new OktaClient(DOMAIN, CLIENT_ID, secret, REDIRECT_URI, { authServerId: okta.authServerId, ...options });
@@ -220,6 +226,25 @@ describe('OktaClient: client authentication, DPoP, PAR and step-up', () => {
         });
       await makeClient(okta, { dpop: pair }).validateAuthorizationCode('c', VERIFIER);
       await jwtVerify(proof, pair.publicKey, { typ: 'dpop+jwt' });
+    });
+    it('createDPoPProof: a proof by the same key for a call to an API, bound to the token', async () => {
+      const pair = await generateKeyPair('ES256');
+      const client = makeClient(okta, { dpop: pair });
+      const proof = await client.createDPoPProof('get', new URL('https://api.example.com/orders?page=2#top'), 'at-1');
+      const { payload, protectedHeader } = await jwtVerify(proof, pair.publicKey, { typ: 'dpop+jwt' });
+      expect(protectedHeader.jwk).to.deep.equal(await exportPublic(pair.publicKey));
+      expect(payload).to.include({ htm: 'GET', htu: 'https://api.example.com/orders' });
+      expect(payload.ath).to.equal(createHash('sha256').update('at-1').digest('base64url'));
+      const other = decodeJwt(await client.createDPoPProof('POST', 'https://api.example.com/orders'));
+      expect(other.jti).to.be.a('string').and.not.equal(payload.jti);
+      expect(other.ath).to.equal(undefined);
+    });
+
+    it('createDPoPProof needs the dpop option', async () => {
+      const err = await makeClient(okta)
+        .createDPoPProof('GET', 'https://api.example.com/orders')
+        .catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(ConfigurationError).and.have.property('message', 'createDPoPProof needs the dpop option');
     });
   });
 
