@@ -1,8 +1,9 @@
 /**
  * passport-okta-oidc's own code without Express around it, two builds side by side: the
- * start step (secrets, authorize URL, pending login saved in a session object, redirect)
- * and a token-endpoint round trip (a revoke: form, Basic credentials, node:http, answer)
- * against a keep-alive server in a child process. 12 interleaved rounds; prints the
+ * start step (secrets, authorize URL, pending login saved in a session object, redirect),
+ * a token-endpoint round trip (a revoke: form, Basic credentials, node:http, answer) and a
+ * code redemption (token request, answer parsed, ID token verified by jose with the cached
+ * key, claims checked) against a keep-alive server in a child process. 12 interleaved rounds; prints the
  * medians and the median of per-round ratios (new/old).
  *
  *   npm run build && mkdir -p bench/out/before && cp dist/index.mjs bench/out/before/   # before a change
@@ -15,18 +16,53 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as OktaPackage from '../lib/index.js';
 import type { OktaRequest } from '../lib/index.js';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 type Build = typeof OktaPackage;
 type Redirecting = OktaPackage.OktaStrategy & { redirect(url: string): void; error(err: Error): void };
 
+/** The child: `{}` for revokes, the key set, and always the same token answer (one signed ID token). */
 function serve(): void {
+  let answers: { keys: string; token: string } | undefined;
+  process.on('message', (m: { keys: string; token: string }) => (answers = m));
   const server = http.createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.setHeader('content-type', 'application/json').end('{}'));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      const url = req.url ?? '';
+      res.end(url.endsWith('/v1/keys') ? answers?.keys : url.endsWith('/v1/token') ? answers?.token : '{}');
+    });
   });
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => process.send!((server.address() as AddressInfo).port));
   process.on('disconnect', () => process.exit(0));
+}
+
+const NONCE = 'micro-bench-nonce';
+
+/** Signs one ID token for `issuer` and hands the child its key set and token answer. */
+async function provideTokens(server: ReturnType<typeof fork>, issuer: string): Promise<void> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const idToken = await new SignJWT({ sub: '00u1', nonce: NONCE })
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+    .setIssuer(issuer)
+    .setAudience('0oaclient')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(privateKey);
+  const token = { access_token: 'at', token_type: 'Bearer', expires_in: 3600, scope: 'openid', id_token: idToken };
+  server.send({ keys: JSON.stringify({ keys: [jwk] }), token: JSON.stringify(token) });
+}
+
+async function redemptions(client: OktaPackage.OktaClient, n: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next++ < n)
+        await client.redeemAuthorizationCode('code', 'verifier-0123456789-0123456789-0123456789', { nonce: NONCE });
+    }),
+  );
 }
 
 async function load(file: string): Promise<Build> {
@@ -73,6 +109,7 @@ async function main(): Promise<void> {
   const server = fork(__filename, ['--serve'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => server.once('message', (p: number) => resolve(p)));
   const origin = `http://127.0.0.1:${port}`;
+  await provideTokens(server, `${origin}/oauth2/x`);
   const builds = { old: await load(oldFile), new: await load(newFile) };
   const kinds = ['old', 'new'] as const;
   const clients = Object.fromEntries(
@@ -99,15 +136,18 @@ async function main(): Promise<void> {
   ) as Record<(typeof kinds)[number], Redirecting>;
   for (const k of kinds) {
     await roundTrips(clients[k], 3000);
+    await redemptions(clients[k], 3000);
     await starts(strategies[k], 20_000);
   }
   const figures = {
     'token-endpoint round trip': { old: [] as number[], new: [] as number[] },
+    'code redemption': { old: [] as number[], new: [] as number[] },
     'start step': { old: [] as number[], new: [] as number[] },
   };
   for (let round = 0; round < 12; round++) {
     for (const k of round % 2 ? kinds : ([...kinds].reverse() as Array<(typeof kinds)[number]>)) {
       figures['token-endpoint round trip'][k].push(await cpu(() => roundTrips(clients[k], 4000), 4000));
+      figures['code redemption'][k].push(await cpu(() => redemptions(clients[k], 3000), 3000));
       figures['start step'][k].push(await cpu(() => starts(strategies[k], 20_000), 20_000));
     }
   }
