@@ -16,6 +16,7 @@
  *                          bench/out/profiles/<id>.json); summarize with bench/profile.ts
  *   BENCH_NO_BUILD=1       use dist/ as it is instead of running `npm run build` first
  *   BENCH_CANDIDATE_LIB=path/to/lib/index.ts   adds a row for a patched copy of lib/
+ *   BENCH_APP_FLAGS='--trace-deopt'            extra Node.js flags for the app processes
  *
  * Processes: the Okta stub (bench/stub.ts), one app per contender (bench/app.ts), and this
  * one, which is the load (bench/client.ts) and the bookkeeping. Contenders are warmed up,
@@ -46,6 +47,8 @@ const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'out');
 const args = process.argv.slice(2);
 const QUICK = process.env.BENCH_QUICK === '1' || args.includes('--quick');
+/** Extra Node.js flags for the app processes, e.g. `BENCH_APP_FLAGS='--trace-deopt'` (development). */
+const APP_FLAGS = (process.env.BENCH_APP_FLAGS ?? '').split(' ').filter(Boolean);
 const PROFILE = args.includes('--profile');
 /** `--no-memory`: skip the top-up to the memory run's sign-in count (development only). */
 const NO_MEMORY = args.includes('--no-memory');
@@ -276,7 +279,7 @@ async function main(): Promise<void> {
   stubOrigin = `http://127.0.0.1:${stub.port}`;
   const apps = await Promise.all(
     selected.map(async (c) => {
-      const proc = await spawn('app.ts', [c.id, stubOrigin], ['--expose-gc']);
+      const proc = await spawn('app.ts', [c.id, stubOrigin], ['--expose-gc', ...APP_FLAGS]);
       return new App(c, proc.port, stubOrigin, plan.concurrency);
     }),
   );
