@@ -62,8 +62,9 @@ export class ClientAuthenticator {
   /**
    * Puts the credentials into `form` or `headers` for a request to `audience`, and returns
    * what it sent that must never show up in an error (secret, Basic credentials, assertion).
+   * Synchronous except for the signed assertions (`client_secret_jwt`, `private_key_jwt`).
    */
-  async apply(form: URLSearchParams, headers: Record<string, string>, audience: string): Promise<string[]> {
+  apply(form: URLSearchParams, headers: Record<string, string>, audience: string): string[] | Promise<string[]> {
     const { method, clientId, clientSecret } = this.settings;
     switch (method) {
       case 'client_secret_basic': {
@@ -79,13 +80,13 @@ export class ClientAuthenticator {
         form.set('client_id', clientId);
         return [];
       case 'client_secret_jwt':
-      case 'private_key_jwt': {
-        const assertion = await this.assertion(audience);
-        form.set('client_id', clientId);
-        form.set('client_assertion_type', ASSERTION_TYPE);
-        form.set('client_assertion', assertion);
-        return clientSecret === undefined ? [assertion] : [clientSecret, assertion];
-      }
+      case 'private_key_jwt':
+        return this.assertion(audience).then((assertion) => {
+          form.set('client_id', clientId);
+          form.set('client_assertion_type', ASSERTION_TYPE);
+          form.set('client_assertion', assertion);
+          return clientSecret === undefined ? [assertion] : [clientSecret, assertion];
+        });
     }
   }
 

@@ -512,16 +512,19 @@ export class OktaClient {
     withDPoP: boolean,
   ): Promise<HttpAnswer & { sent: string[] }> {
     const sent: string[] = [];
+    const dpop = withDPoP ? this.dpop : undefined;
     const attempt = async (): Promise<HttpAnswer> => {
       const body = new URLSearchParams(form);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-      sent.push(...(await this.auth.apply(body, headers, url)));
-      if (withDPoP && this.dpop) headers.dpop = await this.dpop.proof('POST', url);
+      let applied = this.auth.apply(body, headers, url);
+      if (!Array.isArray(applied)) applied = await applied;
+      for (const secret of applied) sent.push(secret);
+      if (dpop) headers.dpop = await dpop.proof('POST', url);
       return send(this.http, url, { method: 'POST', headers, body: body.toString() }, what);
     };
     let answer = await attempt();
-    if (withDPoP && this.dpop?.observe(url, answer)) answer = await attempt();
-    return { ...answer, sent };
+    if (dpop?.observe(url, answer)) answer = await attempt();
+    return { status: answer.status, headers: answer.headers, text: answer.text, sent };
   }
 
   /** What Okta's error text must be scrubbed of: the credentials sent with `answer`'s request, and `extra`. */

@@ -71,7 +71,8 @@ export async function verifyIdToken(
     let header: ProtectedHeaderParameters;
     try {
       // Three parts: a JWS. An encrypted (JWE) token has five and cannot be checked.
-      if (idToken.split('.').length !== 3) throw new TypeError('not a compact JWS');
+      const second = idToken.indexOf('.', idToken.indexOf('.') + 1);
+      if (second <= 0 || idToken.includes('.', second + 1)) throw new TypeError('not a compact JWS');
       header = decodeProtectedHeader(idToken);
     } catch {
       throw new IdTokenError('token', 'is not a well-formed signed JWT');
@@ -83,7 +84,8 @@ export async function verifyIdToken(
       throw new IdTokenError('alg', 'is not an allowed algorithm');
     }
     // The key is resolved here, not by a jose key-set function, so that its import is cached.
-    ({ payload } = await jwtVerify(idToken, await keys.getKey(header), {
+    const key = keys.cachedKey(header) ?? (await keys.getKey(header));
+    ({ payload } = await jwtVerify(idToken, key, {
       issuer: settings.issuer,
       audience: settings.clientId,
       algorithms: settings.algorithms,

@@ -39,6 +39,8 @@ export class KeyStore {
   private keySet: JWTVerifyGetKey | undefined;
   /** Keys jose already picked and imported from the current set, by `alg` and `kid`. */
   private readonly picked = new Map<string, Promise<VerificationKey>>();
+  /** The same keys once picked and checked, for {@link cachedKey}. */
+  private readonly ready = new Map<string, VerificationKey>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
   /** Failed fetches since the last success, and when the next fetch may be tried. */
@@ -72,10 +74,20 @@ export class KeyStore {
     }
   }
 
+  /**
+   * The key for this header when it was picked and checked before and the set is not due
+   * for a refresh: no fetch and no await, the common case. Otherwise undefined: use {@link getKey}.
+   */
+  cachedKey(header: ProtectedHeaderParameters): VerificationKey | undefined {
+    if (this.options.now() - this.fetchedAt > this.options.maxAge) return undefined;
+    return this.ready.get(`${String(header.alg)} ${header.kid ?? ''}`);
+  }
+
   /** Drops cached keys (for tests and for apps that learn of a rotation out of band). */
   clear(): void {
     this.keySet = undefined;
     this.picked.clear();
+    this.ready.clear();
     this.fetchedAt = Number.NEGATIVE_INFINITY;
     this.attemptedAt = Number.NEGATIVE_INFINITY;
     this.failures = 0;
@@ -114,6 +126,8 @@ export class KeyStore {
     if (bits !== undefined && bits < MIN_RSA_BITS) {
       throw new IdTokenError('key', `is too small (RSA keys must be ${MIN_RSA_BITS} bits or more)`);
     }
+    // Only while this set is current: a refresh in between cleared `picked` and made it stale.
+    if (this.picked.get(id) === key) this.ready.set(id, picked);
     return picked;
   }
 
@@ -134,6 +148,7 @@ export class KeyStore {
       throw err;
     }
     this.picked.clear();
+    this.ready.clear();
     this.fetchedAt = this.options.now();
     this.failures = 0;
     this.retryAt = Number.NEGATIVE_INFINITY;

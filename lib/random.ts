@@ -29,12 +29,28 @@ export function loginSecrets(): LoginSecrets {
   return { state: stateFor(codeVerifier), codeVerifier, nonce: nonceFor(codeVerifier) };
 }
 
+/**
+ * The last derivation of each label: a sign-in derives the same value twice in a row (the
+ * strategy, then the session store checking that it may keep the verifier alone; or the
+ * store finding the pending login, then expanding it), so one remembered pair saves a hash.
+ */
+const last = { state: ['', ''], nonce: ['', ''] };
+
+function derive(label: 'state' | 'nonce', codeVerifier: string): string {
+  const memo = last[label];
+  if (memo[0] === codeVerifier && codeVerifier !== '') return memo[1]!;
+  const value = hash('sha256', `passport-okta-oidc ${label} ${codeVerifier}`, 'base64url');
+  memo[0] = codeVerifier;
+  memo[1] = value;
+  return value;
+}
+
 /** The `state` of the sign-in whose verifier is `codeVerifier` (see {@link loginSecrets}). */
 export function stateFor(codeVerifier: string): string {
-  return hash('sha256', `passport-okta-oidc state ${codeVerifier}`, 'base64url');
+  return derive('state', codeVerifier);
 }
 
 /** The nonce of the sign-in whose verifier is `codeVerifier` (see {@link loginSecrets}). */
 export function nonceFor(codeVerifier: string): string {
-  return hash('sha256', `passport-okta-oidc nonce ${codeVerifier}`, 'base64url');
+  return derive('nonce', codeVerifier);
 }

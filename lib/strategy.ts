@@ -340,7 +340,8 @@ export class OktaStrategy extends PassportStrategy {
     try {
       claimCallback(req, this.callbackClaim);
       if (params.state === undefined) return fail('The sign-in callback has no state parameter', 403);
-      const login = await this.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
+      const taken = this.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
+      const login = isThenable(taken) ? await taken : taken;
       if (login === undefined) {
         return fail('The sign-in state is unknown: it expired, was already used, or was not started in this browser', 403);
       }

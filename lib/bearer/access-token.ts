@@ -85,7 +85,7 @@ export async function verifyJwtAccessToken(
   }
   let payload: JWTPayload;
   try {
-    const key = await keys.getKey(header);
+    const key = keys.cachedKey(header) ?? (await keys.getKey(header));
     ({ payload } = await jwtVerify(token, key, {
       issuer: settings.issuer,
       audience: [...settings.audiences],
