@@ -2,7 +2,7 @@
  * `npm run bench`: the cost of a sign-in through passport-okta-oidc, its peers and a bare
  * baseline, measured in one run on this machine. Writes bench/RESULTS.md (see bench/README.md).
  *
- *   npm run bench                      full run (about 8 to 9 minutes on 2 idle cores)
+ *   npm run bench                      full run (about 8 minutes on 2 cores)
  *   BENCH_QUICK=1 npm run bench        short run for CI: a few hundred sign-ins per contender,
  *   npm run bench -- --quick           about 20 s; written to bench/out/RESULTS-quick.md
  *
