@@ -32,7 +32,8 @@ export interface OktaAccessTokenClaims {
 
 export interface AccessTokenSettings {
   issuer: string;
-  audiences: readonly string[];
+  /** The strategy's own copy, never changed: handed to jose as it is. */
+  audiences: string[];
   algorithms: string[];
   clockTolerance: number;
   clientIds: readonly string[] | undefined;
@@ -88,7 +89,7 @@ export async function verifyJwtAccessToken(
     const key = keys.cachedKey(header) ?? (await keys.getKey(header));
     ({ payload } = await jwtVerify(token, key, {
       issuer: settings.issuer,
-      audience: [...settings.audiences],
+      audience: settings.audiences,
       algorithms: settings.algorithms,
       clockTolerance: settings.clockTolerance,
       currentDate: new Date(settings.now()),

@@ -375,7 +375,7 @@ export class OktaBearerStrategy extends PassportStrategy {
       return { claims: verified, hash: key };
     }
     if (this.introspector !== undefined) return { claims: await this.introspector.introspect(token) };
-    return Promise.reject(new AccessTokenError('invalid_token', 'The access token is not a JWT of this authorization server'));
+    throw new AccessTokenError('invalid_token', 'The access token is not a JWT of this authorization server');
   }
 
   /** Scheme, host and path of the request as the client addressed it, for `htu`. */
