@@ -2,7 +2,7 @@ import { OktaClient, type OktaClientOptions } from './client.js';
 import { AuthorizationError, ConfigurationError, StateError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
-import { claimCallback, type CallbackClaim } from './mix-up.js';
+import { callbackKey, checkSiblings, registerClaim, wrongArrival, type CallbackClaim } from './mix-up.js';
 import { checkCallbackURL, checkOptionNames, clientOptionsOf, STRATEGY_OPTION_NAMES } from './options.js';
 import { PassportStrategy, type FailureChallenge } from './passport.js';
 import { toProfile, type OktaProfile } from './profile.js';
@@ -199,6 +199,8 @@ export class OktaStrategy extends PassportStrategy {
   private readonly stateMaxAge: number;
   private readonly requireIss: boolean;
   private readonly callbackClaim: CallbackClaim;
+  /** The callback's path, where a POSTed (form_post) callback is told from a sign-in form. */
+  private readonly callbackPath: string;
   private readonly onReportError: (err: Error, req: OktaRequest) => void;
   private readonly now: () => number;
   /** The callback URL: absolute, or resolved per request origin (shared by the objects Passport derives). */
@@ -252,13 +254,15 @@ export class OktaStrategy extends PassportStrategy {
     this.stateMaxAge = options.stateMaxAge ?? 600_000;
     if (!(this.stateMaxAge > 0)) throw new ConfigurationError('stateMaxAge must be a positive number of milliseconds');
     this.requireIss = options.requireIss === true;
+    this.callbackPath = new URL(callbackURL, 'http://x').pathname;
     this.callbackClaim = {
-      callback: URL.canParse(callbackURL) ? callbackURL : new URL(callbackURL, 'http://x').pathname,
-      path: new URL(callbackURL, 'http://x').pathname,
+      callback: callbackURL,
+      key: callbackKey(callbackURL),
       strategy: this.name,
       issuer: this.client.issuer,
       requireIss: this.requireIss,
     };
+    registerClaim(this, this.callbackClaim);
     if (options.onReportError !== undefined && typeof options.onReportError !== 'function') {
       throw new ConfigurationError('onReportError must be a function');
     }
@@ -270,7 +274,7 @@ export class OktaStrategy extends PassportStrategy {
     warnIfSessionNotRestored(req, this.sessionWarning);
     let params: CallbackParams | Outcome | undefined;
     try {
-      params = readCallbackParams(req, this.responseMode, this.callbackClaim.path);
+      params = readCallbackParams(req, this.responseMode, this.callbackPath);
     } catch (err) {
       params = { kind: 'error', error: asError(err) };
     }
@@ -291,7 +295,7 @@ export class OktaStrategy extends PassportStrategy {
    */
   private start(req: OktaRequest, options: OktaAuthenticateOptions): Outcome | Promise<Outcome> {
     try {
-      claimCallback(req, this.callbackClaim);
+      checkSiblings(req, this.callbackClaim);
       const { state, codeVerifier, nonce } = loginSecrets();
       const login: PendingLogin = {
         state,
@@ -338,7 +342,7 @@ export class OktaStrategy extends PassportStrategy {
   /** Callback phase: match the state (one use), exchange the code, check, verify the user. */
   private async callback(req: OktaRequest, params: CallbackParams): Promise<Outcome> {
     try {
-      claimCallback(req, this.callbackClaim);
+      checkSiblings(req, this.callbackClaim);
       if (params.state === undefined) return fail('The sign-in callback has no state parameter', 403);
       const taken = this.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
       const login = isThenable(taken) ? await taken : taken;
@@ -349,6 +353,8 @@ export class OktaStrategy extends PassportStrategy {
         return fail('The sign-in was started by another strategy or Okta authorization server', 403);
       }
       if (login.expiresAt <= this.now()) return fail('The sign-in took too long and expired; please start again', 403);
+      const misrouted = wrongArrival(req, login.redirectURI, this.trustProxy);
+      if (misrouted !== undefined) return fail(misrouted, 403);
       if (params.iss !== undefined && params.iss !== this.client.issuer) {
         return fail('The callback names another issuer than this Okta authorization server', 403);
       }

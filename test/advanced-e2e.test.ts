@@ -85,6 +85,7 @@ function makeApp(
 
   const app = express();
   app.use(session({ secret: 'advanced-e2e', resave: false, saveUninitialized: false }));
+  app.use(passport.initialize());
   app.use(passport.session());
   for (const { name } of list) {
     app.get(`/login/${name}`, (req, res, next) => {

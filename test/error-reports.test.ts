@@ -49,6 +49,7 @@ async function startApp(strategy: OktaStrategy): Promise<ReportingApp> {
   const app = express();
   app.set('env', 'test'); // Express's default handler then does not print errors to the test output
   app.use(session({ secret: 'error-reports-session-secret', resave: false, saveUninitialized: false }));
+  app.use(passport.initialize());
   app.use(passport.session());
   app.get('/login', (req, res, next) => {
     const text = (name: string): string | undefined => (typeof req.query[name] === 'string' ? req.query[name] : undefined);

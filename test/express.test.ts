@@ -30,6 +30,7 @@ function makeApp(): express.Express {
 
   const app = express();
   app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false }));
+  app.use(passport.initialize());
   app.use(passport.session());
   app.get('/login', passport.authenticate('okta'));
   app.get(

@@ -51,6 +51,7 @@ function instance(okta: LocalOkta, origin: string, id: number, setup: SessionSet
     res.setHeader('X-Instance', String(id));
     next();
   });
+  app.use(passport.initialize());
   const usesSession = setup.kind !== 'cookie';
   if (usesSession) {
     app.use(

@@ -208,6 +208,7 @@ describe('errors a newcomer meets', () => {
       passport.deserializeUser((user: Express.User, done) => done(null, user));
       const app = express();
       app.use(session({ secret: 'newcomer', resave: false, saveUninitialized: false }));
+      app.use(passport.initialize());
       if (withPassportSession) app.use(passport.session());
       app.get('/login', passport.authenticate('okta'));
       app.get(

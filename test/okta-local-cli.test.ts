@@ -68,6 +68,7 @@ describe('npm run okta:local', function () {
     passport.deserializeUser((user: Express.User, done) => done(null, user));
     const app = express();
     app.use(session({ secret: 'okta-local-cli-test', resave: false, saveUninitialized: false }));
+    app.use(passport.initialize());
     app.use(passport.session());
     app.get('/login', passport.authenticate('okta'));
     app.get(

@@ -40,6 +40,7 @@ async function startApp(
   const passport = new Passport();
   passport.use(strategy);
   const app = express();
+  app.use(passport.initialize());
   app.get('/login', (req, res, next) => {
     const pad = Number(req.query.pad ?? 0);
     const authenticate: OktaAuthenticateOptions & { session: false } = {

@@ -26,6 +26,7 @@ describe('OktaStrategy in an Express app', () => {
     passport.deserializeUser((user: Express.User, done) => done(null, user));
     const app = express();
     app.use(session({ secret: 'strategy-http-session-secret', resave: false, saveUninitialized: false }));
+    app.use(passport.initialize());
     app.use(passport.session());
     // No body parser on the sign-in form's route: nothing there is a callback.
     app.post('/login', passport.authenticate('okta'));

@@ -461,7 +461,7 @@ describe('OktaStrategy', () => {
           authServerId: 'default',
           clientID: CLIENT_ID,
           clientSecret: CLIENT_SECRET,
-          callbackURL: '/cb',
+          callbackURL: '/auth/okta/callback',
           userInfo: false,
           passReqToCallback: true,
         },

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
 
   const app = express();
   app.use(session({ secret: 'crash-app-session-secret', resave: false, saveUninitialized: false }));
+  app.use(passport.initialize());
   app.use(passport.session());
   app.get('/health', (_req, res) => {
     res.send('alive');

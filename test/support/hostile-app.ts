@@ -49,6 +49,7 @@ export function createTestApp(strategy: OktaStrategy, routes?: (app: express.Exp
       cookie: { httpOnly: true, sameSite: 'lax' },
     }),
   );
+  app.use(passport.initialize());
   app.use(passport.session());
 
   app.get('/login', (req, res, next) => {
