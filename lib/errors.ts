@@ -209,6 +209,17 @@ export class IdTokenError extends OktaError {
   }
 }
 
+/**
+ * A store the app shares between instances (the DPoP replay store, a revocation store) did
+ * not answer in time or failed. Security decisions that need it fail closed: the request
+ * is refused with this error rather than accepted unchecked. `cause` is the store's error,
+ * if any. `status` is 503.
+ */
+export class StoreUnavailableError extends OktaError {
+  override readonly code = 'ERR_OKTA_STORE_UNAVAILABLE';
+  override readonly status = 503;
+}
+
 /** The userinfo answer does not belong to the signed-in user (`sub` differs). `status` is 502. */
 export class UserInfoError extends OktaError {
   override readonly code = 'ERR_OKTA_USERINFO';

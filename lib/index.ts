@@ -22,6 +22,7 @@ export {
   IdTokenError,
   UserInfoError,
   StateError,
+  StoreUnavailableError,
 } from './errors.js';
 
 export type {

@@ -48,6 +48,8 @@ export class KeyStore {
   private retryAt = Number.NEGATIVE_INFINITY;
   private lastFailure: unknown;
   private inFlight: Promise<void> | undefined;
+  /** Each key of the current set as published (its JSON), by `kid` (`''`: the only key of a set without kids). */
+  private publishedKeys = new Map<string, string>();
 
   constructor(
     private readonly http: HttpSettings,
@@ -68,10 +70,25 @@ export class KeyStore {
       return await this.pick(header);
     } catch (err) {
       if (!(err instanceof joseErrors.JWKSNoMatchingKey)) throw err;
+      // A fetch already under way (another request's unknown kid, a refresh) may bring the
+      // key: wait for it rather than refuse a burst of tokens signed with a new key.
+      if (this.inFlight !== undefined) {
+        await this.inFlight.catch(() => undefined);
+        return this.pick(header);
+      }
       if (!this.mayFetch(this.options.now())) throw new IdTokenError('kid', 'matches no key in the key set');
       await this.refresh();
       return this.pick(header);
     }
+  }
+
+  /**
+   * The published form (JSON) of the current set's key with this `kid`, or undefined when
+   * the set has no such key (any more). A verdict kept about a token stays good only while
+   * the key that signed it is still published the same.
+   */
+  published(kid: string | undefined): string | undefined {
+    return this.publishedKeys.get(kid ?? '');
   }
 
   /**
@@ -86,6 +103,7 @@ export class KeyStore {
   /** Drops cached keys (for tests and for apps that learn of a rotation out of band). */
   clear(): void {
     this.keySet = undefined;
+    this.publishedKeys = new Map();
     this.picked.clear();
     this.ready.clear();
     this.fetchedAt = Number.NEGATIVE_INFINITY;
@@ -142,7 +160,7 @@ export class KeyStore {
     // Count the attempt even if it fails, so the cooldown also protects a failing Okta.
     this.attemptedAt = this.options.now();
     try {
-      this.keySet = await this.download();
+      ({ keySet: this.keySet, published: this.publishedKeys } = await this.download());
     } catch (err) {
       this.failed(err);
       throw err;
@@ -155,7 +173,7 @@ export class KeyStore {
     this.lastFailure = undefined;
   }
 
-  private async download(): Promise<JWTVerifyGetKey> {
+  private async download(): Promise<{ keySet: JWTVerifyGetKey; published: Map<string, string> }> {
     const what = 'keys endpoint';
     const answer = await send(this.http, this.url, { method: 'GET', headers: { accept: 'application/json' } }, what);
     if (answer.status === 429) throw failureFrom(answer, what, []);
@@ -163,11 +181,17 @@ export class KeyStore {
       throw new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
     }
     const body = parseJSONObject(answer, what);
+    let keySet: JWTVerifyGetKey;
     try {
-      return createLocalJWKSet(body as unknown as JSONWebKeySet);
+      keySet = createLocalJWKSet(body as unknown as JSONWebKeySet);
     } catch {
       throw new ResponseError(`Okta's ${what} answered with a malformed key set`, answer.status);
     }
+    const keys = (body.keys as unknown[]).filter((k): k is Record<string, unknown> => k !== null && typeof k === 'object');
+    const published = new Map<string, string>();
+    for (const key of keys) if (typeof key.kid === 'string') published.set(key.kid, JSON.stringify(key));
+    if (keys.length === 1 && typeof keys[0]!.kid !== 'string') published.set('', JSON.stringify(keys[0]));
+    return { keySet, published };
   }
 
   /** Sets when the next fetch may be tried: the cooldown, doubled per failure in a row, or the rate limit's reset. */

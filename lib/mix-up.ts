@@ -189,9 +189,7 @@ function addConflicts(claims: readonly CallbackClaim[], conflicts: Map<CallbackC
 function registryOf(req: OktaRequest): Record<string, unknown> | undefined {
   const linked = req as OktaRequest & { _passport?: { instance?: unknown }; passport?: unknown };
   const instance = (linked._passport?.instance ?? linked.passport) as
-    | { _strategies?: unknown; strategies?: unknown }
-    | null
-    | undefined;
+    { _strategies?: unknown; strategies?: unknown } | null | undefined;
   if (instance === null || typeof instance !== 'object') return undefined;
   const registry = instance._strategies ?? instance.strategies;
   return registry !== null && typeof registry === 'object' ? (registry as Record<string, unknown>) : undefined;

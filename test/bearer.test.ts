@@ -474,8 +474,8 @@ describe('OktaBearerStrategy', function () {
         'The DPoP proof signature or claims are invalid',
       ],
       [
-        'a proof whose jwk is not the signing key',
-        async (t, url) => proof(holder, 'GET', url, t, {}, { jwk: (await dpopKey()).jwk }),
+        "a proof signed by another key than its jwk (the token's key)",
+        async (t, url) => proof(await dpopKey(), 'GET', url, t, {}, { jwk: holder.jwk }),
         'The DPoP proof signature or claims are invalid',
       ],
       [
@@ -555,7 +555,7 @@ describe('OktaBearerStrategy', function () {
 
     it('keeps the in-memory replay store bounded, refusing new proofs (503) rather than forgetting live ones', async () => {
       let now = Date.now();
-      const store = new MemoryDPoPReplayStore({ maxEntries: 2, now: () => now });
+      const store = new MemoryDPoPReplayStore({ maxEntries: 2, maxEntriesPerKey: 2, now: () => now });
       await api_({ dpopReplayStore: store });
       const t = await bound();
       const url = `${api.origin}/api/me`;

@@ -1,4 +1,11 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type ProtectedHeaderParameters,
+} from 'jose';
 import { IdTokenError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { AccessTokenError } from './errors.js';
@@ -51,9 +58,41 @@ const ID_TOKEN_ONLY = ['nonce', 'at_hash', 'c_hash'] as const;
 
 const refuse = (description: string): AccessTokenError => new AccessTokenError('invalid_token', description);
 
-/** Whether the token has the shape of a JWS (three base64url parts): it can then be verified locally. */
+/** Whether the token has the shape of a JWS (three base64url parts, none empty): it can then be verified locally. */
 export function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
+}
+
+/** What an opaque Okta token (a reference, not a JWT) looks like: base64url characters, no dots. */
+export function looksOpaque(token: string): boolean {
+  return /^[A-Za-z0-9_-]{8,2048}$/.test(token);
+}
+
+/**
+ * The local checks a JWT must pass before it is worth asking Okta about (the org
+ * authorization server's tokens, or `introspect: 'always'`): a signed JWS (a signature
+ * present: `alg: none` has none) with an allowed `alg`, whose payload names this issuer and
+ * has not expired. Garbage never becomes a request to Okta.
+ *
+ * @throws {AccessTokenError} `invalid_token`.
+ */
+export function precheckJwt(token: string, settings: AccessTokenSettings): void {
+  if (!looksLikeJwt(token)) throw refuse('The access token is not a well-formed JWT');
+  let header: ProtectedHeaderParameters;
+  let payload: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    payload = decodeJwt(token);
+  } catch {
+    throw refuse('The access token is not a well-formed JWT');
+  }
+  if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
+    throw refuse('The access token is signed with an algorithm that is not allowed');
+  }
+  if (payload.iss !== settings.issuer) throw refuse('The access token was issued by another authorization server (iss)');
+  if (typeof payload.exp === 'number' && payload.exp <= settings.now() / 1000 - settings.clockTolerance) {
+    throw refuse('The access token expired');
+  }
 }
 
 /**
@@ -69,7 +108,7 @@ export async function verifyJwtAccessToken(
   token: string,
   keys: KeyStore,
   settings: AccessTokenSettings,
-): Promise<OktaAccessTokenClaims> {
+): Promise<{ claims: OktaAccessTokenClaims; kid: string | undefined }> {
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(token);
@@ -103,7 +142,7 @@ export async function verifyJwtAccessToken(
   }
   const claims = checkAccessTokenProfile(payload);
   checkClient(claims, settings.clientIds);
-  return claims;
+  return { claims, kid: header.kid };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { withDeadline } from '../deadline.js';
+import { StoreUnavailableError } from '../errors.js';
 import { rsaModulusBits } from '../keys.js';
 import { AccessTokenError } from './errors.js';
 import type { DPoPReplayStore } from './replay.js';
@@ -11,6 +13,8 @@ export interface ProofSettings {
   /** Seconds of clock skew tolerated on `iat`, both ways. */
   clockTolerance: number;
   replay: DPoPReplayStore;
+  /** Milliseconds the replay store may take to answer; slower is a 503 (fail closed). */
+  storeTimeout: number;
   now: () => number;
 }
 
@@ -30,17 +34,22 @@ export interface ProofRequest {
 const MAX_PROOF_LENGTH = 8192;
 const MAX_JTI_LENGTH = 256;
 const MIN_RSA_BITS = 2048;
+/** Bigger proof keys only cost CPU to check: no client needs one. */
+const MAX_RSA_BITS = 8192;
+/** The RSA public exponent, base64url: at most 32 bits (65537 is `AQAB`); a huge one costs ~7x the CPU to refuse. */
+const RSA_EXPONENT = /^[A-Za-z0-9_-]{1,6}$/;
+/** Members of a private or symmetric JWK: a proof's `jwk` must carry none (RFC 9449 §4.3, check 7). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 /** Imported proof keys, by algorithm and key: importing costs more than verifying. */
 const MAX_CACHED_KEYS = 1000;
 
-interface ProofKey {
-  key: Awaited<ReturnType<typeof importJWK>>;
-  thumbprint: string;
-}
+type ProofKey = Awaited<ReturnType<typeof importJWK>>;
 
-/** A protected header that passed the header checks: its algorithm and imported key. */
-interface CheckedHeader extends ProofKey {
+/** A protected header that passed the header checks: its algorithm, key members and their thumbprint. */
+interface CheckedHeader {
   alg: string;
+  jwk: JWK;
+  thumbprint: string;
 }
 
 /** Normalized `htu`s and request URLs: a client sends the same few on every request. */
@@ -51,10 +60,12 @@ const bad = (description: string): AccessTokenError => new AccessTokenError('inv
 
 /**
  * Checks a DPoP proof at a protected resource (RFC 9449 §4.3 and §7.1): one well-formed
- * `dpop+jwt`, an allowed asymmetric `alg`, a signature by the public key in its `jwk`
- * header (verified by jose), `htm` and `htu` of this request, an `iat` inside the window,
- * `ath` = base64url(SHA-256(token)), the key's RFC 7638 thumbprint equal to the token's
- * `cnf.jkt`, and last a `jti` never seen within the window.
+ * `dpop+jwt`, an allowed asymmetric `alg`, a public `jwk` whose RFC 7638 thumbprint is the
+ * token's `cnf.jkt` (compared before any signature work, so a proof by another key costs a
+ * hash), a signature by that key (verified by jose), `htm` and `htu` of this request, an
+ * `iat` inside the window, `ath` = base64url(SHA-256(token)), and last a `jti` never seen
+ * within the window: the replay store must answer in time, and the window must still be
+ * open once it has.
  */
 export class ProofVerifier {
   private readonly keys = new Map<string, Promise<ProofKey>>();
@@ -73,16 +84,20 @@ export class ProofVerifier {
       throw bad('The DPoP proof is not a well-formed JWT');
     }
     // A client sends the same protected header (typ, alg, jwk) with every proof: the checks
-    // of those exact bytes, and the key they import, are done once per header.
+    // of those exact bytes are done once per header.
     const segment = proof.slice(0, proof.indexOf('.'));
     let checked = this.headers.get(segment);
     if (checked === undefined) {
-      checked = this.checkHeader(proof);
+      checked = checkHeader(proof, settings.algorithms);
       if (this.headers.size >= MAX_CACHED_KEYS) this.headers.delete(this.headers.keys().next().value!);
       this.headers.set(segment, checked);
       checked.catch(() => this.headers.delete(segment));
     }
-    const { key, thumbprint, alg } = await checked;
+    const { jwk, thumbprint, alg } = await checked;
+    if (thumbprint !== request.jkt) {
+      throw new AccessTokenError('invalid_token', 'The access token is bound to another DPoP key (cnf.jkt)');
+    }
+    const key = await this.keyOf(jwk, alg);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(proof, key, {
@@ -106,43 +121,42 @@ export class ProofVerifier {
     if (payload.ath !== (request.tokenHash ?? createHash('sha256').update(request.token).digest('base64url'))) {
       throw bad('The DPoP proof is not for this access token (ath)');
     }
-    if (thumbprint !== request.jkt) {
-      throw new AccessTokenError('invalid_token', 'The access token is bound to another DPoP key (cnf.jkt)');
-    }
     const jti = payload.jti;
     if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw bad('The DPoP proof has a malformed jti');
-    const id = createHash('sha256').update(`${thumbprint}.${jti}`).digest('base64url');
-    const expiresAt = (iat + settings.maxAge + settings.clockTolerance) * 1000;
-    let fresh = settings.replay.claim(id, expiresAt);
-    if (typeof fresh !== 'boolean') fresh = await fresh;
-    if (!fresh) throw bad('The DPoP proof was already used (jti)');
+    await this.claim(jti, thumbprint, (iat + settings.maxAge + settings.clockTolerance) * 1000);
   }
 
-  /** The checks of the proof's protected header, then its key (RFC 9449 §4.3 points 4 to 7). */
-  private async checkHeader(proof: string): Promise<CheckedHeader> {
+  /**
+   * Records the proof's `jti` in the replay store, in time. A store that fails or does not
+   * answer within `storeTimeout` refuses the proof (503): an unrecorded proof could be
+   * replayed. A proof whose window ended while the store was answering (a stalled Redis
+   * says OK to a `SET NX` whose expiry has passed) is refused as too old.
+   */
+  private async claim(jti: string, thumbprint: string, expiresAt: number): Promise<void> {
     const { settings } = this;
-    let header: ReturnType<typeof decodeProtectedHeader>;
+    const id = createHash('sha256').update(`${thumbprint}.${jti}`).digest('base64url');
+    let fresh: boolean;
     try {
-      header = decodeProtectedHeader(proof);
-    } catch {
-      throw bad('The DPoP proof is not a well-formed JWT');
+      const answer = withDeadline(
+        settings.replay.claim(id, expiresAt, thumbprint),
+        settings.storeTimeout,
+        () => new StoreUnavailableError(`The DPoP replay store did not answer within ${settings.storeTimeout} ms`),
+      );
+      fresh = typeof answer === 'boolean' ? answer : await answer;
+    } catch (err) {
+      if (err instanceof StoreUnavailableError || (err as { status?: unknown }).status === 503) throw err;
+      throw new StoreUnavailableError('The DPoP replay store failed; the proof cannot be recorded', { cause: err });
     }
-    if (header.typ !== 'dpop+jwt') throw bad('The DPoP proof is not a dpop+jwt');
-    if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
-      throw bad('The DPoP proof is signed with an algorithm that is not allowed');
-    }
-    if (header.crit !== undefined) throw bad('The DPoP proof names critical header parameters');
-    const alg = header.alg;
-    return { ...(await this.keyOf(header.jwk, alg)), alg };
+    if (!fresh) throw bad('The DPoP proof was already used (jti)');
+    if (settings.now() >= expiresAt) throw bad('The DPoP proof is too old (iat): its window ended before it was recorded');
   }
 
-  /** The proof's public key, imported once per algorithm and key, with its thumbprint. */
-  private async keyOf(jwk: unknown, alg: string): Promise<ProofKey> {
-    const members = publicMembers(jwk);
-    const id = `${alg} ${JSON.stringify(members)}`;
+  /** The proof's public key, imported once per algorithm and key. */
+  private keyOf(jwk: JWK, alg: string): Promise<ProofKey> {
+    const id = `${alg} ${JSON.stringify(jwk)}`;
     let entry = this.keys.get(id);
     if (entry === undefined) {
-      entry = importProofKey(members, alg);
+      entry = importProofKey(jwk, alg);
       if (this.keys.size >= MAX_CACHED_KEYS) this.keys.delete(this.keys.keys().next().value!);
       this.keys.set(id, entry);
       entry.catch(() => this.keys.delete(id));
@@ -151,24 +165,42 @@ export class ProofVerifier {
   }
 }
 
+/** The checks of the proof's protected header and its key's members (RFC 9449 §4.3 points 4 to 7), and the key's thumbprint. */
+async function checkHeader(proof: string, algorithms: readonly string[]): Promise<CheckedHeader> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch {
+    throw bad('The DPoP proof is not a well-formed JWT');
+  }
+  if (header.typ !== 'dpop+jwt') throw bad('The DPoP proof is not a dpop+jwt');
+  if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
+    throw bad('The DPoP proof is signed with an algorithm that is not allowed');
+  }
+  if (header.crit !== undefined) throw bad('The DPoP proof names critical header parameters');
+  const jwk = publicMembers(header.jwk);
+  return { alg: header.alg, jwk, thumbprint: await calculateJwkThumbprint(jwk, 'sha256') };
+}
+
 async function importProofKey(jwk: JWK, alg: string): Promise<ProofKey> {
-  let key: ProofKey['key'];
+  let key: ProofKey;
   try {
     key = await importJWK(jwk, alg);
   } catch {
     throw bad('The DPoP proof key (jwk) does not fit its algorithm');
   }
   const bits = rsaModulusBits(key as Parameters<typeof rsaModulusBits>[0]);
-  if (bits !== undefined && bits < MIN_RSA_BITS)
-    throw bad(`The DPoP proof key is too small (RSA keys must be ${MIN_RSA_BITS} bits or more)`);
-  return { key, thumbprint: await calculateJwkThumbprint(jwk, 'sha256') };
+  if (bits !== undefined && (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)) {
+    throw bad(`The DPoP proof key's size is not allowed (RSA keys must be ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits)`);
+  }
+  return key;
 }
 
 /** The public members of the header's `jwk` (RFC 7638 §3.2); a private or symmetric key is refused. */
 function publicMembers(jwk: unknown): JWK {
   if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw bad('The DPoP proof has no jwk header');
   const k = jwk as Record<string, unknown>;
-  if (k.d !== undefined || k.k !== undefined) throw bad('The DPoP proof jwk is not a public key');
+  if (PRIVATE_MEMBERS.some((member) => k[member] !== undefined)) throw bad('The DPoP proof jwk is not a public key');
   const pick = (...names: string[]): JWK => {
     const out: Record<string, string> = {};
     for (const name of names) {
@@ -181,6 +213,8 @@ function publicMembers(jwk: unknown): JWK {
     case 'EC':
       return pick('kty', 'crv', 'x', 'y');
     case 'RSA':
+      if (typeof k.e !== 'string' || !RSA_EXPONENT.test(k.e))
+        throw bad('The DPoP proof jwk has an RSA exponent that is not allowed');
       return pick('kty', 'e', 'n');
     case 'OKP':
       return pick('kty', 'crv', 'x');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClientAuthenticator } from '../client-auth.js';
-import { ConfigurationError, ResponseError } from '../errors.js';
+import { withDeadline } from '../deadline.js';
+import { ConfigurationError, RateLimitError, ResponseError } from '../errors.js';
 import { failureFrom, parseJSONObject, send, type HttpSettings } from '../http.js';
 import { checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from './errors.js';
@@ -8,7 +9,10 @@ import { AccessTokenError } from './errors.js';
 /**
  * Where positive introspection answers wait until the token expires, so that Okta is asked
  * once per token rather than once per request. Keys are SHA-256 hashes of the issuer and the
- * token (never the token). Several instances can share one (e.g. Redis, with `PX ttl`).
+ * token (never the token). Several instances, and several strategies of one issuer, can share
+ * one (e.g. Redis, with `PX ttl`): an answer read back goes through every check of a fresh
+ * one (issuer, audience, token type, client), so one API's hit never opens another API.
+ * A `get` or `set` slower than the strategy's `timeout` counts as a miss.
  * Revocation is then seen only when the entry expires: bound it with `introspectionCacheMaxAge`.
  *
  * @example
@@ -91,21 +95,38 @@ export interface IntrospectionSettings {
   now: () => number;
 }
 
+/** How long a refusal (`active: false`, or a 400 about the token) is remembered: it cannot become valid. */
+const NEGATIVE_TTL = 60_000;
+const MAX_NEGATIVE = 10_000;
+/** How long to wait after a 429 that names no reset. */
+const DEFAULT_RATE_LIMIT_WAIT = 60_000;
+
 /**
  * Asks Okta's `/v1/introspect` (RFC 7662) about a token, with the client's credentials.
- * `active: false` is an `invalid_token`; an active answer is checked like a JWT (issuer,
- * audience when given, `exp`, access token shape, client) and cached until `exp`.
- * Concurrent requests with the same token share one call.
+ * `active: false` (and a 400 about the token) is an `invalid_token`, remembered for a minute
+ * so that the same garbage never reaches Okta twice; an active answer is checked like a JWT
+ * (issuer and audience required, `exp`, access token shape, client) and cached until `exp`.
+ * After a 429 nothing is sent before the rate limit resets: requests meanwhile fail at once
+ * with a {@link RateLimitError} (503, `Retry-After`). Concurrent requests with the same
+ * token share one call.
  */
 export class Introspector {
   private readonly inFlight = new Map<string, Promise<OktaAccessTokenClaims>>();
+  /** Hashes of tokens Okta refused, and when to forget them (oldest first). */
+  private readonly refused = new Map<string, number>();
+  private limitedUntil = Number.NEGATIVE_INFINITY;
+  private lastLimit: RateLimitError | undefined;
 
   constructor(private readonly settings: IntrospectionSettings) {}
 
   async introspect(token: string): Promise<OktaAccessTokenClaims> {
-    const key = createHash('sha256').update(`${this.settings.issuer} ${token}`).digest('base64url');
-    const cached = await this.settings.cache.get(key);
-    if (cached !== undefined && cached.exp * 1000 > this.settings.now()) return cached;
+    const { settings } = this;
+    const key = createHash('sha256').update(`${settings.issuer} ${token}`).digest('base64url');
+    const refusedUntil = this.refused.get(key);
+    if (refusedUntil !== undefined && refusedUntil > settings.now()) throw inactive();
+    const cached = await this.cached(key);
+    // Past its exp the answer is Okta's to give again (revoked since? refreshed?), tolerance or not.
+    if (cached !== undefined && typeof cached.exp === 'number' && cached.exp * 1000 > settings.now()) return this.check(cached);
     let call = this.inFlight.get(key);
     if (call === undefined) {
       call = this.ask(token, key).finally(() => this.inFlight.delete(key));
@@ -114,24 +135,78 @@ export class Introspector {
     return call;
   }
 
+  /** A cached answer, or undefined on a miss, a failing or slow cache, or garbage in it. */
+  private async cached(key: string): Promise<Record<string, unknown> | undefined> {
+    const { settings } = this;
+    try {
+      const value = await withDeadline(settings.cache.get(key), settings.http.timeout, () => new Error('cache timeout'));
+      return value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async ask(token: string, key: string): Promise<OktaAccessTokenClaims> {
     const { settings } = this;
     const what = 'introspection endpoint';
+    if (settings.now() < this.limitedUntil) throw this.lastLimit!;
     const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     const sent = await settings.auth.apply(form, headers, settings.endpoint);
     const answer = await send(settings.http, settings.endpoint, { method: 'POST', headers, body: form.toString() }, what);
     const secrets = [token, ...sent, ...(settings.clientSecret === undefined ? [] : [settings.clientSecret])];
-    if (answer.status !== 200) throw failureFrom(answer, what, secrets);
+    if (answer.status === 400) {
+      // About the token sent, not about this API's client: the token is not one Okta knows.
+      this.remember(key);
+      throw inactive();
+    }
+    if (answer.status !== 200) throw this.failed(failureFrom(answer, what, secrets));
     const body = parseJSONObject(answer, what);
     if (typeof body.active !== 'boolean') throw new ResponseError(`Okta's ${what} answered without "active"`, answer.status);
-    if (!body.active) throw new AccessTokenError('invalid_token', 'The access token is not active (expired, revoked or unknown)');
+    if (!body.active) {
+      this.remember(key);
+      throw inactive();
+    }
     const claims = this.check(body);
     const ttl = Math.min(claims.exp * 1000 - settings.now(), settings.cacheMaxAge);
-    if (ttl > 0) await settings.cache.set(key, claims, ttl);
+    if (ttl > 0) {
+      // Best effort: a failing or slow cache only means Okta is asked again next time.
+      await Promise.resolve(
+        withDeadline(settings.cache.set(key, claims, ttl), settings.http.timeout, () => new Error('cache timeout')),
+      ).catch(() => undefined);
+    }
     return claims;
   }
 
+  /** A 429 holds every introspection back until Okta's reset (`X-Rate-Limit-Reset` or `Retry-After`). */
+  private failed(err: Error): Error {
+    if (err instanceof RateLimitError) {
+      const reset = err.rateLimit.reset?.getTime();
+      this.limitedUntil =
+        reset !== undefined && reset > this.settings.now() ? reset : this.settings.now() + DEFAULT_RATE_LIMIT_WAIT;
+      this.lastLimit = new RateLimitError(
+        "Okta's introspection endpoint is rate limiting this client (429); no request is sent to it before " +
+          new Date(this.limitedUntil).toISOString(),
+        { ...err.rateLimit, reset: new Date(this.limitedUntil) },
+      );
+      return this.lastLimit;
+    }
+    return err;
+  }
+
+  private remember(key: string): void {
+    this.refused.delete(key);
+    if (this.refused.size >= MAX_NEGATIVE) this.refused.delete(this.refused.keys().next().value!);
+    this.refused.set(key, this.settings.now() + NEGATIVE_TTL);
+  }
+
+  /**
+   * The checks of an answer, fresh or cached (RFC 7662 §4): an access token of this issuer
+   * for this API. Okta's answer for a refresh token says `token_type: Bearer` too, but names
+   * no audience and no issuer: both are required (RFC 6749 §10.4).
+   */
   private check(body: Record<string, unknown>): OktaAccessTokenClaims {
     const { settings } = this;
     const refuse = (description: string): AccessTokenError => new AccessTokenError('invalid_token', description);
@@ -139,14 +214,11 @@ export class Introspector {
     if (tokenType !== undefined && (typeof tokenType !== 'string' || !/^(bearer|dpop)$/i.test(tokenType))) {
       throw refuse('The token is not an access token (token_type)');
     }
-    if (body.iss !== undefined && body.iss !== settings.issuer) {
-      throw refuse('The access token was issued by another authorization server (iss)');
-    }
-    if (body.aud !== undefined) {
-      const audiences = Array.isArray(body.aud) ? body.aud : [body.aud];
-      if (!audiences.some((aud) => settings.audiences.includes(aud as string))) {
-        throw refuse('The access token is not meant for this API (aud)');
-      }
+    if (body.aud === undefined) throw refuse('The token is not an access token for this API (no aud)');
+    if (body.iss !== settings.issuer) throw refuse('The access token was issued by another authorization server (iss)');
+    const audiences = Array.isArray(body.aud) ? body.aud : [body.aud];
+    if (!audiences.some((aud) => settings.audiences.includes(aud as string))) {
+      throw refuse('The access token is not meant for this API (aud)');
     }
     if (typeof body.exp !== 'number') throw new ResponseError("Okta's introspection endpoint answered without exp", 200);
     if (body.exp * 1000 <= settings.now() - settings.clockTolerance * 1000) throw refuse('The access token expired');
@@ -160,3 +232,6 @@ export class Introspector {
     return claims;
   }
 }
+
+const inactive = (): AccessTokenError =>
+  new AccessTokenError('invalid_token', 'The access token is not active (expired, revoked or unknown)');

@@ -20,15 +20,24 @@ export interface DPoPReplayStore {
   /**
    * Records `id` (a 43-character base64url hash of the key thumbprint and the proof's `jti`)
    * until `expiresAt` (epoch milliseconds). Resolves `true` if it was not recorded yet,
-   * `false` if it was: the proof is a replay. A rejection fails the request with an error.
+   * `false` if it was: the proof is a replay. A rejection, or no answer within the
+   * strategy's `timeout`, refuses the request (503, fail closed). `key` is the RFC 7638
+   * thumbprint of the proof's key (the token's `cnf.jkt`): a store may bound the entries
+   * one key holds, so that the holder of one token cannot fill it for everyone.
    */
-  claim(id: string, expiresAt: number): boolean | Promise<boolean>;
+  claim(id: string, expiresAt: number, key: string): boolean | Promise<boolean>;
 }
 
 /** Options of {@link MemoryDPoPReplayStore}. */
 export interface MemoryDPoPReplayStoreOptions {
   /** Most proofs remembered at once. Default 100000 (a few MB: about 800 DPoP requests per second with the default window). */
   maxEntries?: number | undefined;
+  /**
+   * Most proofs of one key (one DPoP-bound token holder) remembered at once; beyond it that
+   * key's proofs are refused (503) until some leave their window, and other keys are not
+   * affected. Default a tenth of `maxEntries`.
+   */
+  maxEntriesPerKey?: number | undefined;
   /** Clock in epoch milliseconds; for tests. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
@@ -37,7 +46,8 @@ export interface MemoryDPoPReplayStoreOptions {
  * The default {@link DPoPReplayStore}: in memory, for one process, bounded. Expired
  * entries are dropped as new ones come; when `maxEntries` proofs are all still inside
  * their window, a new proof is refused with a {@link ReplayStoreFullError} (503) rather
- * than forgetting one that could then be replayed.
+ * than forgetting one that could then be replayed. One key may hold at most
+ * `maxEntriesPerKey` of them, so one token holder cannot lock every other client out.
  *
  * @example
  * ```ts
@@ -45,14 +55,21 @@ export interface MemoryDPoPReplayStoreOptions {
  * ```
  */
 export class MemoryDPoPReplayStore implements DPoPReplayStore {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Map<string, { expiresAt: number; key: string }>();
+  /** Live entries per key. */
+  private readonly perKey = new Map<string, number>();
   private readonly maxEntries: number;
+  private readonly maxEntriesPerKey: number;
   private readonly now: () => number;
 
   constructor(options: MemoryDPoPReplayStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 100_000;
     if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
       throw new ConfigurationError('maxEntries must be a positive whole number');
+    }
+    this.maxEntriesPerKey = options.maxEntriesPerKey ?? Math.max(1, Math.ceil(this.maxEntries / 10));
+    if (!Number.isInteger(this.maxEntriesPerKey) || this.maxEntriesPerKey < 1) {
+      throw new ConfigurationError('maxEntriesPerKey must be a positive whole number');
     }
     this.now = options.now ?? Date.now;
   }
@@ -62,14 +79,14 @@ export class MemoryDPoPReplayStore implements DPoPReplayStore {
     return this.seen.size;
   }
 
-  claim(id: string, expiresAt: number): boolean {
+  claim(id: string, expiresAt: number, key = ''): boolean {
     const now = this.now();
     const known = this.seen.get(id);
-    if (known !== undefined && known > now) return false;
+    if (known !== undefined && known.expiresAt > now) return false;
     // Entries come in roughly in expiry order: drop the expired ones at the front.
-    for (const [key, expiry] of this.seen) {
-      if (expiry > now) break;
-      this.seen.delete(key);
+    for (const [stale, entry] of this.seen) {
+      if (entry.expiresAt > now) break;
+      this.forget(stale, entry.key);
     }
     // No scan of the whole store when it is full: that would cost every request O(maxEntries)
     // exactly when the API is busiest. An expired entry behind a live one waits its turn.
@@ -79,8 +96,23 @@ export class MemoryDPoPReplayStore implements DPoPReplayStore {
           'new proofs are refused until some expire (raise maxEntries or use a shared store)',
       );
     }
-    this.seen.delete(id);
-    this.seen.set(id, expiresAt);
+    const held = this.perKey.get(key) ?? 0;
+    if (held >= this.maxEntriesPerKey) {
+      throw new ReplayStoreFullError(
+        `This DPoP key has ${this.maxEntriesPerKey} proofs inside their window (maxEntriesPerKey); ` +
+          'its new proofs are refused until some expire',
+      );
+    }
+    if (known !== undefined) this.forget(id, known.key);
+    this.seen.set(id, { expiresAt, key });
+    this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
     return true;
+  }
+
+  private forget(id: string, key: string): void {
+    this.seen.delete(id);
+    const left = (this.perKey.get(key) ?? 1) - 1;
+    if (left > 0) this.perKey.set(key, left);
+    else this.perKey.delete(key);
   }
 }

@@ -11,7 +11,14 @@ import type { OktaRequest } from '../request.js';
 import type { VerifyResult } from '../strategy.js';
 import { asError, mayCallDone, runVerify, type VerifyCallback } from '../verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
-import { looksLikeJwt, verifyJwtAccessToken, type AccessTokenSettings, type OktaAccessTokenClaims } from './access-token.js';
+import {
+  looksLikeJwt,
+  looksOpaque,
+  precheckJwt,
+  verifyJwtAccessToken,
+  type AccessTokenSettings,
+  type OktaAccessTokenClaims,
+} from './access-token.js';
 import {
   headerCount,
   isQuotable,
@@ -102,6 +109,18 @@ export interface OktaBearerStrategyOptions {
   dpopReplayStore?: DPoPReplayStore | undefined;
   /** Compare `htu` with `X-Forwarded-Proto`/`-Host` (first values): only behind a proxy that sets them. Default false. */
   trustProxy?: boolean | undefined;
+  /**
+   * The API's public origin, e.g. `https://api.example.com`: a DPoP proof's `htu` must be this
+   * origin and the request's path, whatever `Host` the request names. The safest choice in
+   * production: a proof captured at another resource server of the same audience is refused.
+   */
+  origin?: string | undefined;
+  /**
+   * Without `origin`, the hosts (`api.example.com`, `localhost:3000`) a DPoP request may name
+   * in `Host` (or `X-Forwarded-Host` with `trustProxy`); any other is refused (400) before
+   * `htu` is compared with it.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** `realm` of the `WWW-Authenticate` challenges. Default: none. */
   realm?: string | undefined;
   /** Strategy name for `passport.authenticate(name)`. Default `'okta-bearer'`. */
@@ -172,6 +191,8 @@ export class OktaBearerStrategy extends PassportStrategy {
   private readonly dpop: DPoPMode;
   private readonly proofs: ProofVerifier;
   private readonly trustProxy: boolean;
+  private readonly origin: string | undefined;
+  private readonly allowedHosts: readonly string[] | undefined;
   private readonly challenge: ChallengeSettings;
 
   constructor(options: OktaBearerStrategyOptions, verify?: BearerVerifyFunction);
@@ -291,8 +312,22 @@ export class OktaBearerStrategy extends PassportStrategy {
     if (!(proofMaxAge > 0)) throw new ConfigurationError('dpopProofMaxAge must be a positive number of seconds');
     const replay = options.dpopReplayStore ?? new MemoryDPoPReplayStore({ now });
     if (typeof replay.claim !== 'function') throw new ConfigurationError('dpopReplayStore must implement claim(id, expiresAt)');
-    this.proofs = new ProofVerifier({ algorithms: [...dpopAlgs], maxAge: proofMaxAge, clockTolerance, replay, now });
+    this.proofs = new ProofVerifier({
+      algorithms: [...dpopAlgs],
+      maxAge: proofMaxAge,
+      clockTolerance,
+      replay,
+      storeTimeout: timeout,
+      now,
+    });
     this.trustProxy = options.trustProxy === true;
+    this.origin = options.origin === undefined ? undefined : apiOrigin(options.origin);
+    if (options.allowedHosts !== undefined) {
+      if (!Array.isArray(options.allowedHosts) || options.allowedHosts.some((h) => typeof h !== 'string' || h === '')) {
+        throw new ConfigurationError('allowedHosts must be a list of host names, e.g. ["api.example.com", "localhost:3000"]');
+      }
+      this.allowedHosts = options.allowedHosts.map((h) => h.toLowerCase());
+    }
     if (options.realm !== undefined && (typeof options.realm !== 'string' || !isQuotable(options.realm))) {
       throw new ConfigurationError('realm must be printable ASCII without quotes or backslashes');
     }
@@ -365,25 +400,43 @@ export class OktaBearerStrategy extends PassportStrategy {
     return claims;
   }
 
-  /** The token's claims, and its SHA-256 (base64url) when it was computed on the way (a proof's `ath`). */
+  /**
+   * The token's claims, and its SHA-256 (base64url) when it was computed on the way (a
+   * proof's `ath`). A JWT of a custom authorization server is verified here; only what could
+   * be an Okta token is sent to introspection: a JWT that passed the local checks (the org
+   * server's, or with `introspect: 'always'`), or an opaque token. Anything else is refused
+   * without a request to Okta.
+   */
   private async verifyToken(token: string): Promise<{ claims: OktaAccessTokenClaims; hash?: string | undefined }> {
-    if (this.keys !== undefined && this.introspectMode !== 'always' && looksLikeJwt(token)) {
-      const { key, claims } = this.verified.get(token);
+    const jwtShaped = token.includes('.');
+    const keys = this.keys;
+    if (jwtShaped && keys !== undefined && this.introspectMode !== 'always') {
+      const published = (kid: string | undefined): string | undefined => keys.published(kid);
+      const { key, claims } = this.verified.get(token, published);
       if (claims !== undefined) return { claims, hash: key };
-      const verified = await verifyJwtAccessToken(token, this.keys, this.tokenSettings);
-      this.verified.set(key, verified);
-      return { claims: verified, hash: key };
+      if (!looksLikeJwt(token)) throw new AccessTokenError('invalid_token', 'The access token is not a well-formed JWT');
+      const verified = await verifyJwtAccessToken(token, keys, this.tokenSettings);
+      this.verified.set(key, verified.claims, verified.kid, keys.published(verified.kid));
+      return { claims: verified.claims, hash: key };
     }
+    if (jwtShaped) precheckJwt(token, this.tokenSettings);
+    else if (!looksOpaque(token))
+      throw new AccessTokenError('invalid_token', 'The access token is neither a JWT nor an opaque token');
     if (this.introspector !== undefined) return { claims: await this.introspector.introspect(token) };
     throw new AccessTokenError('invalid_token', 'The access token is not a JWT of this authorization server');
   }
 
   /** Scheme, host and path of the request as the client addressed it, for `htu`. */
   private requestURL(req: OktaRequest): string {
-    const { protocol, host } = requestOrigin(req, this.trustProxy);
     const raw = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    const path = raw.split(/[?#]/, 1)[0]!;
-    return normalizeHtuCached(`${protocol}://${host ?? ''}${path.startsWith('/') ? path : `/${path}`}`) ?? '';
+    let path = raw.split(/[?#]/, 1)[0]!;
+    if (!path.startsWith('/')) path = `/${path}`;
+    if (this.origin !== undefined) return normalizeHtuCached(`${this.origin}${path}`) ?? '';
+    const { protocol, host } = requestOrigin(req, this.trustProxy);
+    if (this.allowedHosts !== undefined && (host === undefined || !this.allowedHosts.includes(host.toLowerCase()))) {
+      throw new AccessTokenError('invalid_request', "The request's host is not among this API's allowedHosts");
+    }
+    return normalizeHtuCached(`${protocol}://${host ?? ''}${path}`) ?? '';
   }
 
   /**
@@ -401,8 +454,12 @@ export class OktaBearerStrategy extends PassportStrategy {
           if (outcome.status !== 401 && res && !res.headersSent) res.setHeader('WWW-Authenticate', outcome.challenge);
           return this.fail(outcome.challenge, outcome.status);
         }
-        case 'error':
+        case 'error': {
+          const res = req.res;
+          const retryAfter = retryAfterOf(outcome.error, this.tokenSettings.now());
+          if (retryAfter !== undefined && res && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
           return this.error(outcome.error);
+        }
       }
     } catch (err) {
       // Thrown by Passport or the app after the outcome was handed over: never an
@@ -411,6 +468,23 @@ export class OktaBearerStrategy extends PassportStrategy {
       if (req.res) endUnanswered(req.res);
     }
   }
+}
+
+/** The API's public origin, checked: an http(s) URL with nothing after the host. */
+function apiOrigin(value: unknown): string {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.href !== `${url.origin}/`) {
+    throw new ConfigurationError(`origin must be the API's public origin, such as "https://api.example.com" (no path)`);
+  }
+  return url.origin;
+}
+
+/** Whole seconds until a rate limit or an unavailable key set or store may be tried again, if the error says. */
+function retryAfterOf(err: Error, now: number): number | undefined {
+  const when =
+    (err as { retryAt?: unknown }).retryAt ?? (err as { rateLimit?: { reset?: unknown } }).rateLimit?.reset ?? undefined;
+  if (!(when instanceof Date)) return undefined;
+  return Math.max(1, Math.ceil((when.getTime() - now) / 1000));
 }
 
 /** An Express-style middleware (typed without Express). */

@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
 import type { OktaAccessTokenClaims } from './access-token.js';
 
+/** A verdict: the claims, and the key that verified them as it was published. */
+interface Verdict {
+  claims: OktaAccessTokenClaims;
+  kid: string | undefined;
+  /** The key's published JSON when the token was verified (see `KeyStore.published`). */
+  key: string | undefined;
+}
+
 /**
  * JWT access tokens this strategy has verified, until they expire: an API sees the same
  * token on every request of a client for up to an hour, and its signature, issuer,
- * audience, type and client do not change. Only the clock does: a token is looked up
- * again only while `exp` (with the tolerance) has not passed. Keyed by a SHA-256 hash,
- * so no token is kept; bounded, the oldest entry going first.
+ * audience, type and client do not change. Only the clock and the key set do: a verdict is
+ * used only while `exp` (with the tolerance) has not passed and the key that verified it is
+ * still published the same (a key removed from the set takes its verdicts with it). Keyed
+ * by a SHA-256 hash, so no token is kept; bounded, the oldest entry going first.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, OktaAccessTokenClaims>();
+  private readonly entries = new Map<string, Verdict>();
 
   constructor(
     private readonly maxEntries: number,
@@ -17,22 +26,28 @@ export class VerifiedTokens {
     private readonly now: () => number,
   ) {}
 
-  /** The claims of a token verified earlier and not expired since, as a fresh copy. */
-  get(token: string): { key: string; claims: OktaAccessTokenClaims | undefined } {
+  /**
+   * The claims of a token verified earlier, not expired since, whose key `published` still
+   * gives as it was, as a fresh copy.
+   */
+  get(
+    token: string,
+    published: (kid: string | undefined) => string | undefined,
+  ): { key: string; claims: OktaAccessTokenClaims | undefined } {
     const key = createHash('sha256').update(token).digest('base64url');
-    const claims = this.entries.get(key);
-    if (claims === undefined) return { key, claims: undefined };
-    if (this.now() / 1000 - this.clockTolerance >= claims.exp) {
+    const verdict = this.entries.get(key);
+    if (verdict === undefined) return { key, claims: undefined };
+    if (this.now() / 1000 - this.clockTolerance >= verdict.claims.exp || published(verdict.kid) !== verdict.key) {
       this.entries.delete(key);
       return { key, claims: undefined };
     }
-    return { key, claims: copy(claims) };
+    return { key, claims: copy(verdict.claims) };
   }
 
-  set(key: string, claims: OktaAccessTokenClaims): void {
-    if (this.maxEntries === 0) return;
+  set(key: string, claims: OktaAccessTokenClaims, kid: string | undefined, published: string | undefined): void {
+    if (this.maxEntries === 0 || published === undefined) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, copy(claims));
+    this.entries.set(key, { claims: copy(claims), kid, key: published });
   }
 }
 
