@@ -118,7 +118,7 @@ export interface RateLimit {
   limit: number | undefined;
   /** `X-Rate-Limit-Remaining`: requests left in the current window. */
   remaining: number | undefined;
-  /** `X-Rate-Limit-Reset`: when the window resets. */
+  /** When the window resets: `X-Rate-Limit-Reset`, or else `Retry-After` (seconds or an HTTP date). */
   reset: Date | undefined;
 }
 

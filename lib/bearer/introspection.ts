@@ -122,7 +122,7 @@ export class Introspector {
     const sent = await settings.auth.apply(form, headers, settings.endpoint);
     const answer = await send(settings.http, settings.endpoint, { method: 'POST', headers, body: form.toString() }, what);
     const secrets = [token, ...sent, ...(settings.clientSecret === undefined ? [] : [settings.clientSecret])];
-    if (answer.status !== 200) throw failureFrom(answer, what, secrets);
+    if (answer.status !== 200) throw failureFrom(answer, what, secrets, settings.now());
     const body = parseJSONObject(answer, what);
     if (typeof body.active !== 'boolean') throw new ResponseError(`Okta's ${what} answered without "active"`, answer.status);
     if (!body.active) throw new AccessTokenError('invalid_token', 'The access token is not active (expired, revoked or unknown)');
