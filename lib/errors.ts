@@ -174,6 +174,25 @@ export class KeySetUnavailableError extends OktaError {
 }
 
 /**
+ * {@link keepTokensFresh} did not refresh an expired access token because a refresh must
+ * wait until `retryAt`: Okta rate limited this client (429), or the last refreshes of
+ * this session failed (5xx, network failure, timeout). No request went to Okta; `cause`
+ * is the failure that started the wait. The middleware sets `Retry-After` on the response.
+ * `status` is 503.
+ */
+export class RefreshUnavailableError extends OktaError {
+  override readonly code = 'ERR_OKTA_REFRESH_UNAVAILABLE';
+  override readonly status = 503;
+  /** When a refresh is tried again. */
+  readonly retryAt: Date;
+
+  constructor(message: string, retryAt: Date, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryAt = retryAt;
+  }
+}
+
+/**
  * A request to Okta did not complete: the network failed, or there was no answer
  * within the timeout (`timeout` is then `true`). `cause` holds the underlying error.
  * `status` is 504 on a timeout, 502 otherwise.
