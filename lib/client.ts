@@ -338,7 +338,7 @@ export class OktaClient {
     const answer = await this.post(this.endpoints.par, new URLSearchParams(params), what, false);
     if (answer.status !== 201 && answer.status !== 200) {
       const sent = PAR_SENSITIVE.flatMap((name) => params.getAll(name));
-      throw failureFrom(answer, what, this.secrets(sent, answer));
+      throw failureFrom(answer, what, this.secrets(sent, answer), this.now());
     }
     const body = parseJSONObject(answer, what);
     if (typeof body.request_uri !== 'string' || body.request_uri === '') {
@@ -418,7 +418,7 @@ export class OktaClient {
     if (tokenTypeHint !== undefined) form.set('token_type_hint', tokenTypeHint);
     const what = 'revoke endpoint';
     const answer = await this.post(this.endpoints.revoke, form, what, false);
-    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([token], answer));
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([token], answer), this.now());
   }
 
   /**
@@ -440,7 +440,7 @@ export class OktaClient {
     };
     let answer = await request();
     if (this.dpop?.observe(url, answer)) answer = await request();
-    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([accessToken]));
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([accessToken]), this.now());
     const contentType = answer.headers.get('content-type') ?? '';
     if (/application\/jwt/i.test(contentType)) {
       throw new ResponseError(`Okta's ${what} answered with a signed JWT; only JSON userinfo is supported`, 200);
@@ -493,7 +493,7 @@ export class OktaClient {
   ): Promise<OktaRefreshedTokens> {
     const what = 'token endpoint';
     const answer = await this.post(this.endpoints.token, form, what, true);
-    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent, answer));
+    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets(sent, answer), this.now());
     const tokens = readTokenResponse(parseJSONObject(answer, what), { status: answer.status, now: this.now(), requestedScopes });
     if (this.dpop && tokens.tokenType !== 'DPoP') {
       throw new ResponseError(`Okta's ${what} answered with a ${tokens.tokenType} token although DPoP was used`, answer.status);

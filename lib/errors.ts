@@ -118,7 +118,7 @@ export interface RateLimit {
   limit: number | undefined;
   /** `X-Rate-Limit-Remaining`: requests left in the current window. */
   remaining: number | undefined;
-  /** `X-Rate-Limit-Reset`: when the window resets. */
+  /** When the window resets: `X-Rate-Limit-Reset`, or else `Retry-After` (seconds or an HTTP date). */
   reset: Date | undefined;
 }
 
@@ -165,6 +165,25 @@ export class KeySetUnavailableError extends OktaError {
   override readonly code = 'ERR_OKTA_KEYS_UNAVAILABLE';
   override readonly status = 503;
   /** When the key set is asked for again. */
+  readonly retryAt: Date;
+
+  constructor(message: string, retryAt: Date, options?: { cause?: unknown }) {
+    super(message, options);
+    this.retryAt = retryAt;
+  }
+}
+
+/**
+ * {@link keepTokensFresh} did not refresh an expired access token because a refresh must
+ * wait until `retryAt`: Okta rate limited this client (429), or the last refreshes of
+ * this session failed (5xx, network failure, timeout). No request went to Okta; `cause`
+ * is the failure that started the wait. The middleware sets `Retry-After` on the response.
+ * `status` is 503.
+ */
+export class RefreshUnavailableError extends OktaError {
+  override readonly code = 'ERR_OKTA_REFRESH_UNAVAILABLE';
+  override readonly status = 503;
+  /** When a refresh is tried again. */
   readonly retryAt: Date;
 
   constructor(message: string, retryAt: Date, options?: { cause?: unknown }) {

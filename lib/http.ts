@@ -2,7 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import zlib from 'node:zlib';
-import { OktaError, RateLimitError, RequestError, ResponseError, TokenError, type RateLimit } from './errors.js';
+import { OktaError, RateLimitError, RequestError, ResponseError, TokenError } from './errors.js';
+import { readRateLimit, type AnswerHeaders } from './rate-limit.js';
+
+export type { AnswerHeaders };
 
 /** The subset of the WHATWG `fetch` this package uses; inject your own for proxies. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -15,11 +18,6 @@ export interface HttpSettings {
   fetch: FetchLike | undefined;
   /** Milliseconds for the whole exchange, body included. */
   timeout: number;
-}
-
-/** An answer's headers, looked up by name (case-insensitive). */
-export interface AnswerHeaders {
-  get(name: string): string | null;
 }
 
 export interface HttpAnswer {
@@ -245,11 +243,12 @@ export function parseJSONObject(answer: HttpAnswer, what: string): Record<string
  * body → TokenError, anything else → ResponseError. `secrets` are blanked out of the
  * provider's texts in case it echoes what we sent; TokenError then keeps only their
  * printable characters, clipped. Redaction comes first, on the whole text, so that no
- * part of a secret survives a clip.
+ * part of a secret survives a clip. `now` (epoch ms) is when the answer came, for a
+ * `Retry-After` given in seconds.
  */
-export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly string[]): OktaError {
+export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly string[], now: number): OktaError {
   if (answer.status === 429) {
-    const rateLimit = readRateLimit(answer.headers);
+    const rateLimit = readRateLimit(answer.headers, now);
     const reset = rateLimit.reset ? `; the limit resets at ${rateLimit.reset.toISOString()}` : '';
     return new RateLimitError(`Okta's ${what} is rate limiting this client (429)${reset}`, rateLimit);
   }
@@ -269,20 +268,6 @@ export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly 
     });
   }
   return new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
-}
-
-export function readRateLimit(headers: AnswerHeaders): RateLimit {
-  const num = (name: string): number | undefined => {
-    const raw = headers.get(name);
-    const value = raw === null ? NaN : Number(raw);
-    return Number.isFinite(value) ? value : undefined;
-  };
-  const reset = num('x-rate-limit-reset');
-  return {
-    limit: num('x-rate-limit-limit'),
-    remaining: num('x-rate-limit-remaining'),
-    reset: reset === undefined ? undefined : new Date(reset * 1000),
-  };
 }
 
 /**

@@ -18,6 +18,7 @@ export {
   ResponseError,
   RateLimitError,
   KeySetUnavailableError,
+  RefreshUnavailableError,
   RequestError,
   IdTokenError,
   UserInfoError,

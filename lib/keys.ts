@@ -176,7 +176,7 @@ export class KeyStore {
   private async download(): Promise<{ keySet: JWTVerifyGetKey; published: Map<string, string> }> {
     const what = 'keys endpoint';
     const answer = await send(this.http, this.url, { method: 'GET', headers: { accept: 'application/json' } }, what);
-    if (answer.status === 429) throw failureFrom(answer, what, []);
+    if (answer.status === 429) throw failureFrom(answer, what, [], this.options.now());
     if (answer.status !== 200) {
       throw new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
     }

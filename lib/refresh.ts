@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { IdTokenError, TokenError } from './errors.js';
 import { clientOf, endLocalSession, runAsync, type HasOktaClient, type Middleware, type SessionRequest } from './middleware.js';
+import { refreshGateOf, refreshUnavailable, retryAfterSeconds } from './refresh-gate.js';
 import type { OktaTokens } from './tokens.js';
 
 /** Tokens as an app keeps them; after a trip through a JSON session store the date is a string. */
@@ -53,9 +54,20 @@ export interface KeepTokensFreshOptions<Req extends SessionRequest = SessionRequ
  * expires. A new ID token is verified and must name the user of the sign-in (the
  * stored `subject`) with an `auth_time` no earlier than the sign-in's. When Okta says
  * `invalid_grant`, or the answer fails those checks, the tokens are not stored and the
- * local session is ended (see {@link KeepTokensFreshOptions.onRefreshRefused}); when
- * Okta cannot be reached, the request goes on with the current token while it is valid.
+ * local session is ended (see {@link KeepTokensFreshOptions.onRefreshRefused}).
  * Concurrent requests of one user share a single refresh.
+ *
+ * A failed refresh is not tried again at once. After a 429, no refresh of any user goes
+ * to Okta until the rate limit resets (`X-Rate-Limit-Reset`, else `Retry-After`, else a
+ * minute; at most 5 minutes): every `keepTokensFresh` of the same {@link OktaClient}
+ * shares that wait. After any other failure (5xx, network, timeout), that user's next
+ * refresh waits 5 seconds, doubling per failure in a row up to 5 minutes, until one
+ * succeeds. Meanwhile a request goes on with its access token while that is still valid;
+ * with an expired one it ends in a {@link RefreshUnavailableError} (503), without a
+ * request to Okta. The request that met the failure ends in Okta's error (a
+ * {@link RateLimitError}, {@link ResponseError} or {@link RequestError}). Either way the
+ * response carries `Retry-After`. Only a hash of each refresh token is kept for this,
+ * for at most 10,000 users.
  *
  * Tokens that carry neither `subject` nor an ID token (kept by an older version) give
  * nothing to match a new ID token against: a refresh that returns one is refused, so
@@ -74,8 +86,10 @@ export function keepTokensFresh<Req extends SessionRequest = SessionRequest>(
   options: KeepTokensFreshOptions<Req>,
 ): Middleware<Req> {
   const client = clientOf(source);
+  const gate = refreshGateOf(client);
   const refreshBefore = options.refreshBefore ?? 60_000;
   const now = options.now ?? Date.now;
+  /** Refreshes under way, by the hash of their refresh token. */
   const inFlight = new Map<string, Promise<StoredTokens>>();
 
   const refresh = async (tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> => {
@@ -93,6 +107,25 @@ export function keepTokensFresh<Req extends SessionRequest = SessionRequest>(
     };
   };
 
+  /** One refresh, shared by the requests that need it meanwhile; its outcome opens or closes the gate. */
+  const start = (key: string, tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> => {
+    const pending = refresh(tokens)
+      .then(
+        (fresh) => {
+          gate.succeeded(key);
+          return fresh;
+        },
+        (err: unknown) => {
+          if (isRefusal(err)) gate.refused(key);
+          else gate.failed(key, err, now());
+          throw err;
+        },
+      )
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+    return pending;
+  };
+
   const refused = (req: Req, reason: RefreshRefusal): void | Promise<void> => {
     if (options.onRefreshRefused) return options.onRefreshRefused(req, reason);
     if (options.onInvalidGrant) return options.onInvalidGrant(req);
@@ -103,12 +136,20 @@ export function keepTokensFresh<Req extends SessionRequest = SessionRequest>(
     const tokens = options.getTokens(req);
     if (!tokens || !tokens.refreshToken) return next();
     const expiresAt = new Date(tokens.accessTokenExpiresAt).getTime();
-    if (Number.isFinite(expiresAt) && expiresAt - now() > refreshBefore) return next();
-    const key = tokens.refreshToken;
+    const checkedAt = now();
+    if (Number.isFinite(expiresAt) && expiresAt - checkedAt > refreshBefore) return next();
+    const stillValid = (at: number): boolean => Number.isFinite(expiresAt) && expiresAt > at;
+    const key = gate.keyOf(tokens.refreshToken);
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = refresh({ ...tokens, refreshToken: key }).finally(() => inFlight.delete(key));
-      inFlight.set(key, pending);
+      const wait = gate.closed(key, checkedAt);
+      if (wait) {
+        // No request to Okta before the wait is over: go on with a valid token, else 503.
+        if (stillValid(checkedAt)) return next();
+        if (!res.headersSent) res.setHeader('Retry-After', retryAfterSeconds(wait.retryAt, checkedAt));
+        return next(refreshUnavailable(wait));
+      }
+      pending = start(key, { ...tokens, refreshToken: tokens.refreshToken });
     }
     const shared = pending;
     runAsync(res, next, async () => {
@@ -116,18 +157,25 @@ export function keepTokensFresh<Req extends SessionRequest = SessionRequest>(
       try {
         fresh = await shared;
       } catch (err) {
-        if ((err instanceof TokenError && err.error === 'invalid_grant') || err instanceof IdTokenError) {
+        if (isRefusal(err)) {
           await refused(req, err);
           return 'next';
         }
         // Okta unreachable: carry on with the current token while it is still valid.
-        if (Number.isFinite(expiresAt) && expiresAt > now()) return 'next';
+        const failedAt = now();
+        if (stillValid(failedAt)) return 'next';
+        const wait = gate.closed(key, failedAt);
+        if (wait && !res.headersSent) res.setHeader('Retry-After', retryAfterSeconds(wait.retryAt, failedAt));
         throw err;
       }
       await options.setTokens(req, fresh);
       return 'next';
     });
   };
+}
+
+function isRefusal(err: unknown): err is RefreshRefusal {
+  return (err instanceof TokenError && err.error === 'invalid_grant') || err instanceof IdTokenError;
 }
 
 /** Who signed in, and when: kept with the tokens, or read from the ID token kept with them. */

@@ -13,7 +13,7 @@ import {
   UserInfoError,
   type OktaClientOptions,
 } from '../lib/index.js';
-import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, makeKey, REDIRECT_URI } from './support/okta-mock.js';
+import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, makeKey, rateLimitedBody, REDIRECT_URI } from './support/okta-mock.js';
 
 const VERIFIER = 'verifier-0123456789-0123456789-0123456789-abc';
 const CODE = 'code-abcdef0123456789';
@@ -297,6 +297,69 @@ describe('OktaClient', () => {
       expect(rateLimited.oktaStatus).to.equal(429);
       expect(rateLimited.status, 'what the app should answer').to.equal(503);
       expect(rateLimited.rateLimit).to.deep.equal({ limit: 600, remaining: 0, reset: new Date(reset * 1000) });
+    });
+
+    describe("a 429's reset, from X-Rate-Limit-Reset or else Retry-After (RFC 9110 §10.2.3)", () => {
+      // A fixed clock, so that Retry-After in seconds gives an exact date.
+      const NOW = Date.UTC(2031, 4, 6, 7, 8, 9);
+
+      async function rateLimitOf(headers: Record<string, string>): Promise<RateLimitError> {
+        const okta = await FakeOkta.create();
+        okta
+          .scope()
+          .post(`${okta.path}/token`)
+          .reply(429, rateLimitedBody(), { 'Content-Type': 'application/json', ...headers });
+        const err = await caught(() => makeClient(okta, { now: () => NOW }).refreshAccessToken('rt-0123456789'));
+        expect(err).to.be.instanceOf(RateLimitError);
+        return err as RateLimitError;
+      }
+
+      it('reads Retry-After in seconds from the moment the answer came, when Okta sends no X-Rate-Limit-* headers', async () => {
+        const err = await rateLimitOf({ 'Retry-After': '42' });
+        expect(err.rateLimit).to.deep.equal({ limit: undefined, remaining: undefined, reset: new Date(NOW + 42_000) });
+        expect(err.message).to.contain(new Date(NOW + 42_000).toISOString());
+      });
+
+      for (const [form, value] of [
+        ['an IMF-fixdate', 'Tue, 06 May 2031 07:09:00 GMT'],
+        ['the obsolete RFC 850 form', 'Tuesday, 06-May-31 07:09:00 GMT'],
+        ['the obsolete asctime form (always UTC)', 'Tue May  6 07:09:00 2031'],
+      ] as const) {
+        it(`reads Retry-After as ${form}`, async () => {
+          expect((await rateLimitOf({ 'Retry-After': value })).rateLimit.reset).to.deep.equal(new Date('2031-05-06T07:09:00Z'));
+        });
+      }
+
+      it('prefers X-Rate-Limit-Reset to Retry-After, and reads the other X-Rate-Limit-* headers with both', async () => {
+        const reset = NOW / 1000 + 17;
+        const err = await rateLimitOf({
+          'X-Rate-Limit-Limit': '50',
+          'X-Rate-Limit-Remaining': '0',
+          'X-Rate-Limit-Reset': String(reset),
+          'Retry-After': '600',
+        });
+        expect(err.rateLimit).to.deep.equal({ limit: 50, remaining: 0, reset: new Date(reset * 1000) });
+      });
+
+      it('ignores values that are neither seconds nor an HTTP date, and falls back to Retry-After when X-Rate-Limit-Reset is bad', async () => {
+        for (const bad of [
+          '',
+          'soon',
+          '-5',
+          '1.5',
+          '30s',
+          '0x1f',
+          '2031-05-06T07:09:00Z',
+          'Tue, 06 May 2031 25:09:00 GMT',
+          'Tue, 06 May 2031 07:09:00 PST',
+        ]) {
+          const err = await rateLimitOf({ 'Retry-After': bad });
+          expect(err.rateLimit.reset, JSON.stringify(bad)).to.equal(undefined);
+          expect(err.message).to.not.contain('resets at');
+        }
+        const fallback = await rateLimitOf({ 'X-Rate-Limit-Reset': 'tomorrow', 'X-Rate-Limit-Limit': '', 'Retry-After': '5' });
+        expect(fallback.rateLimit).to.deep.equal({ limit: undefined, remaining: undefined, reset: new Date(NOW + 5000) });
+      });
     });
 
     it('turns a 500 with an HTML page into a ResponseError without the page in the message', async () => {

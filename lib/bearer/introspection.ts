@@ -162,7 +162,7 @@ export class Introspector {
       this.remember(key);
       throw inactive();
     }
-    if (answer.status !== 200) throw this.failed(failureFrom(answer, what, secrets));
+    if (answer.status !== 200) throw this.failed(failureFrom(answer, what, secrets, settings.now()));
     const body = parseJSONObject(answer, what);
     if (typeof body.active !== 'boolean') throw new ResponseError(`Okta's ${what} answered without "active"`, answer.status);
     if (!body.active) {

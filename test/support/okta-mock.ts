@@ -21,6 +21,20 @@ export async function makeKey(kid: string, alg = 'RS256'): Promise<TestKey> {
   return { kid, alg, privateKey, jwk };
 }
 
+/**
+ * The body Okta sends with a 429 (E0000047), as its OAuth endpoints answer it: an Okta
+ * API error, not an OAuth one. The id is made up for these tests.
+ */
+export function rateLimitedBody(errorId = 'oaeTestRateLimit0000000001'): Record<string, unknown> {
+  return {
+    errorCode: 'E0000047',
+    errorSummary: 'API call exceeded rate limit due to too many requests.',
+    errorLink: 'E0000047',
+    errorId,
+    errorCauses: [],
+  };
+}
+
 let sharedKey: Promise<TestKey> | undefined;
 
 /** One Okta authorization server, mocked at the HTTP level with nock. */

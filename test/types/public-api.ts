@@ -11,6 +11,7 @@ import {
   OktaError,
   OktaStrategy,
   RateLimitError,
+  RefreshUnavailableError,
   TokenError,
   keepTokensFresh,
   oktaAuthenticate,
@@ -123,6 +124,7 @@ function describe(err: unknown): string {
   if (!(err instanceof OktaError)) return 'other';
   if (err instanceof RateLimitError) return `retry after ${err.rateLimit.reset?.toISOString() ?? 'a while'}`;
   if (err instanceof KeySetUnavailableError) return `keys unavailable until ${err.retryAt.toISOString()}`;
+  if (err instanceof RefreshUnavailableError) return `no refresh before ${err.retryAt.toISOString()}`;
   if (err instanceof TokenError) return `${err.error}: Okta answered ${err.oktaStatus}, the app answers ${err.status}`;
   if (err instanceof IdTokenError) return `${err.claim}: ${err.reason}`;
   if (err instanceof ConfigurationError) return err.message;
