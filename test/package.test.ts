@@ -318,7 +318,7 @@ describe('the published package', () => {
       const imported = /^import \{ ([^}]+) \} from "jose";$/m.exec(esm);
       expect(imported, 'the ES module build imports jose').to.not.equal(null);
       // The copy is what both builds use of jose: the names the ES module build imports.
-      const bundled = createRequire(join(app, 'package.json'))('passport-okta-oidc/dist/jose.cjs') as Record<string, unknown>;
+      const bundled = createRequire(__filename)(join(dist, 'jose.cjs')) as Record<string, unknown>;
       expect(Object.keys(bundled).sort()).to.deep.equal(imported![1]!.split(', ').sort());
       // jose's MIT notice travels with the copy of its code, with the version copied.
       expect(copy).to.match(
