@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { packHead } from './support/pack.js';
 
@@ -15,9 +16,19 @@ const root = join(__dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tsc = require.resolve('typescript/bin/tsc');
 
-// The toolchain of a new NestJS app's default unit-test setup (TypeScript 5, as Nest
-// scaffolds it), pinned.
-const JEST_APP_PACKAGES = ['jest@30.5.2', 'ts-jest@29.4.15', 'typescript@5.9.3', '@types/jest@30.0.0', '@types/node@20.19.43'];
+// The toolchains of a NestJS app's default unit-test setup (TypeScript 5, as Nest scaffolds
+// it), pinned: Jest 30, what `nest new` installs now, and Jest 29, what it installed before.
+// Their require() fails differently on jose, an ES module (lib/jose-loader.cjs).
+const JEST_TOOLCHAINS = [
+  {
+    title: 'Jest 30',
+    packages: ['jest@30.5.2', 'ts-jest@29.4.15', 'typescript@5.9.3', '@types/jest@30.0.0', '@types/node@20.19.43'],
+  },
+  {
+    title: 'Jest 29',
+    packages: ['jest@29.7.0', 'ts-jest@29.4.15', 'typescript@5.9.3', '@types/jest@29.5.14', '@types/node@20.19.43'],
+  },
+];
 
 /** Child processes without c8's coverage collection: npm, tsc and Jest are not lib/. */
 function childEnv(): NodeJS.ProcessEnv {
@@ -92,10 +103,36 @@ const verifyJs = verifyBody
   .replace(/\(value: object\)/, '(value)')
   .replace(/\(err: unknown\)/, '(err)');
 
-function expectVerified(stdout: string): void {
+// Which jose runs: markJose() makes jose's jwtVerify, in the installed jose and in the
+// package's bundled copy (dist/jose.cjs), record each call in globalThis.__joseRuns as
+// 'installed' or 'bundled'. The scripts print that record with their result: one entry per
+// verifyIdToken above (the valid token and the forged one), from the copy that verified it.
+type JoseCopy = 'installed' | 'bundled';
+
+/** Marks the jwtVerify of the jose that `file` holds as `copy`; fails unless exactly one place is marked. */
+async function markJose(file: string, copy: JoseCopy): Promise<void> {
+  const code = await readFile(file, 'utf8');
+  const marked = code.replace(
+    /\basync function jwtVerify\(jwt, key, options\) \{/g,
+    (head) => `${head} (globalThis.__joseRuns ??= []).push('${copy}');`,
+  );
+  expect(marked.split('__joseRuns').length - 1, `jwtVerify marked in ${file}`).to.equal(1);
+  await writeFile(file, marked);
+}
+
+/** Marks the installed jose (the one dist/index.cjs and dist/index.mjs resolve) and the bundled copy in `app`. */
+async function markJoseCopies(app: string): Promise<void> {
+  const dist = join(app, 'node_modules', 'passport-okta-oidc', 'dist');
+  const installedEntry = createRequire(join(dist, 'index.cjs')).resolve('jose');
+  await markJose(join(dirname(installedEntry), 'jwt', 'verify.js'), 'installed');
+  await markJose(join(dist, 'jose.cjs'), 'bundled');
+}
+
+function expectVerified(stdout: string, copy: JoseCopy): void {
   const result = JSON.parse(stdout) as Record<string, unknown>;
   expect(result).to.deep.include({ name: 'okta', sub: 'user-1', forged: 'signature', errors: true });
   expect(result.issuer).to.match(/^http:\/\/127\.0\.0\.1:\d+\/oauth2\/default$/);
+  expect(result.joseRuns, 'which jose verified the two tokens').to.deep.equal([copy, copy]);
 }
 
 const cjsScript = `
@@ -105,7 +142,7 @@ const cjsScript = `
   (async () => {
     let result;
     ${verifyJs}
-    console.log(JSON.stringify(result));
+    console.log(JSON.stringify({ ...result, joseRuns: globalThis.__joseRuns }));
   })().catch((err) => { console.error(err); process.exitCode = 1; });
 `;
 
@@ -115,7 +152,7 @@ const esmScript = `
   import * as pkg from 'passport-okta-oidc';
   let result;
   ${verifyJs}
-  console.log(JSON.stringify(result));
+  console.log(JSON.stringify({ ...result, joseRuns: globalThis.__joseRuns }));
 `;
 
 // A strict TypeScript consumer of the public types, as CommonJS (.cts) and as an ES
@@ -218,6 +255,9 @@ describe('passport-okta-oidc inside Jest', () => {
     ${verifyBody}
     expect(result).toMatchObject({ name: 'okta', sub: 'user-1', forged: 'signature', errors: true });
     expect(require.resolve('passport-okta-oidc')).toMatch(/dist[\\\\/]index\\.cjs$/);
+    // Jest's require() cannot load an ES module (without --experimental-vm-modules, which a
+    // stock setup does not pass): both tokens were verified by the bundled copy of jose.
+    expect((globalThis as { __joseRuns?: string[] }).__joseRuns).toEqual(['bundled', 'bundled']);
   });
 });
 `;
@@ -240,9 +280,18 @@ describe('the published package', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('packed from a clean clone, ships both builds, their declarations and the docs, and nothing else', () => {
+  it('packed from a clean clone, ships both builds, their declarations, the bundled jose and the docs, and nothing else', () => {
     expect([...files].sort()).to.deep.equal(
-      ['LICENSE', 'README.md', 'dist/index.cjs', 'dist/index.d.cts', 'dist/index.d.mts', 'dist/index.mjs', 'package.json'].sort(),
+      [
+        'LICENSE',
+        'README.md',
+        'dist/index.cjs',
+        'dist/index.d.cts',
+        'dist/index.d.mts',
+        'dist/index.mjs',
+        'dist/jose.cjs',
+        'package.json',
+      ].sort(),
     );
   });
 
@@ -255,35 +304,48 @@ describe('the published package', () => {
       await mkdir(app);
       await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
       await npmInstall(app, [tarball]);
+      await markJoseCopies(app);
     });
 
-    it('has a CommonJS build with its own jose code and an ES module build that imports jose', async () => {
+    it('has builds that load jose from dependencies, and a CommonJS copy of the jose code they use', async () => {
       const dist = join(app, 'node_modules', 'passport-okta-oidc', 'dist');
       const cjs = await readFile(join(dist, 'index.cjs'), 'utf8');
       const esm = await readFile(join(dist, 'index.mjs'), 'utf8');
-      expect(cjs).to.not.match(/require\(["']jose/);
-      expect(cjs).to.match(/jwtVerify/);
+      const copy = await readFile(join(dist, 'jose.cjs'), 'utf8');
+      // The CommonJS build holds no jose code: it requires jose, and the copy as the fallback.
+      expect(cjs.match(/require\("(jose|\.\/jose\.cjs)"\)/g)).to.deep.equal(['require("jose")', 'require("./jose.cjs")']);
+      expect(cjs).to.not.match(/function jwtVerify|class SignJWT/);
+      const imported = /^import \{ ([^}]+) \} from "jose";$/m.exec(esm);
+      expect(imported, 'the ES module build imports jose').to.not.equal(null);
+      // The copy is what both builds use of jose: the names the ES module build imports.
+      const bundled = createRequire(__filename)(join(dist, 'jose.cjs')) as Record<string, unknown>;
+      expect(Object.keys(bundled).sort()).to.deep.equal(imported![1]!.split(', ').sort());
       // jose's MIT notice travels with the copy of its code, with the version copied.
-      expect(cjs).to.match(
+      expect(copy).to.match(
         /^\/\*!\n \* This file includes code of jose \d+\.\d+\.\d+ [^\n]*\n[^]*Copyright \(c\) 2018 Filip Skokan/,
       );
-      expect(esm).to.match(/^import .* from "jose";$/m);
       for (const declarations of ['index.d.cts', 'index.d.mts']) {
         expect(await readFile(join(dist, declarations), 'utf8'), declarations).to.not.match(/["']jose["']/);
       }
     });
 
-    it('loads with require() (the CommonJS build) and verifies an ID token', async () => {
+    it('loads with require() (the CommonJS build) and verifies an ID token with the installed jose', async () => {
       const { stdout, stderr } = await run(process.execPath, ['-e', cjsScript], app);
-      expectVerified(stdout);
+      expectVerified(stdout, 'installed');
       expect(stderr).to.equal('');
       const where = await run(process.execPath, ['-p', "require.resolve('passport-okta-oidc')"], app);
       expect(where.stdout.trim()).to.match(/dist\/index\.cjs$/);
     });
 
-    it('loads with import (the ES module build) and verifies an ID token', async () => {
+    it('loads with require() where require(esm) is off, and verifies an ID token with the bundled copy', async () => {
+      const { stdout, stderr } = await run(process.execPath, ['--no-experimental-require-module', '-e', cjsScript], app);
+      expectVerified(stdout, 'bundled');
+      expect(stderr).to.equal('');
+    });
+
+    it('loads with import (the ES module build) and verifies an ID token with the installed jose', async () => {
       const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', esmScript], app);
-      expectVerified(stdout);
+      expectVerified(stdout, 'installed');
       expect(stderr).to.equal('');
       const where = await run(
         process.execPath,
@@ -309,7 +371,7 @@ describe('the published package', () => {
       await writeFile(join(app, 'main.js'), esmScript);
       const result = await attempt(process.execPath, ['--experimental-default-type=module', 'main.js'], app);
       expect(result.code, result.stderr).to.equal(0);
-      expectVerified(result.stdout);
+      expectVerified(result.stdout, 'installed');
     });
 
     for (const module of ['node16', 'nodenext'] as const) {
@@ -328,25 +390,37 @@ describe('the published package', () => {
   });
 
   describe('in a NestJS-style Jest setup', () => {
-    let jestApp: string;
+    const jestApps = new Map<string, string>();
 
     before(async function () {
-      this.timeout(240_000);
-      jestApp = join(dir, 'jest-app');
-      await mkdir(join(jestApp, 'src'), { recursive: true });
-      await writeFile(join(jestApp, 'package.json'), JSON.stringify({ name: 'nest-like-app', private: true, jest: jestConfig }));
-      await writeFile(join(jestApp, 'tsconfig.json'), JSON.stringify(jestTsconfig));
-      await writeFile(join(jestApp, 'src', 'okta.spec.ts'), jestSpec);
+      this.timeout(300_000);
       // From the npm registry (or npm's cache): CI runs this too, never skipped.
-      await npmInstall(jestApp, [...JEST_APP_PACKAGES, tarball]);
+      await Promise.all(
+        JEST_TOOLCHAINS.map(async ({ title, packages }, index) => {
+          const jestApp = join(dir, `jest-app-${index}`);
+          await mkdir(join(jestApp, 'src'), { recursive: true });
+          await writeFile(
+            join(jestApp, 'package.json'),
+            JSON.stringify({ name: 'nest-like-app', private: true, jest: jestConfig }),
+          );
+          await writeFile(join(jestApp, 'tsconfig.json'), JSON.stringify(jestTsconfig));
+          await writeFile(join(jestApp, 'src', 'okta.spec.ts'), jestSpec);
+          await npmInstall(jestApp, [...packages, tarball]);
+          await markJoseCopies(jestApp);
+          jestApps.set(title, jestApp);
+        }),
+      );
     });
 
-    it('requires the CommonJS build through Jest without any transform configuration', async function () {
-      this.timeout(120_000);
-      const jest = join(jestApp, 'node_modules', 'jest', 'bin', 'jest.js');
-      const result = await attempt(process.execPath, [jest, '--ci', '--runInBand', '--colors=false'], jestApp);
-      expect(result.code, result.stderr + result.stdout).to.equal(0);
-      expect(result.stderr).to.match(/Tests:\s+1 passed, 1 total/);
-    });
+    for (const { title } of JEST_TOOLCHAINS) {
+      it(`${title}: requires the CommonJS build without any transform configuration, and verifies with the bundled jose`, async function () {
+        this.timeout(120_000);
+        const jestApp = jestApps.get(title)!;
+        const jest = join(jestApp, 'node_modules', 'jest', 'bin', 'jest.js');
+        const result = await attempt(process.execPath, [jest, '--ci', '--runInBand', '--colors=false'], jestApp);
+        expect(result.code, result.stderr + result.stdout).to.equal(0);
+        expect(result.stderr).to.match(/Tests:\s+1 passed, 1 total/);
+      });
+    }
   });
 });
