@@ -141,6 +141,48 @@ describe('CookieStateStore over HTTP (Express, hostile provider)', () => {
     });
   }
 
+  describe('rotating the secret in a rolling deploy (two instances, each configuration next to the one before and after it)', () => {
+    const OLD = 'the-old-state-cookie-secret-0123456789abcdef';
+    const NEW = 'the-new-state-cookie-secret-0123456789abcdef';
+    type Secrets = Array<string | undefined>;
+    const show = (secrets: Secrets) =>
+      `[${secrets
+        .filter(Boolean)
+        .map((s) => (s === OLD ? 'OLD' : 'NEW'))
+        .join(', ')}]`;
+
+    /** A sign-in started on an instance with `from` finishes on one with `to`: the browser is sent back to the other. */
+    async function across(from: Secrets, to: Secrets): Promise<Answer> {
+      const starter = await app({ store: { secret: from } });
+      const finisher = await app({ store: { secret: to } });
+      const browser = new CookieBrowser();
+      const callback = await startSignIn(browser, starter);
+      return browser.get(onApp(finisher, callback));
+    }
+
+    // What `[process.env.STATE_SECRET, process.env.STATE_SECRET_ACCEPTED]` holds at each step; a
+    // deploy replaces instances one at a time, so each step runs next to the one before it.
+    const steps: Secrets[] = [
+      [OLD, undefined],
+      [OLD, NEW],
+      [NEW, OLD],
+      [NEW, undefined],
+    ];
+    for (let step = 1; step < steps.length; step++) {
+      const [before, after] = [steps[step - 1]!, steps[step]!];
+      it(`step ${step}, ${show(before)} next to ${show(after)}: sign-ins cross both ways`, async () => {
+        expect(signedInAs(await across(before, after)).user).to.equal('00ualice');
+        expect(signedInAs(await across(after, before)).user).to.equal('00ualice');
+      });
+    }
+
+    it('in one step, [OLD] next to [NEW, OLD]: a sign-in started on an updated instance fails on one not yet updated', async () => {
+      const lost = await across([NEW, OLD], [OLD]);
+      expect(lost.status, lost.body).to.equal(403);
+      expect(signedInAs(await across([OLD], [NEW, OLD])).user).to.equal('00ualice');
+    });
+  });
+
   it('five sign-ins started with a 2 KB app state keep the cookies within 8 KiB: the newest ones complete (no 431), the oldest were dropped', async () => {
     const target = await app();
     const browser = new CookieBrowser();

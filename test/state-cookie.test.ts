@@ -85,7 +85,30 @@ describe('CookieStateStore', () => {
 
   it('refuses short or missing secrets', () => {
     expect(() => new CookieStateStore({ secret: 'short' })).to.throw(ConfigurationError, /32 characters/);
+    expect(() => new CookieStateStore({ secret: [SECRET, 'short'] })).to.throw(ConfigurationError, /32 characters/);
     expect(() => new CookieStateStore({ secret: [] })).to.throw(ConfigurationError);
+  });
+
+  it('leaves out empty and unset entries (a variable not set), and says so when none is left', async () => {
+    // What `[process.env.STATE_SECRET, process.env.STATE_SECRET_ACCEPTED]` gives with the second unset, or the first.
+    for (const secret of [
+      [SECRET, undefined],
+      [SECRET, ''],
+      [undefined, SECRET],
+      ['', SECRET],
+    ]) {
+      const browser = new CookieBrowser();
+      const { state, nonce } = await start(makeStrategy(okta, new CookieStateStore({ secret })), browser);
+      await mockExchange(nonce);
+      const outcome = await finish(makeStrategy(okta, new CookieStateStore({ secret: SECRET })), browser, state);
+      expect(outcome.kind, JSON.stringify(secret)).to.equal('success');
+    }
+    for (const secret of [[undefined, undefined], ['', ''], [''], '']) {
+      expect(() => new CookieStateStore({ secret }), JSON.stringify(secret)).to.throw(
+        ConfigurationError,
+        /got no secret: every one given is empty or unset\. Set the environment variable it is read from/,
+      );
+    }
   });
 
   it('signs in with no session at all, through an encrypted, HttpOnly, Lax __Host- cookie', async () => {

@@ -11,9 +11,11 @@ import type { PendingLogin, StateStore, StateStoreContext } from './store.js';
 export interface CookieStateStoreOptions {
   /**
    * Secret(s) the cookie encryption key is derived from, at least 32 characters each.
-   * Give a list, newest first, to rotate: new cookies use the first, all are accepted.
+   * Give a list to rotate: new cookies use the first, all are accepted. Empty or undefined
+   * entries are left out, so `[process.env.STATE_SECRET, process.env.STATE_SECRET_ACCEPTED]`
+   * works with the second variable unset; at least one must remain.
    */
-  secret: string | readonly string[];
+  secret: string | readonly (string | undefined)[];
   /**
    * Prefix of the cookie names. Default `'okta_login'`. On an https callback URL the
    * names also start with `__Host-` (`__Host-okta_login.0`, ...), which browsers accept
@@ -78,11 +80,7 @@ export class CookieStateStore implements StateStore {
   private readonly now: () => number;
 
   constructor(options: CookieStateStoreOptions) {
-    const secrets = typeof options?.secret === 'string' ? [options.secret] : options?.secret;
-    if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s.length < 32)) {
-      throw new ConfigurationError('CookieStateStore needs secret: a string (or list of strings) of at least 32 characters');
-    }
-    this.keys = secrets.map(deriveKey);
+    this.keys = secretsOf(options?.secret).map(deriveKey);
     this.prefix = options.cookieName ?? 'okta_login';
     if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) throw new ConfigurationError('cookieName may use letters, digits, _ and - only');
     this.maxPending = options.maxPending ?? 5;
@@ -204,6 +202,21 @@ export class CookieStateStore implements StateStore {
 /** A short tag of the state, so the callback finds its cookie without decrypting the others. */
 function stateTag(state: string): string {
   return createHash('sha256').update(state).digest('base64url').slice(0, 16);
+}
+
+/** The secrets of the `secret` option, empty and undefined entries left out (an unset variable). */
+function secretsOf(secret: unknown): string[] {
+  const secrets = (Array.isArray(secret) ? (secret as unknown[]) : [secret]).filter((s) => s !== undefined && s !== '');
+  if (secrets.length === 0) {
+    throw new ConfigurationError(
+      'CookieStateStore got no secret: every one given is empty or unset. Set the environment variable it is read from ' +
+        'to a random string of at least 32 characters',
+    );
+  }
+  if (!secrets.every((s): s is string => typeof s === 'string' && s.length >= 32)) {
+    throw new ConfigurationError('CookieStateStore needs secret: a string (or list of strings) of at least 32 characters');
+  }
+  return secrets;
 }
 
 function deriveKey(secret: string): Uint8Array {

@@ -1,7 +1,7 @@
 import type { createClient } from 'redis';
 import type { DPoPReplayStore, IntrospectionCache, OktaAccessTokenClaims } from '../../lib/index.js';
 
-// The Redis-backed stores documented in docs/api-protection.md, as the tests use them.
+// The Redis-backed stores of example/recipes/api-redis.ts (quoted in docs/api-protection.md), as the tests use them.
 
 type Redis = ReturnType<typeof createClient>;
 

@@ -4,7 +4,13 @@ import { createServer } from 'node:net';
 /** A redis-server on 127.0.0.1, started for one test file and stopped after. */
 export interface RedisServer {
   url: string;
+  port: number;
+  /** Ends the server (SIGTERM: it closes its connections); resolves once it exited. */
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would; resolves once it exited. */
+  kill(): Promise<void>;
+  /** Starts a new, empty server on the same port (after stop or kill), and waits until it answers. */
+  restart(): Promise<void>;
 }
 
 /** Whether Debian's redis-server is on this machine. */
@@ -23,16 +29,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server without persistence on a free loopback port, and waits until it answers. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/** Runs redis-server without persistence on `port` and resolves once it accepts connections. */
+async function spawnRedis(port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -40,22 +41,41 @@ export async function startRedis(): Promise<RedisServer> {
     const check = (): void => {
       if (/Ready to accept connections/.test(output)) {
         clearTimeout(timer);
+        child.stdout?.off('data', check);
+        child.off('exit', exited);
         resolve();
       }
     };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
+    const exited = (code: number | null): void => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited with ${code}:\n${output}`));
-    });
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', exited);
   });
+  return child;
+}
+
+function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+/** Starts redis-server without persistence on a free loopback port, and waits until it answers. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  let child = await spawnRedis(port);
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    port,
+    stop: () => end(child, 'SIGTERM'),
+    kill: () => end(child, 'SIGKILL'),
+    restart: async () => {
+      await end(child, 'SIGTERM');
+      child = await spawnRedis(port);
+    },
   };
 }
