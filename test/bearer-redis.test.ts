@@ -98,3 +98,87 @@ describe('OktaBearerStrategy on several instances sharing Redis', function () {
     expect(keys[0]).not.to.include('opaque-shared');
   });
 });
+
+// Issue 18, findings 9 and 10: a Redis that stalls (SIGSTOP: connections open, no answer).
+describe('OktaBearerStrategy when the shared Redis stalls', function () {
+  this.timeout(30_000);
+  let redis: RedisServer | undefined;
+  let client: ReturnType<typeof createClient>;
+  let okta: FakeOktaServer;
+  let api: Api;
+
+  before(async function () {
+    if (!hasRedisServer()) {
+      if (process.env.CI) throw new Error("redis-server is missing: CI must install Debian's redis-server (see .ci/run)");
+      console.warn('      skipped: redis-server not found (apt-get install redis-server to run this test)');
+      return this.skip();
+    }
+    redis = await startRedis();
+    client = createClient({ url: redis.url });
+    client.on('error', () => undefined);
+    await client.connect();
+    okta = await startFakeOkta([await signingKey('k1')]);
+  });
+  const startStalledApi = async (proofMaxAge: number): Promise<void> => {
+    api = await startApi({
+      oktaDomain: okta.origin,
+      clientID: '0oaintro',
+      clientSecret: 'intro-secret',
+      introspect: 'always',
+      dpopProofMaxAge: proofMaxAge,
+      clockTolerance: 0,
+      timeout: 1_500,
+      dpopReplayStore: redisReplayStore(client),
+      introspectionCache: redisIntrospectionCache(client),
+    });
+  };
+  afterEach(async () => {
+    redis?.resume();
+    await api?.close();
+  });
+  after(async () => {
+    await okta?.close();
+    await client?.quit().catch(() => undefined);
+    await redis?.stop();
+  });
+
+  it('refuses every copy of a proof whose window ended while Redis stalled (no replay accepted)', async () => {
+    await startStalledApi(1);
+    const holder = await dpopKey();
+    const token = await signToken(okta.keys[0]!, accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } }));
+    okta.introspect = () => ({ active: true, ...accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } }) });
+    const url = `${api.origin}/api/me`;
+    const p = await proof(holder, 'GET', url, token);
+    await call(url, { authorization: `Bearer ${await signToken(okta.keys[0]!, accessClaims(okta.issuer))}` }); // warm
+    redis!.pause();
+    const copies = Array.from({ length: 12 }, () => call(url, { authorization: `DPoP ${token}`, dpop: p }));
+    await new Promise((resolve) => setTimeout(resolve, 1_600)); // past the 1 s proof window
+    redis!.resume();
+    const answers = await Promise.all(copies);
+    expect(answers.map((a) => a.status)).to.deep.equal(Array(12).fill(401));
+    expect(String(answers[0]!.headers['www-authenticate'])).to.include('too old');
+  });
+
+  it('answers 503 within the timeout while Redis does not answer, treats the introspection cache as a miss, and heals', async () => {
+    await startStalledApi(60);
+    const holder = await dpopKey();
+    const claims = accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } });
+    const token = await signToken(okta.keys[0]!, claims);
+    okta.introspect = () => ({ active: true, ...claims });
+    const url = `${api.origin}/api/me`;
+    redis!.pause();
+    const started = Date.now();
+    const stalled = await call(url, { authorization: `DPoP ${token}`, dpop: await proof(holder, 'GET', url, token) });
+    const elapsed = Date.now() - started;
+    expect(stalled.status).to.equal(503);
+    expect(JSON.parse(stalled.body)).to.include({ error: 'StoreUnavailableError' });
+    // Bounded: the cache read and the replay store each waited at most the timeout (1.5 s), the cache write not at all.
+    expect(elapsed).to.be.below(5_000);
+    const plain = await signToken(okta.keys[0]!, accessClaims(okta.issuer));
+    okta.introspect = () => ({ active: true, ...accessClaims(okta.issuer) });
+    expect((await call(url, { authorization: `Bearer ${plain}` })).status, 'a bearer token needs no replay store').to.equal(200);
+    redis!.resume();
+    const healed = await call(url, { authorization: `DPoP ${token}`, dpop: await proof(holder, 'GET', url, token) });
+    expect(healed.status).to.equal(200);
+  });
+});

@@ -51,7 +51,11 @@ export interface FakeOktaServer extends Listening {
   introspectionAuth: Array<string | undefined>;
   /** The introspection answer for a token; default `{ active: false }`. */
   introspect: (token: string) => Record<string, unknown>;
+  /** A whole introspection answer (status, headers, body) instead of a 200 with `introspect`'s body. */
+  introspectReply: ((token: string) => { status: number; headers?: Record<string, string>; body?: unknown }) | undefined;
   keysStatus: number;
+  /** Milliseconds the key set answer waits. */
+  keysDelay: number;
 }
 
 /** A custom server `default` and the org server, on one port of 127.0.0.1. */
@@ -62,14 +66,19 @@ export async function startFakeOkta(keys: SigningKey[]): Promise<FakeOktaServer>
     introspections: [] as URLSearchParams[],
     introspectionAuth: [] as Array<string | undefined>,
     introspect: (() => ({ active: false })) as (token: string) => Record<string, unknown>,
+    introspectReply: undefined as FakeOktaServer['introspectReply'],
     keysStatus: 200,
+    keysDelay: 0,
   };
   const listening = await listen((req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (req.method === 'GET' && (path === '/oauth2/default/v1/keys' || path === '/oauth2/v1/keys')) {
       server.keyFetches++;
-      res.writeHead(server.keysStatus, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ keys: server.keys.map((k) => k.jwk) }));
+      const answer = JSON.stringify({ keys: server.keys.map((k) => k.jwk) });
+      setTimeout(() => {
+        res.writeHead(server.keysStatus, { 'content-type': 'application/json' });
+        res.end(answer);
+      }, server.keysDelay);
       return;
     }
     if (req.method === 'POST' && (path === '/oauth2/default/v1/introspect' || path === '/oauth2/v1/introspect')) {
@@ -79,6 +88,12 @@ export async function startFakeOkta(keys: SigningKey[]): Promise<FakeOktaServer>
         const form = new URLSearchParams(body);
         server.introspections.push(form);
         server.introspectionAuth.push(req.headers.authorization);
+        const reply = server.introspectReply?.(form.get('token') ?? '');
+        if (reply !== undefined) {
+          res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+          res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(server.introspect(form.get('token') ?? '')));
       });

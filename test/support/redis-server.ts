@@ -11,6 +11,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts a new, empty server on the same port (after stop or kill), and waits until it answers. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered, as in a stall. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT): it answers what waited. */
+  resume(): void;
 }
 
 /** Whether Debian's redis-server is on this machine. */
@@ -77,5 +81,7 @@ export async function startRedis(): Promise<RedisServer> {
       await end(child, 'SIGTERM');
       child = await spawnRedis(port);
     },
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
   };
 }
