@@ -172,8 +172,9 @@ export class Introspector {
     const claims = this.check(body);
     const ttl = Math.min(claims.exp * 1000 - settings.now(), settings.cacheMaxAge);
     if (ttl > 0) {
-      // Best effort, not awaited: a failing or slow cache only means Okta is asked again next time.
-      void Promise.resolve()
+      // Awaited, so that the next request (on any instance) finds it; bounded: a failing or
+      // slow cache only means Okta is asked again next time.
+      await Promise.resolve()
         .then(() => withDeadline(settings.cache.set(key, claims, ttl), settings.http.timeout, () => new Error('cache timeout')))
         .catch(() => undefined);
     }
