@@ -7,6 +7,7 @@ import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, ty
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
 import { clientKeyStore, type KeyStore } from './keys.js';
 import { CLIENT_OPTION_NAMES, checkOptionNames } from './options.js';
+import { checkExtraParams } from './authorize-params.js';
 import { codeChallengeS256 } from './random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
 
@@ -97,6 +98,13 @@ export interface AuthorizationURLOptions {
   responseMode?: 'query' | 'form_post' | undefined;
   /** Overrides the client's redirect URI for this request. */
   redirectURI?: string | undefined;
+  /**
+   * More authorization request parameters Okta understands (`ui_locales`, `display`,
+   * `idp_scope`, `enroll_amr_values`, `request`...), sent after the client's own. Names the
+   * protocol owns (`state`, `nonce`, `scope`, `redirect_uri`, `max_age`...) are refused with a
+   * {@link ConfigurationError}. See https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/tag/CustomAS/#tag/CustomAS/operation/authorizeCustomAS
+   */
+  extraParams?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What the code exchange must check beyond the fixed ID token checks. */
@@ -248,33 +256,23 @@ export class OktaClient {
    * ```
    */
   async createAuthorizationURL(state: string, codeVerifier: string, options: AuthorizationURLOptions = {}): Promise<URL> {
-    if (!this.pushed) return new URL(this.authorizationURLString(state, codeVerifier, options));
-    const url = new URL(this.endpoints.authorize);
-    const params = url.searchParams;
-    params.set('response_type', 'code');
-    params.set('client_id', this.clientId);
-    params.set('redirect_uri', this.resolveRedirectURI(options.redirectURI));
-    params.set('scope', withOpenId(options.scopes).join(' '));
-    params.set('state', state);
-    params.set('code_challenge', codeChallengeS256(codeVerifier));
-    params.set('code_challenge_method', 'S256');
-    if (options.nonce !== undefined) params.set('nonce', options.nonce);
-    if (options.responseMode !== undefined && options.responseMode !== 'query') {
-      params.set('response_mode', options.responseMode);
-    }
-    if (options.prompt !== undefined) params.set('prompt', options.prompt);
-    if (options.loginHint !== undefined) params.set('login_hint', options.loginHint);
-    if (options.maxAge !== undefined) params.set('max_age', String(options.maxAge));
-    if (options.acrValues !== undefined) params.set('acr_values', options.acrValues);
-    if (options.idp !== undefined) params.set('idp', options.idp);
-    if (options.sessionToken !== undefined) params.set('sessionToken', options.sessionToken);
+    const checked = { ...options, extraParams: checkExtraParams(options.extraParams, 'createAuthorizationURL') };
+    if (!this.pushed) return new URL(this.authorizationURLString(state, codeVerifier, checked));
+    const params = new URLSearchParams([
+      ['response_type', 'code'],
+      ['client_id', this.clientId],
+      ['redirect_uri', this.resolveRedirectURI(options.redirectURI)],
+      ['scope', withOpenId(options.scopes).join(' ')],
+      ...this.authorizeParams(state, codeVerifier, checked),
+    ]);
     return this.pushAuthorizationRequest(params);
   }
 
   /**
    * {@link createAuthorizationURL} as a string, built without `URL` and `URLSearchParams`
    * objects: a fixed prefix, then the same parameters in the same order and encoding.
-   * Synchronous unless the parameters are pushed (PAR).
+   * Synchronous unless the parameters are pushed (PAR). `extraParams` are taken as given:
+   * the strategy checked them.
    *
    * @internal
    */
@@ -284,20 +282,32 @@ export class OktaClient {
   }
 
   private authorizationURLString(state: string, codeVerifier: string, options: AuthorizationURLOptions): string {
-    let url =
-      `${this.authorizePrefix}${this.encodedRedirectURI(options.redirectURI)}&scope=${this.encodedScopes(options.scopes)}` +
-      `&state=${formValue(state)}&code_challenge=${codeChallengeS256(codeVerifier)}&code_challenge_method=S256`;
-    if (options.nonce !== undefined) url += `&nonce=${formValue(options.nonce)}`;
-    if (options.responseMode !== undefined && options.responseMode !== 'query') {
-      url += `&response_mode=${formValue(options.responseMode)}`;
-    }
-    if (options.prompt !== undefined) url += `&prompt=${formValue(options.prompt)}`;
-    if (options.loginHint !== undefined) url += `&login_hint=${formValue(options.loginHint)}`;
-    if (options.maxAge !== undefined) url += `&max_age=${formValue(String(options.maxAge))}`;
-    if (options.acrValues !== undefined) url += `&acr_values=${formValue(options.acrValues)}`;
-    if (options.idp !== undefined) url += `&idp=${formValue(options.idp)}`;
-    if (options.sessionToken !== undefined) url += `&sessionToken=${formValue(options.sessionToken)}`;
+    let url = `${this.authorizePrefix}${this.encodedRedirectURI(options.redirectURI)}&scope=${this.encodedScopes(options.scopes)}`;
+    // The redirect URI and scope come encoded from a cache; the rest as URLSearchParams would encode it.
+    for (const [name, value] of this.authorizeParams(state, codeVerifier, options)) url += `&${name}=${formValue(value)}`;
     return url;
+  }
+
+  /**
+   * The authorization request's parameters after `response_type`, `client_id`,
+   * `redirect_uri` and `scope`, in order: the one list both the URL and the PAR form are made of.
+   */
+  private authorizeParams(state: string, codeVerifier: string, options: AuthorizationURLOptions): Array<[string, string]> {
+    const params: Array<[string, string]> = [
+      ['state', state],
+      ['code_challenge', codeChallengeS256(codeVerifier)],
+      ['code_challenge_method', 'S256'],
+    ];
+    if (options.nonce !== undefined) params.push(['nonce', options.nonce]);
+    if (options.responseMode !== undefined && options.responseMode !== 'query') params.push(['response_mode', options.responseMode]);
+    if (options.prompt !== undefined) params.push(['prompt', options.prompt]);
+    if (options.loginHint !== undefined) params.push(['login_hint', options.loginHint]);
+    if (options.maxAge !== undefined) params.push(['max_age', String(options.maxAge)]);
+    if (options.acrValues !== undefined) params.push(['acr_values', options.acrValues]);
+    if (options.idp !== undefined) params.push(['idp', options.idp]);
+    if (options.sessionToken !== undefined) params.push(['sessionToken', options.sessionToken]);
+    if (options.extraParams !== undefined) for (const [name, value] of Object.entries(options.extraParams)) params.push([name, value]);
+    return params;
   }
 
   /** `/v1/authorize?response_type=code&client_id=...&redirect_uri=`, the same for every request. */

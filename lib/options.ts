@@ -37,6 +37,7 @@ const STRATEGY_OWN_OPTIONS = {
   verifyTimeout: true,
   allowedHosts: true,
   trustProxy: true,
+  extraParams: true,
   passReqToCallback: true,
 } as const satisfies Record<Exclude<keyof OktaStrategyOptions, keyof OktaClientOptions>, true>;
 

@@ -1,5 +1,6 @@
-import { OktaClient, type OktaClientOptions } from './client.js';
-import { AuthorizationError, ConfigurationError, StateError, UserInfoError } from './errors.js';
+import { OktaClient, type OktaClientOptions, type UserInfo } from './client.js';
+import { checkExtraParams, requestExtraParams } from './authorize-params.js';
+import { AuthorizationError, ConfigurationError, StateError, TokenError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
 import { callbackKey, checkSiblings, registerClaim, wrongArrival, type CallbackClaim } from './mix-up.js';
@@ -50,7 +51,9 @@ export interface OktaStrategyOptions extends OktaClientOptions {
   name?: string | undefined;
   /**
    * Fetch `/v1/userinfo` after the token exchange: `true`, `false`, or `'auto'` (default):
-   * only when a granted scope (`profile`, `email`, `groups`) promises claims the ID token lacks.
+   * only when a granted scope (`profile`, `email`, `groups`) promises claims the ID token
+   * lacks, and one of `profile`, `email`, `address`, `phone` was granted (Okta answers 403
+   * otherwise); a 403 `insufficient_scope` then leaves the profile to the ID token.
    */
   userInfo?: boolean | 'auto' | undefined;
   /** `query` (default) or `form_post` (needs `express.urlencoded()` on the callback route). */
@@ -88,6 +91,13 @@ export interface OktaStrategyOptions extends OktaClientOptions {
    * `req.protocol` (which honours Express's own `trust proxy`) or the socket.
    */
   trustProxy?: boolean | undefined;
+  /**
+   * More authorization request parameters Okta understands, sent with every sign-in:
+   * `ui_locales`, `display`, `idp_scope`, `enroll_amr_values` (with `prompt:
+   * 'enroll_authenticator'`), `request`... Names the protocol owns (`state`, `nonce`,
+   * `scope`, `redirect_uri`, `max_age`, `acr_values`...) are refused at construction.
+   */
+  extraParams?: Readonly<Record<string, string>> | undefined;
   /** Pass the request as the verify function's first argument. */
   passReqToCallback?: false | undefined;
 }
@@ -115,6 +125,11 @@ export interface OktaAuthenticateOptions {
   sessionToken?: string | undefined;
   /** Application data (JSON, up to 2 KiB) returned as `info.state` on success. Never trust it for redirects unchecked. */
   state?: unknown;
+  /**
+   * Authorization request parameters for this sign-in, over the strategy's `extraParams`
+   * (e.g. `{ ui_locales: req.acceptsLanguages()[0] }`). Names the protocol owns are ignored.
+   */
+  extraParams?: Readonly<Record<string, string>> | undefined;
 }
 
 /** `info` passed to Passport on success: the verify function's info, plus `state`. */
@@ -123,14 +138,25 @@ export interface OktaSuccessInfo {
   [key: string]: unknown;
 }
 
-/** Okta redirect errors that mean "this user did not sign in", not "something broke". */
+/**
+ * Okta redirect errors that mean "this user did not sign in", not "something broke": a
+ * sign-in failure (`failureRedirect`, with Okta's description), never an error page. The
+ * user could not meet `acr_values` (step-up: `unmet_authentication_requirements`), Okta
+ * could not create the user just in time (`jit_failure`), was not assigned, cancelled, is
+ * outside the network zones... `server_error`, `temporarily_unavailable`, `invalid_scope`
+ * and the like stay errors: the app or Okta must change.
+ */
 const USER_FACING_ERRORS = new Set([
   'access_denied',
   'login_required',
   'consent_required',
   'interaction_required',
   'user_canceled_request',
+  'unmet_authentication_requirements',
+  'jit_failure',
 ]);
+/** Scopes whose claims Okta's `/userinfo` gives; without one of them it answers 403 `insufficient_scope`. */
+const USERINFO_SCOPES = ['profile', 'email', 'address', 'phone'];
 const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
 /** Claims about the token and the authentication, which only the verified ID token may set. */
 const TOKEN_CLAIMS = new Set([
@@ -193,6 +219,7 @@ export class OktaStrategy extends PassportStrategy {
   private readonly allowedHosts: readonly string[] | undefined;
   private readonly callbackURL: string;
   private readonly scopes: readonly string[];
+  private readonly extraParams: Readonly<Record<string, string>>;
   private readonly userInfo: boolean | 'auto';
   private readonly responseMode: 'query' | 'form_post';
   private readonly store: StateStore;
@@ -238,6 +265,7 @@ export class OktaStrategy extends PassportStrategy {
     this.callbackURL = callbackURL;
     this.resolved = { absolute: URL.canParse(callbackURL), byOrigin: new Map() };
     this.scopes = scopeList(options.scope ?? DEFAULT_SCOPES, 'scope');
+    this.extraParams = checkExtraParams(options.extraParams, 'OktaStrategy');
     this.userInfo = options.userInfo ?? 'auto';
     if (this.userInfo !== true && this.userInfo !== false && this.userInfo !== 'auto') {
       throw new ConfigurationError('userInfo must be true, false or "auto"');
@@ -325,6 +353,7 @@ export class OktaStrategy extends PassportStrategy {
         acrValues: options.acrValues,
         idp: options.idp,
         sessionToken: options.sessionToken,
+        extraParams: options.extraParams === undefined ? this.extraParams : requestExtraParams(this.extraParams, options.extraParams),
       });
       if (typeof url !== 'string') return url.then((pushed) => this.save(req, login, pushed)).catch(startFailure);
       return this.save(req, login, url);
@@ -398,7 +427,17 @@ export class OktaStrategy extends PassportStrategy {
 
   private async loadProfile(tokens: OktaTokens, claims: IdTokenClaims): Promise<OktaProfile> {
     if (!this.wantsUserInfo(tokens.scopes, claims)) return toProfile(claims, JSON.stringify(claims));
-    const userInfo = await this.client.fetchUserInfo(tokens.accessToken);
+    let userInfo: UserInfo;
+    try {
+      userInfo = await this.client.fetchUserInfo(tokens.accessToken);
+    } catch (err) {
+      // 'auto' asked for extra profile claims the ID token lacks; Okta saying the token's
+      // scopes give none is no reason to refuse a sign-in whose ID token is valid.
+      if (this.userInfo === 'auto' && err instanceof TokenError && err.error === 'insufficient_scope') {
+        return toProfile(claims, JSON.stringify(claims));
+      }
+      throw err;
+    }
     if (userInfo.sub !== claims.sub) {
       throw new UserInfoError('The userinfo answer is for another user than the ID token (sub differs)');
     }
@@ -411,6 +450,8 @@ export class OktaStrategy extends PassportStrategy {
 
   private wantsUserInfo(scopes: readonly string[], claims: IdTokenClaims): boolean {
     if (this.userInfo !== 'auto') return this.userInfo;
+    // Okta refuses /userinfo (403 insufficient_scope) unless one of these was granted.
+    if (!scopes.some((scope) => USERINFO_SCOPES.includes(scope))) return false;
     return (
       (scopes.includes('profile') && claims.given_name === undefined && claims.family_name === undefined) ||
       (scopes.includes('email') && claims.email_verified === undefined) ||
