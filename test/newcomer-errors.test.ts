@@ -65,7 +65,7 @@ describe('errors a newcomer meets', () => {
         /"orgUrl": use oktaDomain/,
       );
       // Okta's libraries take the issuer instead of a domain: here it only names the iss expected.
-      const { oktaDomain: _domain, ...withoutDomain } = BASE;
+      const withoutDomain = { ...BASE, oktaDomain: undefined };
       expect(
         configurationError(() => strategyWith({ ...withoutDomain, issuer: 'https://acme.okta.com/oauth2/aus1x' })).message,
       ).to.equal(
