@@ -1,21 +1,35 @@
 import { TokenError } from './errors.js';
 import { redact, type HttpAnswer } from './http.js';
 
-/** An auth-param (RFC 9110 §11.2) or a scheme: a token, then `=` and a token or quoted-string. */
-const PARAM = /[\s,]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*=[ \t]*("(?:[^"\\]|\\[\s\S])*"|[!#$%&'*+.^_`|~0-9A-Za-z/-]+=*))?/y;
+/** A scheme, or an auth-param (RFC 9110 §11.2): a token, then `=` and a token or quoted-string. */
+const PARAM = /[\s,]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*(=)[ \t]*("(?:[^"\\]|\\[\s\S])*"|[!#$%&'*+.^_`|~0-9A-Za-z/-]+=*)?)?/y;
 
-/** Each challenge's scheme (lower case) and parameters, in order. */
+/**
+ * Each challenge's scheme (lower case) and parameters, in order. What is not an auth-param
+ * (a token68 such as Basic's `abc==`, a stray character) is skipped up to the next comma.
+ */
 export function readChallenges(header: string): Array<{ scheme: string; params: Map<string, string> }> {
   const challenges: Array<{ scheme: string; params: Map<string, string> }> = [];
-  PARAM.lastIndex = 0;
-  for (let match = PARAM.exec(header); match !== null; match = PARAM.exec(header)) {
-    const [, name, value] = match as unknown as [string, string, string | undefined];
-    if (value === undefined) challenges.push({ scheme: name.toLowerCase(), params: new Map() });
-    else {
-      const text = value.startsWith('"') ? value.slice(1, -1).replace(/\\([\s\S])/g, '$1') : value;
-      const params = challenges.at(-1)?.params;
-      if (params !== undefined && !params.has(name.toLowerCase())) params.set(name.toLowerCase(), text);
+  let at = 0;
+  while (at < header.length) {
+    PARAM.lastIndex = at;
+    const match = PARAM.exec(header);
+    if (match === null || (match[2] !== undefined && match[3] === undefined)) {
+      // Not a scheme nor a whole auth-param: skip it.
+      const comma = header.indexOf(',', match === null ? at : at + match[0].indexOf('=') + 1);
+      if (comma === -1) break;
+      at = comma + 1;
+      continue;
     }
+    at = PARAM.lastIndex;
+    const [, name, , value] = match as unknown as [string, string, string | undefined, string | undefined];
+    if (value === undefined) {
+      challenges.push({ scheme: name.toLowerCase(), params: new Map() });
+      continue;
+    }
+    const text = value.startsWith('"') ? value.slice(1, -1).replace(/\\([\s\S])/g, '$1') : value;
+    const params = challenges.at(-1)?.params;
+    if (params !== undefined && !params.has(name.toLowerCase())) params.set(name.toLowerCase(), text);
   }
   return challenges;
 }

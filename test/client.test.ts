@@ -791,6 +791,13 @@ describe('OktaClient', () => {
         description: 'Needs profile, email, address or phone',
         oktaStatus: 403,
       });
+      // A token68 challenge first (Basic's), or an unterminated quote, does not hide the Bearer one.
+      for (const header of ['Basic YWxhZGRpbjpvcGVu==, Bearer error="invalid_token"', 'Bearer x="open, error=invalid_token']) {
+        okta.scope().get(`${okta.path}/userinfo`).reply(401, '', { 'www-authenticate': header });
+        expect(await caught(() => makeClient(okta).fetchUserInfo('at-1')), header)
+          .to.be.instanceOf(TokenError)
+          .with.property('error', 'invalid_token');
+      }
     });
 
     it('refuses userinfo without sub, or as a signed JWT', async () => {
