@@ -4,6 +4,7 @@ import { DPoPProver, type DPoPKeyPair } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
 import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.js';
 import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from './http.js';
+import { challengeFailure } from './www-authenticate.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
 import { clientKeyStore, type KeyStore } from './keys.js';
 import { CLIENT_OPTION_NAMES, checkOptionNames } from './options.js';
@@ -25,6 +26,22 @@ const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
 export interface OktaClientOptions {
   /** Custom authorization server id (e.g. `default`); omit for the org authorization server. */
   authServerId?: string | undefined;
+  /**
+   * The `iss` Okta's tokens carry, when it is not the URL the endpoints are under: with a
+   * custom URL domain as `oktaDomain` (`https://login.example.com`) and the authorization
+   * server's Issuer setting left on "Okta URL", tokens say
+   * `https://acme.okta.com/oauth2/default`. Copy the Issuer that Okta shows for the
+   * authorization server. Only its host may differ: https, no trailing slash, and the path of
+   * the server (`/oauth2/{authServerId}`, none for the org server). Default: the endpoints'
+   * URL, `https://{oktaDomain}/oauth2/{authServerId}`.
+   *
+   * @example
+   * ```ts
+   * new OktaStrategy({ ...options, oktaDomain: 'https://login.example.com', authServerId: 'default',
+   *   issuer: 'https://acme.okta.com/oauth2/default' }, verify)
+   * ```
+   */
+  issuer?: string | undefined;
   /**
    * How the client authenticates to the token, revoke and PAR endpoints. Default
    * `client_secret_basic`; `none` is for public clients (PKCE only).
@@ -51,7 +68,10 @@ export interface OktaClientOptions {
   fetch?: FetchLike | undefined;
   /** Accepted ID token signing algorithms. Default `['RS256']` (what Okta uses). */
   idTokenSigningAlgorithms?: string[] | undefined;
-  /** Seconds of clock skew tolerated on `exp`, `iat` and `auth_time`. Default 60. */
+  /**
+   * Seconds of clock skew tolerated on `exp`, `iat` and `auth_time`. Default 120, the low end
+   * of what Okta's SDKs allow: an ID token is checked once, right after Okta issued it.
+   */
   clockTolerance?: number | undefined;
   /**
    * Audiences besides this client's id that an ID token may also name in `aud`. An ID
@@ -130,6 +150,8 @@ export interface UserInfo {
 }
 
 const DEFAULT_TIMEOUT = 10_000;
+/** Seconds; Okta's SDKs allow 120 to 300 (docs/configuration.md, "Clock tolerance", says why 120). */
+const DEFAULT_CLOCK_TOLERANCE = 120;
 
 /**
  * Authorization request parameters that must not show up in an error: one-time values
@@ -177,10 +199,10 @@ export class OktaClient {
     redirectURI: string,
     options: OktaClientOptions = {},
   ) {
-    const origin = parseOktaDomain(oktaDomain);
     if (options === null || typeof options !== 'object') throw new ConfigurationError('OktaClient options must be an object');
+    const origin = parseOktaDomain(oktaDomain, options.issuer);
     checkOptionNames('OktaClient', options, CLIENT_OPTION_NAMES);
-    this.endpoints = oktaEndpoints(origin, options.authServerId);
+    this.endpoints = oktaEndpoints(origin, options.authServerId, options.issuer);
     if (typeof clientId !== 'string' || clientId === '') throw new ConfigurationError('clientID is required');
     if (typeof redirectURI !== 'string' || redirectURI === '') {
       throw new ConfigurationError('redirectURI (callbackURL) is required');
@@ -193,7 +215,7 @@ export class OktaClient {
     }
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
     positive('timeout', timeout);
-    const clockTolerance = options.clockTolerance ?? 60;
+    const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
     if (!(clockTolerance >= 0)) throw new ConfigurationError('clockTolerance must be a number of seconds >= 0');
     const algorithms = options.idTokenSigningAlgorithms ?? ['RS256'];
     if (
@@ -233,14 +255,23 @@ export class OktaClient {
       trustedAudiences: [...trustedAudiences],
       now: this.now,
     };
-    this.keys = clientKeyStore(this.http, this.endpoints.keys, {
+    // The org server publishes the key of an app with manual key rotation only to requests
+    // that name the app; with automatic rotation the answer is the same either way.
+    const keysURL =
+      options.authServerId === undefined
+        ? `${this.endpoints.keys}?client_id=${encodeURIComponent(clientId)}`
+        : this.endpoints.keys;
+    this.keys = clientKeyStore(this.http, keysURL, {
       cooldown: options.jwksCooldown ?? 30_000,
       maxAge: options.jwksMaxAge ?? 3_600_000,
       now: this.now,
     });
   }
 
-  /** The issuer ID tokens must carry: `https://{domain}` or `https://{domain}/oauth2/{authServerId}`. */
+  /**
+   * The issuer ID tokens must carry: the `issuer` option, else `https://{domain}` or
+   * `https://{domain}/oauth2/{authServerId}`.
+   */
   get issuer(): string {
     return this.endpoints.issuer;
   }
@@ -434,6 +465,11 @@ export class OktaClient {
   /**
    * Reads the user's claims from `/v1/userinfo` (OpenID Connect Core §5.3).
    * See https://developer.okta.com/docs/reference/api/oidc/#userinfo
+   *
+   * @throws {TokenError} Okta refused the access token: 401 `invalid_token`, or 403
+   * `insufficient_scope` when it grants none of `profile`, `email`, `address`, `phone`. Okta
+   * says so in `WWW-Authenticate` (RFC 6750 §3), whose `error` and `error_description`
+   * become the error's `error` and `description`.
    */
   async fetchUserInfo(accessToken: string): Promise<UserInfo> {
     const what = 'userinfo endpoint';
@@ -450,7 +486,10 @@ export class OktaClient {
     };
     let answer = await request();
     if (this.dpop?.observe(url, answer)) answer = await request();
-    if (answer.status !== 200) throw failureFrom(answer, what, this.secrets([accessToken]), this.now());
+    if (answer.status !== 200) {
+      const secrets = this.secrets([accessToken]);
+      throw challengeFailure(answer, what, secrets) ?? failureFrom(answer, what, secrets, this.now());
+    }
     const contentType = answer.headers.get('content-type') ?? '';
     if (/application\/jwt/i.test(contentType)) {
       throw new ResponseError(`Okta's ${what} answered with a signed JWT; only JSON userinfo is supported`, 200);

@@ -65,6 +65,23 @@ export interface OAuthErrorFields {
 }
 
 /**
+ * The fields of Okta's own error body (`{ errorCode, errorSummary, errorLink, errorId,
+ * errorCauses }`), which its OAuth endpoints send instead of an OAuth error for some
+ * failures: 404 `E0000007` for an authorization server that does not exist, 401
+ * `E0000011`, 429 `E0000047`, 500 `E0000009`. `errorId` is what Okta support asks for. The
+ * error classes that take them keep only RFC 6749's printable characters and clip them
+ * (`errorCode` and `errorId` to 100 characters, `errorSummary` to 300), like OAuth fields.
+ */
+export interface OktaErrorBody {
+  /** Okta's error code, e.g. `E0000007`. */
+  errorCode?: string | undefined;
+  /** Okta's one-line explanation, e.g. `Not found: Resource not found: default (AuthorizationServer)`. */
+  errorSummary?: string | undefined;
+  /** The id of this failure in Okta's logs: give it to Okta support. */
+  errorId?: string | undefined;
+}
+
+/**
  * Okta redirected back to the callback with an `error` (RFC 6749 §4.1.2.1), for
  * example `access_denied` when the user is not assigned to the application.
  * `status` is 503 for `temporarily_unavailable`, 502 otherwise.
@@ -100,15 +117,26 @@ export class TokenError extends OktaError {
   readonly uri: string | undefined;
   /** HTTP status of Okta's answer, e.g. 400 for `invalid_grant` or 401 for `invalid_client`. */
   readonly oktaStatus: number;
+  /** Okta's `errorCode`, when its answer also had Okta's own error fields ({@link OktaErrorBody}). */
+  readonly errorCode?: string | undefined;
+  /** Okta's `errorSummary`, likewise. */
+  readonly errorSummary?: string | undefined;
+  /** Okta's `errorId`, likewise: what Okta support asks for. */
+  readonly errorId?: string | undefined;
 
-  /** `endpoint` names the call, e.g. `token endpoint`. */
-  constructor(fields: OAuthErrorFields & { oktaStatus: number; endpoint: string }) {
+  /**
+   * `endpoint` names the call, e.g. `token endpoint`. For `/v1/userinfo`, whose errors come
+   * in `WWW-Authenticate` (RFC 6750 §3), the fields are that header's.
+   */
+  constructor(fields: OAuthErrorFields & OktaErrorBody & { oktaStatus: number; endpoint: string }) {
     const clean = cleanFields(fields);
-    super(oauthMessage(`Okta's ${fields.endpoint} answered ${fields.oktaStatus}`, clean));
+    const okta = cleanOktaBody(fields);
+    super(`${oauthMessage(`Okta's ${fields.endpoint} answered ${fields.oktaStatus}`, clean)}${oktaBodyText(okta)}`);
     this.error = clean.error;
     this.description = clean.description;
     this.uri = clean.uri;
     this.oktaStatus = fields.oktaStatus;
+    Object.assign(this, okta);
   }
 }
 
@@ -132,10 +160,22 @@ export class ResponseError extends OktaError {
   override readonly status: number = 502;
   /** HTTP status of Okta's answer. */
   readonly oktaStatus: number;
+  /** Okta's `errorCode` when it answered with its own error body ({@link OktaErrorBody}), e.g. `E0000007`. */
+  readonly errorCode?: string | undefined;
+  /** Okta's `errorSummary`, likewise. */
+  readonly errorSummary?: string | undefined;
+  /** Okta's `errorId`, likewise: what Okta support asks for. */
+  readonly errorId?: string | undefined;
 
-  constructor(message: string, oktaStatus: number, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * `okta`: the fields of Okta's error body, if it sent one; they are cleaned and kept as
+   * properties, and the message says them after `message`.
+   */
+  constructor(message: string, oktaStatus: number, options?: { cause?: unknown; okta?: OktaErrorBody | undefined }) {
+    const okta = cleanOktaBody(options?.okta ?? {});
+    super(`${message}${oktaBodyText(okta)}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.oktaStatus = oktaStatus;
+    Object.assign(this, okta);
   }
 }
 
@@ -148,8 +188,9 @@ export class RateLimitError extends ResponseError {
   override readonly status = 503;
   readonly rateLimit: RateLimit;
 
-  constructor(message: string, rateLimit: RateLimit) {
-    super(message, 429);
+  /** `okta`: the fields of Okta's `E0000047` body, if it sent one. */
+  constructor(message: string, rateLimit: RateLimit, okta?: OktaErrorBody) {
+    super(message, 429, { okta });
     this.rateLimit = rateLimit;
   }
 }
@@ -212,8 +253,9 @@ export class RequestError extends OktaError {
 /**
  * The ID token (or a signed answer such as userinfo) was rejected. `claim` names the
  * claim or part that failed (`signature`, `alg`, `iss`, `aud`, `azp`, `exp`, `iat`,
- * `nbf`, `nonce`, `auth_time`, `sub`, `kid`, `key`...) and `reason` says why. Neither
- * the token nor its claims are kept: no `cause` holds them. `status` is 502.
+ * `nbf`, `nonce`, `auth_time`, `sub`, `kid`, `key`...) and `reason` says why; for `iss`,
+ * it names the issuer received and the one expected, and points at the `issuer` option.
+ * Neither the token nor its other claims are kept: no `cause` holds them. `status` is 502.
  */
 export class IdTokenError extends OktaError {
   override readonly code = 'ERR_OKTA_ID_TOKEN';
@@ -261,6 +303,24 @@ function cleanFields(fields: OAuthErrorFields): { error: string; description: st
     description: fields.description === undefined ? undefined : oauthText(String(fields.description), MAX_DESCRIPTION),
     uri: oauthURI(fields.uri),
   };
+}
+
+/** Okta's error fields cleaned as OAuth text; only those present and not empty. */
+function cleanOktaBody(body: OktaErrorBody): OktaErrorBody {
+  const clean: OktaErrorBody = {};
+  if (typeof body.errorCode === 'string' && body.errorCode !== '') clean.errorCode = oauthText(body.errorCode, MAX_ERROR_CODE);
+  if (typeof body.errorSummary === 'string' && body.errorSummary !== '') {
+    clean.errorSummary = oauthText(body.errorSummary, MAX_DESCRIPTION);
+  }
+  if (typeof body.errorId === 'string' && body.errorId !== '') clean.errorId = oauthText(body.errorId, MAX_ERROR_CODE);
+  return clean;
+}
+
+/** ` (E0000007: Not found: ..., errorId oae...)`, or nothing without Okta's fields. */
+function oktaBodyText(okta: OktaErrorBody): string {
+  const said = [okta.errorCode, okta.errorSummary].filter((part) => part !== undefined).join(': ');
+  const parts = [said, okta.errorId === undefined ? '' : `errorId ${okta.errorId}`].filter(Boolean);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
 function oauthMessage(prefix: string, fields: OAuthErrorFields): string {

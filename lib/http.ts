@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import zlib from 'node:zlib';
-import { OktaError, RateLimitError, RequestError, ResponseError, TokenError } from './errors.js';
+import { OktaError, RateLimitError, RequestError, ResponseError, TokenError, type OktaErrorBody } from './errors.js';
 import { readRateLimit, type AnswerHeaders } from './rate-limit.js';
 
 export type { AnswerHeaders };
@@ -240,23 +240,25 @@ export function parseJSONObject(answer: HttpAnswer, what: string): Record<string
 
 /**
  * Turns a non-2xx answer into the right error: 429 → RateLimitError, an OAuth error
- * body → TokenError, anything else → ResponseError. `secrets` are blanked out of the
- * provider's texts in case it echoes what we sent; TokenError then keeps only their
+ * body → TokenError, anything else → ResponseError. Okta's own error fields (`errorCode`,
+ * `errorSummary`, `errorId`) are kept on whichever it is. `secrets` are blanked out of the
+ * provider's texts in case it echoes what we sent; the error classes then keep only their
  * printable characters, clipped. Redaction comes first, on the whole text, so that no
  * part of a secret survives a clip. `now` (epoch ms) is when the answer came, for a
  * `Retry-After` given in seconds.
  */
 export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly string[], now: number): OktaError {
-  if (answer.status === 429) {
-    const rateLimit = readRateLimit(answer.headers, now);
-    const reset = rateLimit.reset ? `; the limit resets at ${rateLimit.reset.toISOString()}` : '';
-    return new RateLimitError(`Okta's ${what} is rate limiting this client (429)${reset}`, rateLimit);
-  }
   let body: Record<string, unknown> | undefined;
   try {
     body = parseJSONObject(answer, what);
   } catch {
     body = undefined;
+  }
+  const okta = body === undefined ? {} : oktaErrorBody(body, secrets);
+  if (answer.status === 429) {
+    const rateLimit = readRateLimit(answer.headers, now);
+    const reset = rateLimit.reset ? `; the limit resets at ${rateLimit.reset.toISOString()}` : '';
+    return new RateLimitError(`Okta's ${what} is rate limiting this client (429)${reset}`, rateLimit, okta);
   }
   if (body && typeof body.error === 'string' && answer.status >= 400 && answer.status < 500) {
     return new TokenError({
@@ -265,9 +267,24 @@ export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly 
       error: redact(body.error, secrets),
       description: typeof body.error_description === 'string' ? redact(body.error_description, secrets) : undefined,
       uri: typeof body.error_uri === 'string' ? redact(body.error_uri, secrets) : undefined,
+      ...okta,
     });
   }
-  return new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
+  // Okta answers 404 (E0000007 from Okta itself, or a bare 404) for an authorization server it
+  // does not have: under another id, or in another org.
+  const hint =
+    answer.status === 404 ? ': the authServerId or oktaDomain is probably wrong (Okta has no such authorization server)' : '';
+  return new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}${hint}`, answer.status, { okta });
+}
+
+/** Okta's own error fields of a body, redacted (their cleaning is the error classes' job). */
+function oktaErrorBody(body: Record<string, unknown>, secrets: readonly string[]): OktaErrorBody {
+  const okta: OktaErrorBody = {};
+  for (const name of ['errorCode', 'errorSummary', 'errorId'] as const) {
+    const value = body[name];
+    if (typeof value === 'string') okta[name] = redact(value, secrets);
+  }
+  return okta;
 }
 
 /**

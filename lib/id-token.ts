@@ -1,4 +1,5 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { issuerMismatch } from './endpoints.js';
 import { IdTokenError, OktaError } from './errors.js';
 import type { KeyStore } from './keys.js';
 
@@ -56,8 +57,9 @@ export interface IdTokenExpectations {
  * keys with an allowed algorithm, `iss`, `aud` (this client, and no audience it does not
  * trust), `azp`, `exp`, `iat`, then `nonce`, `auth_time` and `sub` when expected.
  *
- * Errors name the claim and the reason only: jose's errors, which hold the whole payload
- * (the user's email, name, nonce...), are never kept as a cause.
+ * Errors name the claim and the reason only (and for `iss`, the issuer received and the one
+ * expected, which are public): jose's errors, which hold the whole payload (the user's
+ * email, name, nonce...), are never kept as a cause.
  */
 export async function verifyIdToken(
   idToken: string,
@@ -169,6 +171,9 @@ function fromJose(err: unknown, settings: IdTokenSettings): OktaError {
     const nbf = err.payload.nbf;
     if (err.claim === 'nbf' && err.reason === 'check_failed' && typeof nbf === 'number') {
       return new IdTokenError('nbf', inTheFuture(nbf - now, tolerance));
+    }
+    if (err.claim === 'iss' && err.reason === 'check_failed') {
+      return new IdTokenError('iss', issuerMismatch(err.payload.iss, settings.issuer));
     }
     const reason = err.reason === 'missing' ? 'is missing' : err.reason === 'check_failed' ? 'does not match' : 'is invalid';
     return new IdTokenError(err.claim, reason);

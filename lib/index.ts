@@ -52,7 +52,7 @@ export type { OktaRequest } from './request.js';
 export type { PendingLogin, StateStore, StateStoreContext } from './state/store.js';
 export type { SessionStateStoreOptions } from './state/session.js';
 export type { CookieStateStoreOptions } from './state/cookie.js';
-export type { OAuthErrorFields, RateLimit } from './errors.js';
+export type { OAuthErrorFields, OktaErrorBody, RateLimit } from './errors.js';
 export type { FetchLike } from './http.js';
 export type { FailureChallenge } from './passport.js';
 export type { KeepTokensFreshOptions, RefreshRefusal, StoredTokens } from './refresh.js';

@@ -21,14 +21,20 @@ export interface KeyStoreOptions {
 
 /** The longest wait after failed fetches in a row, unless `cooldown` is longer. */
 const MAX_FAILURE_BACKOFF = 5 * 60_000;
+/**
+ * How old the key set must be before an unknown `kid` may refetch it (unless the cooldown is
+ * shorter): a set fetched a moment ago already has every key Okta publishes.
+ */
+const MIN_KEY_SET_AGE = 5_000;
 /** NIST SP 800-131A: RSA signatures need a modulus of 2048 bits or more. */
 const MIN_RSA_BITS = 2048;
 
 /**
  * Okta's signing keys (`/v1/keys`), fetched on first use and cached. jose picks and
  * imports the key; this class only decides when to (re)fetch:
- * - an unknown `kid` refetches once, at most once per cooldown (Okta rotates keys, and
- *   a flood of forged `kid`s must not turn into a flood of requests to Okta);
+ * - an unknown `kid` refetches once when the set is more than 5 s old, and at most once
+ *   per cooldown (Okta rotates keys, and a flood of forged `kid`s must not turn into a
+ *   flood of requests to Okta);
  * - keys older than `maxAge` are refreshed, but kept if Okta cannot be reached;
  * - a failed fetch is not retried before a wait that starts at the cooldown and doubles
  *   with each failure in a row (at most 5 minutes), or until a 429's rate limit resets.
@@ -43,6 +49,8 @@ export class KeyStore {
   private readonly ready = new Map<string, VerificationKey>();
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private attemptedAt = Number.NEGATIVE_INFINITY;
+  /** When an unknown `kid` last caused a fetch. */
+  private kidFetchAt = Number.NEGATIVE_INFINITY;
   /** Failed fetches since the last success, and when the next fetch may be tried. */
   private failures = 0;
   private retryAt = Number.NEGATIVE_INFINITY;
@@ -76,7 +84,9 @@ export class KeyStore {
         await this.inFlight.catch(() => undefined);
         return this.pick(header);
       }
-      if (!this.mayFetch(this.options.now())) throw new IdTokenError('kid', 'matches no key in the key set');
+      const now = this.options.now();
+      if (!this.mayFetchForKid(now)) throw new IdTokenError('kid', 'matches no key in the key set');
+      this.kidFetchAt = now;
       await this.refresh();
       return this.pick(header);
     }
@@ -108,6 +118,7 @@ export class KeyStore {
     this.ready.clear();
     this.fetchedAt = Number.NEGATIVE_INFINITY;
     this.attemptedAt = Number.NEGATIVE_INFINITY;
+    this.kidFetchAt = Number.NEGATIVE_INFINITY;
     this.failures = 0;
     this.retryAt = Number.NEGATIVE_INFINITY;
     this.lastFailure = undefined;
@@ -115,6 +126,18 @@ export class KeyStore {
 
   private mayFetch(now: number): boolean {
     return now - this.attemptedAt >= this.options.cooldown && now >= this.retryAt;
+  }
+
+  /**
+   * An unknown `kid` refetches once the current set is a few seconds old, however recently
+   * it was fetched for another reason (first use, `maxAge`): a key rotated just after that
+   * fetch is followed at once rather than refused for a cooldown. Unknown kids refetch at
+   * most once per cooldown between them, so that a flood of forged kids costs Okta one
+   * request per cooldown; a failing Okta waits for its backoff.
+   */
+  private mayFetchForKid(now: number): boolean {
+    const settled = Math.min(MIN_KEY_SET_AGE, this.options.cooldown);
+    return now - this.kidFetchAt >= this.options.cooldown && now - this.attemptedAt >= settled && now >= this.retryAt;
   }
 
   /**
@@ -176,10 +199,7 @@ export class KeyStore {
   private async download(): Promise<{ keySet: JWTVerifyGetKey; published: Map<string, string> }> {
     const what = 'keys endpoint';
     const answer = await send(this.http, this.url, { method: 'GET', headers: { accept: 'application/json' } }, what);
-    if (answer.status === 429) throw failureFrom(answer, what, [], this.options.now());
-    if (answer.status !== 200) {
-      throw new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}`, answer.status);
-    }
+    if (answer.status !== 200) throw failureFrom(answer, what, [], this.options.now());
     const body = parseJSONObject(answer, what);
     let keySet: JWTVerifyGetKey;
     try {

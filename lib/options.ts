@@ -6,6 +6,7 @@ import type { OktaStrategyOptions } from './strategy.js';
 // option is added to the interface but not here, so a new option can never be refused.
 const CLIENT_OPTIONS = {
   authServerId: true,
+  issuer: true,
   tokenEndpointAuthMethod: true,
   privateKey: true,
   privateKeyId: true,
@@ -55,7 +56,6 @@ const FOREIGN_OPTIONS: Readonly<Record<string, string>> = {
   redirectURI: 'use callbackURL',
   redirect_uri: 'use callbackURL',
   redirectUrl: 'use callbackURL',
-  issuer: 'use oktaDomain ("https://acme.okta.com") and authServerId ("default"); the issuer follows from them',
   orgUrl: 'use oktaDomain',
   domain: 'use oktaDomain',
   authorizationURL: 'the endpoints follow from oktaDomain and authServerId',

@@ -177,13 +177,18 @@ describe('OktaBearerStrategy', function () {
       expect(basic.headers['www-authenticate']).to.equal(`Bearer, ${ALGS}`);
     });
 
-    const refusals: Array<[string, () => Promise<string>, string]> = [
+    /** What the API says of a token of another issuer: both issuers, and the option to set. */
+    const anotherIssuer = (received: string): string =>
+      `The access token was issued by another authorization server (iss is '${received}', not the expected ` +
+      `'${okta.issuer}': if Okta's Issuer setting for this authorization server is not the URL oktaDomain and ` +
+      'authServerId make (e.g. a custom URL domain), set the issuer option to the Issuer Okta shows)';
+    const refusals: Array<[string, () => Promise<string>, string | (() => string)]> = [
       ['an expired token', () => token({ exp: Math.floor(Date.now() / 1000) - 120 }), 'The access token expired'],
       ['a token for another audience', () => token({ aud: 'api://other' }), 'The access token is not meant for this API (aud)'],
       [
         'a token of another issuer',
         () => token({ iss: 'https://evil.example/oauth2/default' }),
-        'The access token was issued by another authorization server (iss)',
+        () => anotherIssuer('https://evil.example/oauth2/default'),
       ],
       [
         'a forged token (signed by another key with the same kid)',
@@ -227,7 +232,9 @@ describe('OktaBearerStrategy', function () {
         const t = await make();
         const answer = await call(`${api.origin}/api/me`, bearer(t));
         expect(answer.status).to.equal(401);
-        expect(answer.headers['www-authenticate']).to.equal(invalidToken(description));
+        expect(answer.headers['www-authenticate']).to.equal(
+          invalidToken(typeof description === 'string' ? description : description()),
+        );
         for (const part of t.split('.')) expect(answer.headers['www-authenticate']).not.to.include(part);
       });
     }
@@ -614,7 +621,12 @@ describe('OktaBearerStrategy', function () {
     it('refuses an active token of another audience, issuer, type or client', async () => {
       const cases: Array<[Record<string, unknown>, string]> = [
         [{ aud: 'api://other' }, 'The access token is not meant for this API (aud)'],
-        [{ iss: 'https://evil.example' }, 'The access token was issued by another authorization server (iss)'],
+        [
+          { iss: 'https://evil.example' },
+          "The access token was issued by another authorization server (iss is 'https://evil.example', not the expected " +
+            `'${okta.origin}': if Okta's Issuer setting for this authorization server is not the URL oktaDomain and ` +
+            'authServerId make (e.g. a custom URL domain), set the issuer option to the Issuer Okta shows)',
+        ],
         [{ token_type: 'refresh_token' }, 'The token is not an access token (token_type)'],
         [{ client_id: undefined }, 'The token is not an access token (no cid)'],
       ];

@@ -96,6 +96,24 @@ describe('OktaClient', () => {
       );
     });
 
+    it('keeps the endpoints of oktaDomain and expects the iss of the issuer option (custom URL domains)', async () => {
+      const okta = await FakeOkta.create();
+      const client = new OktaClient('https://login.example.com', CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, {
+        authServerId: 'default',
+        issuer: okta.issuer,
+      });
+      expect(client.issuer).to.equal('https://acme.okta.com/oauth2/default');
+      expect(client.endpoints.issuer).to.equal('https://acme.okta.com/oauth2/default');
+      expect(client.endpoints.token).to.equal('https://login.example.com/oauth2/default/v1/token');
+      nock('https://login.example.com')
+        .post('/oauth2/default/v1/token')
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined))))
+        .get('/oauth2/default/v1/keys')
+        .reply(200, { keys: [okta.key.jwk] });
+      const tokens = await client.validateAuthorizationCode(CODE, VERIFIER);
+      expect(decodeJwt(tokens.idToken).iss).to.equal('https://acme.okta.com/oauth2/default');
+    });
+
     it('names the bad option in its message', () => {
       expect(() => new OktaClient(DOMAIN, '', CLIENT_SECRET, REDIRECT_URI)).to.throw(ConfigurationError, /clientID/);
       expect(() => new OktaClient(DOMAIN, CLIENT_ID, '', REDIRECT_URI)).to.throw(ConfigurationError, /clientSecret/);
@@ -278,6 +296,31 @@ describe('OktaClient', () => {
         expect(tokenError.message).to.contain(error).and.not.contain(CODE);
       });
     }
+
+    it("keeps Okta's errorCode, errorSummary and errorId of an E0000007 404, and says what is probably wrong", async () => {
+      const okta = await FakeOkta.create();
+      const body = {
+        errorCode: 'E0000007',
+        errorSummary: 'Not found: Resource not found: default (AuthorizationServer)',
+        errorLink: 'E0000007',
+        errorId: 'oaeUnitTest404',
+        errorCauses: [],
+      };
+      okta.scope().post(`${okta.path}/token`).reply(404, body);
+      const err = (await caught(() => makeClient(okta).validateAuthorizationCode(CODE, VERIFIER))) as ResponseError;
+      expect(err).to.be.instanceOf(ResponseError).and.not.instanceOf(TokenError);
+      expect(err).to.include({
+        oktaStatus: 404,
+        errorCode: 'E0000007',
+        errorSummary: body.errorSummary,
+        errorId: 'oaeUnitTest404',
+      });
+      expect(err.message).to.equal(
+        "Okta's token endpoint answered with unexpected status 404: the authServerId or oktaDomain is probably wrong " +
+          '(Okta has no such authorization server) (E0000007: Not found: Resource not found: default (AuthorizationServer), ' +
+          'errorId oaeUnitTest404)',
+      );
+    });
 
     it('turns a 429 into a RateLimitError with the X-Rate-Limit values', async () => {
       const okta = await FakeOkta.create();
@@ -561,6 +604,39 @@ describe('OktaClient', () => {
       ).to.equal('auth_time');
     });
 
+    it("asks the org server for the key set with client_id (an app's manually rotated key is only there)", async () => {
+      const okta = await FakeOkta.create(null);
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .reply(200, okta.tokenBody(await okta.sign(okta.claims(undefined))));
+      const keys = okta.mockKeys();
+      await makeClient(okta).validateAuthorizationCode(CODE, VERIFIER);
+      keys.done();
+    });
+
+    it('refetches the key set for an unknown kid at once when it is over 5 s old, even within the cooldown', async () => {
+      const okta = await FakeOkta.create();
+      let now = Date.now();
+      const client = makeClient(okta, { now: () => now });
+      okta
+        .scope()
+        .post(`${okta.path}/token`)
+        .times(3)
+        .reply(200, async () => okta.tokenBody(await okta.sign(okta.claims(undefined, { iat: Math.floor(now / 1000) }))));
+      okta.mockKeys();
+      await client.validateAuthorizationCode(CODE, VERIFIER);
+      okta.keys = [await makeKey('key-rotated')];
+      now += 4_000;
+      expect(await caught(() => client.validateAuthorizationCode(CODE, VERIFIER)))
+        .to.be.instanceOf(IdTokenError)
+        .with.property('claim', 'kid');
+      now += 2_000;
+      const refetch = okta.mockKeys();
+      await client.validateAuthorizationCode(CODE, VERIFIER);
+      refetch.done();
+    });
+
     it('refetches the key set once for an unknown kid after a key rotation', async () => {
       const okta = await FakeOkta.create();
       const client = makeClient(okta, { jwksCooldown: 0 });
@@ -701,6 +777,27 @@ describe('OktaClient', () => {
         given_name: 'Alice',
         groups: ['Admins'],
       });
+    });
+
+    it('reads a userinfo refusal from WWW-Authenticate when the body is empty (RFC 6750 §3)', async () => {
+      const okta = await FakeOkta.create();
+      okta.scope().get(`${okta.path}/userinfo`).reply(403, '', {
+        'www-authenticate': 'Bearer error="insufficient_scope", error_description="Needs profile, email, address or phone"',
+      });
+      const err = (await caught(() => makeClient(okta).fetchUserInfo('at-1'))) as TokenError;
+      expect(err).to.be.instanceOf(TokenError);
+      expect(err).to.include({
+        error: 'insufficient_scope',
+        description: 'Needs profile, email, address or phone',
+        oktaStatus: 403,
+      });
+      // A token68 challenge first (Basic's), or an unterminated quote, does not hide the Bearer one.
+      for (const header of ['Basic YWxhZGRpbjpvcGVu==, Bearer error="invalid_token"', 'Bearer x="open, error=invalid_token']) {
+        okta.scope().get(`${okta.path}/userinfo`).reply(401, '', { 'www-authenticate': header });
+        expect(await caught(() => makeClient(okta).fetchUserInfo('at-1')), header)
+          .to.be.instanceOf(TokenError)
+          .with.property('error', 'invalid_token');
+      }
     });
 
     it('refuses userinfo without sub, or as a signed JWT', async () => {

@@ -61,9 +61,18 @@ describe('errors a newcomer meets', () => {
     });
 
     it('says what to use instead of options of other libraries', () => {
+      expect(configurationError(() => strategyWith({ ...BASE, orgUrl: 'https://acme.okta.com' })).message).to.match(
+        /"orgUrl": use oktaDomain/,
+      );
+      // Okta's libraries take the issuer instead of a domain: here it only names the iss expected.
+      const withoutDomain = { ...BASE, oktaDomain: undefined };
       expect(
-        configurationError(() => strategyWith({ ...BASE, issuer: 'https://acme.okta.com/oauth2/default' })).message,
-      ).to.match(/"issuer": use oktaDomain .* and authServerId/);
+        configurationError(() => strategyWith({ ...withoutDomain, issuer: 'https://acme.okta.com/oauth2/aus1x' })).message,
+      ).to.equal(
+        'oktaDomain is required: the endpoints come from oktaDomain and authServerId (for this issuer: oktaDomain ' +
+          '"https://acme.okta.com", authServerId "aus1x"); issuer is needed only when tokens name another issuer than ' +
+          'that (a custom URL domain)',
+      );
       expect(configurationError(() => strategyWith({ ...BASE, pkce: true })).message).to.match(/PKCE \(S256\) is always on/);
       expect(configurationError(() => strategyWith({ ...BASE, redirectUri: '/cb' })).message).to.match(/use callbackURL/);
     });

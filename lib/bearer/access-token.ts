@@ -6,6 +6,7 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose';
+import { issuerMismatch } from '../endpoints.js';
 import { IdTokenError } from '../errors.js';
 import type { KeyStore } from '../keys.js';
 import { AccessTokenError } from './errors.js';
@@ -58,6 +59,11 @@ const ID_TOKEN_ONLY = ['nonce', 'at_hash', 'c_hash'] as const;
 
 const refuse = (description: string): AccessTokenError => new AccessTokenError('invalid_token', description);
 
+/** A token of another issuer: which one, which was expected, and the `issuer` option (both issuers are public). */
+export function anotherIssuer(received: unknown, expected: string): AccessTokenError {
+  return refuse(`The access token was issued by another authorization server (iss ${issuerMismatch(received, expected)})`);
+}
+
 /** Whether the token has the shape of a JWS (three base64url parts, none empty): it can then be verified locally. */
 export function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
@@ -89,7 +95,7 @@ export function precheckJwt(token: string, settings: AccessTokenSettings): void 
   if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
     throw refuse('The access token is signed with an algorithm that is not allowed');
   }
-  if (payload.iss !== settings.issuer) throw refuse('The access token was issued by another authorization server (iss)');
+  if (payload.iss !== settings.issuer) throw anotherIssuer(payload.iss, settings.issuer);
   if (typeof payload.exp === 'number' && payload.exp <= settings.now() / 1000 - settings.clockTolerance) {
     throw refuse('The access token expired');
   }
@@ -135,6 +141,9 @@ export async function verifyJwtAccessToken(
       requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
     }));
   } catch (err) {
+    if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'iss' && err.reason === 'check_failed') {
+      throw anotherIssuer(err.payload.iss, settings.issuer);
+    }
     throw fromJose(err);
   }
   if (typeof payload.iat === 'number' && payload.iat > settings.now() / 1000 + settings.clockTolerance) {

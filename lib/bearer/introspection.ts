@@ -3,7 +3,7 @@ import type { ClientAuthenticator } from '../client-auth.js';
 import { withDeadline } from '../deadline.js';
 import { ConfigurationError, RateLimitError, ResponseError } from '../errors.js';
 import { failureFrom, parseJSONObject, send, type HttpSettings } from '../http.js';
-import { checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
+import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from './errors.js';
 
 /**
@@ -191,6 +191,7 @@ export class Introspector {
         "Okta's introspection endpoint is rate limiting this client (429); no request is sent to it before " +
           new Date(this.limitedUntil).toISOString(),
         { ...err.rateLimit, reset: new Date(this.limitedUntil) },
+        { errorCode: err.errorCode, errorSummary: err.errorSummary, errorId: err.errorId },
       );
       return this.lastLimit;
     }
@@ -216,7 +217,7 @@ export class Introspector {
       throw refuse('The token is not an access token (token_type)');
     }
     if (body.aud === undefined) throw refuse('The token is not an access token for this API (no aud)');
-    if (body.iss !== settings.issuer) throw refuse('The access token was issued by another authorization server (iss)');
+    if (body.iss !== settings.issuer) throw anotherIssuer(body.iss, settings.issuer);
     const audiences = Array.isArray(body.aud) ? body.aud : [body.aud];
     if (!audiences.some((aud) => settings.audiences.includes(aud as string))) {
       throw refuse('The access token is not meant for this API (aud)');

@@ -68,6 +68,13 @@ export interface OktaBearerStrategyOptions {
    * (then `clientID` is required).
    */
   authServerId?: string | undefined;
+  /**
+   * The `iss` the tokens carry, when it is not the URL the endpoints are under (a custom URL
+   * domain as `oktaDomain` while the authorization server's Issuer is still the Okta URL):
+   * the Issuer Okta shows for the authorization server. As for `OktaStrategy`: https, no
+   * trailing slash, only the host may differ. Default: the endpoints' URL.
+   */
+  issuer?: string | undefined;
   /** The API's audience (`aud`), e.g. `api://default`; or several. Required. */
   audience: string | readonly string[];
   /** A client allowed to introspect (RFC 7662): enables `/v1/introspect`. */
@@ -210,7 +217,7 @@ export class OktaBearerStrategy extends PassportStrategy {
     this.verifyMayCallDone = verify !== undefined && mayCallDone(verify, this.passReqToCallback ? 4 : 3);
     this.name = options.name ?? 'okta-bearer';
 
-    const endpoints = oktaEndpoints(parseOktaDomain(options.oktaDomain), options.authServerId);
+    const endpoints = oktaEndpoints(parseOktaDomain(options.oktaDomain, options.issuer), options.authServerId, options.issuer);
     const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
     if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
       throw new ConfigurationError('audience is required: the API\'s audience, e.g. "api://default" (or a list of them)');

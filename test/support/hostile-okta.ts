@@ -98,7 +98,11 @@ export interface Behaviour {
   tokenResponse?: Record<string, unknown>;
   /** Answers the token endpoint instead of the normal flow (after client authentication). */
   token?: Reply | ((request: TokenRequest) => Reply | Promise<Reply>);
-  keys?: Reply | (() => Reply);
+  /**
+   * Answers `/keys` instead of publishing `keys`; `clientId` is the request's `client_id`
+   * (the org server publishes an app's manually rotated key only to requests naming it).
+   */
+  keys?: Reply | ((request: { clientId: string | null }) => Reply);
   /** Answers `/par` instead of storing the pushed request (after client authentication). */
   par?: Reply | ((request: TokenRequest) => Reply | Promise<Reply>);
   userinfo?: Reply | ((grant: Grant | undefined) => Reply | Promise<Reply>);
@@ -126,6 +130,12 @@ export type Endpoint = 'authorize' | 'token' | 'keys' | 'userinfo' | 'revoke' | 
 export interface HostileOktaOptions {
   /** Custom authorization server id, or null for the org server. Default `'default'`. */
   authServerId?: string | null;
+  /**
+   * The `iss` of the tokens, as Okta's Issuer setting makes it: with a custom URL domain
+   * and the Issuer left on "Okta URL", tokens name the Okta domain while every endpoint is
+   * reached at the custom one (this server's origin). Default: the origin's issuer.
+   */
+  issuer?: string;
   /** Keys published at `/keys` (the first signs). Default: one shared RS256 key. */
   keys?: TestKey[];
   /** Remember every code, verifier and token for the secrets test. Default true. */
@@ -164,7 +174,14 @@ export class HostileOkta {
     other: 0,
   };
   /** The last requests received (most recent last), at most 50. */
-  readonly recent: Array<{ endpoint: Endpoint; method: string; authorization: string | undefined; body: string }> = [];
+  readonly recent: Array<{
+    endpoint: Endpoint;
+    method: string;
+    authorization: string | undefined;
+    body: string;
+    /** The query string, `?` included (or empty). */
+    query: string;
+  }> = [];
   /** Bytes of filler written by `hugeBytes` answers. */
   fillerBytesWritten = 0;
   /** The last ID token the token endpoint issued. */
@@ -188,7 +205,7 @@ export class HostileOkta {
     this.origin = origin;
     const authServerId = options.authServerId === undefined ? 'default' : (options.authServerId ?? undefined);
     this.authServerId = authServerId;
-    this.issuer = authServerId === undefined ? origin : `${origin}/oauth2/${authServerId}`;
+    this.issuer = options.issuer ?? (authServerId === undefined ? origin : `${origin}/oauth2/${authServerId}`);
     this.basePath = authServerId === undefined ? '/oauth2/v1' : `/oauth2/${authServerId}/v1`;
     this.base = `${origin}${this.basePath}`;
     this.keys = keys;
@@ -360,7 +377,13 @@ export class HostileOkta {
       const body = await readBody(req);
       const endpoint = this.endpointOf(url.pathname);
       this.hits[endpoint]++;
-      this.recent.push({ endpoint, method: req.method ?? 'GET', authorization: req.headers.authorization, body });
+      this.recent.push({
+        endpoint,
+        method: req.method ?? 'GET',
+        authorization: req.headers.authorization,
+        body,
+        query: url.search,
+      });
       if (this.recent.length > 50) this.recent.shift();
       const delay = this.behaviour.delay?.[endpoint];
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -370,7 +393,13 @@ export class HostileOkta {
         case 'token':
           return await this.answerToken(req, body, res);
         case 'keys':
-          return await send(res, this.behaviourReply('keys') ?? { body: { keys: this.keys.map((k) => k.jwk) } }, this);
+          return await send(
+            res,
+            this.behaviourReply('keys', { clientId: url.searchParams.get('client_id') }) ?? {
+              body: { keys: this.keys.map((k) => k.jwk) },
+            },
+            this,
+          );
         case 'userinfo':
           return await this.answerUserinfo(req, res);
         case 'par':
@@ -387,7 +416,7 @@ export class HostileOkta {
           return await send(res, this.echoed(refused, request), this);
         }
         default:
-          return await send(res, { status: 404, body: { errorCode: 'E0000022', errorSummary: 'Not found' } }, this);
+          return await send(res, notFound(url.pathname, this.authServerId), this);
       }
     } catch (err) {
       if (!res.headersSent) await send(res, { status: 500, body: `provider bug: ${String(err)}` }, this);
@@ -402,9 +431,9 @@ export class HostileOkta {
     return 'other';
   }
 
-  private behaviourReply(endpoint: 'keys'): Reply | undefined {
+  private behaviourReply(endpoint: 'keys', request: { clientId: string | null }): Reply | undefined {
     const reply = this.behaviour[endpoint];
-    return typeof reply === 'function' ? reply() : reply;
+    return typeof reply === 'function' ? reply(request) : reply;
   }
 
   private async answerAuthorize(url: URL, res: ServerResponse): Promise<void> {
@@ -591,6 +620,29 @@ export class HostileOkta {
     const original = reply.body !== null && typeof reply.body === 'object' && !Buffer.isBuffer(reply.body) ? reply.body : {};
     return { ...reply, body: { ...original, ...echo }, headers: { ...reply.headers, 'content-type': 'application/json' } };
   }
+}
+
+/**
+ * Okta's 404 for a path it does not serve: under `/oauth2/{id}/` of an authorization server
+ * that does not exist, its own error body `E0000007` naming the server (as Okta's OIDC
+ * reference shows it; the error ids are made up); elsewhere this provider's old answer.
+ */
+function notFound(pathname: string, own: string | undefined): Reply {
+  const server = /^\/oauth2\/([^/]+)\/v1\//.exec(pathname)?.[1];
+  const okta = (errorCode: string, errorSummary: string): Reply => ({
+    status: 404,
+    headers: { 'content-type': 'application/json;charset=UTF-8' },
+    body: {
+      errorCode,
+      errorSummary,
+      errorLink: errorCode,
+      errorId: `oae${randomBytes(9).toString('base64url')}`,
+      errorCauses: [],
+    },
+  });
+  if (server !== undefined && server !== own)
+    return okta('E0000007', `Not found: Resource not found: ${server} (AuthorizationServer)`);
+  return { status: 404, body: { errorCode: 'E0000022', errorSummary: 'Not found' } };
 }
 
 /** Applies edits: a key set to `undefined` is removed. */

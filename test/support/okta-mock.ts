@@ -95,10 +95,15 @@ export class FakeOkta {
     return nock(DOMAIN);
   }
 
-  /** `/v1/keys` answering with the current public keys. */
+  /**
+   * `/v1/keys` answering with the current public keys; the org server's asked with this
+   * client's `client_id` (where it publishes an app's manually rotated key), a custom
+   * server's with no query.
+   */
   mockKeys(times = 1): nock.Scope {
     return this.scope()
       .get(`${this.path}/keys`)
+      .query(this.authServerId === undefined ? { client_id: CLIENT_ID } : {})
       .times(times)
       .reply(200, () => ({ keys: this.keys.map((k) => k.jwk) }));
   }

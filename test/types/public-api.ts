@@ -12,11 +12,13 @@ import {
   OktaStrategy,
   RateLimitError,
   RefreshUnavailableError,
+  ResponseError,
   TokenError,
   keepTokensFresh,
   oktaAuthenticate,
   oktaLogout,
   type OktaAuthenticateOptions,
+  type OktaErrorBody,
   type OktaProfile,
   type OktaTokens,
   type PendingLogin,
@@ -99,9 +101,18 @@ void login;
 // @ts-expect-error failureRedirect is a path, not a flag
 oktaAuthenticate(passport, { failureRedirect: true });
 
+// A custom URL domain whose authorization server Issuer is still "Okta URL".
+new OktaStrategy(
+  { ...base, oktaDomain: 'https://login.example.com', issuer: 'https://acme.okta.com/oauth2/default' },
+  async () => false,
+);
+// @ts-expect-error issuer is the URL as a string
+new OktaStrategy({ ...base, issuer: new URL('https://acme.okta.com/oauth2/default') }, async () => false);
+
 // The Arctic-compatible client.
 const client = new OktaClient('acme.okta.com', '0oa1', 'secret', 'https://app.example/cb', {
   authServerId: 'default',
+  issuer: 'https://acme.okta.com/oauth2/default',
   timeout: 5000,
 });
 async function useClient(): Promise<void> {
@@ -126,6 +137,13 @@ function describe(err: unknown): string {
   if (err instanceof KeySetUnavailableError) return `keys unavailable until ${err.retryAt.toISOString()}`;
   if (err instanceof RefreshUnavailableError) return `no refresh before ${err.retryAt.toISOString()}`;
   if (err instanceof TokenError) return `${err.error}: Okta answered ${err.oktaStatus}, the app answers ${err.status}`;
+  if (err instanceof ResponseError) {
+    // Okta's own error body (E0000xxx), when it sent one.
+    const okta: OktaErrorBody = { errorCode: err.errorCode, errorSummary: err.errorSummary, errorId: err.errorId };
+    // @ts-expect-error the fields are read-only
+    err.errorId = 'x';
+    return `${okta.errorCode ?? 'no code'} (${okta.errorId ?? 'no id'})`;
+  }
   if (err instanceof IdTokenError) return `${err.claim}: ${err.reason}`;
   if (err instanceof ConfigurationError) return err.message;
   const code: string = err.code;
@@ -198,6 +216,7 @@ import {
 const api: OktaBearerStrategyOptions = {
   oktaDomain: 'https://acme.okta.com',
   authServerId: 'default',
+  issuer: 'https://acme.okta.com/oauth2/default',
   audience: 'api://default',
 };
 passport.use(
