@@ -486,8 +486,8 @@ export class OktaClient {
    * Checks the settings against Okta now: fetches the key set and, for a custom
    * authorization server, its discovery document, whose issuer must be {@link issuer}.
    *
-   * @throws {ConfigurationError} naming what is probably wrong: `oktaDomain`, `authServerId`
-   * or the network. Okta's own failures (5xx, 429) keep their class.
+   * @throws {ConfigurationError} A setting is probably wrong: the message names `oktaDomain`,
+   * `authServerId` or the network. Okta's own failures (5xx, 429) keep their class.
    */
   check(): Promise<void> {
     return checkServer({ http: this.http, endpoints: this.endpoints, issuer: this.issuer, keys: this.keys, now: this.now });

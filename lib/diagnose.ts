@@ -22,7 +22,7 @@ const MAX_NOTES = 1000;
 const SECURE_COOKIE_ON_HTTP =
   'The session cookie is Secure (cookie.secure: true) but this request came over plain http, so the session ' +
   "middleware never gave the browser its cookie: the sign-in's session was lost between its start and Okta's " +
-  "callback, and a signed-in user would be too. Behind a proxy that terminates TLS, tell Express to trust it: " +
+  'callback, and a signed-in user would be too. Behind a proxy that terminates TLS, tell Express to trust it: ' +
   "app.set('trust proxy', 1). Over plain http (development), set cookie.secure to false, or to 'auto'.";
 
 /**

@@ -278,8 +278,9 @@ export class OktaStrategy extends PassportStrategy {
    * set and, for a custom authorization server, its discovery document, whose issuer must be
    * the one ID tokens are checked against. Optional; call it once at start-up.
    *
-   * @throws {ConfigurationError} naming what is probably wrong: `oktaDomain`, `authServerId`,
-   * or the network between this app and Okta. Okta's own failures (5xx, 429) keep their class.
+   * @throws {ConfigurationError} A setting is probably wrong: the message names `oktaDomain`,
+   * `authServerId` or the network between this app and Okta. Okta's own failures (5xx, 429)
+   * keep their class.
    * @example
    * ```ts
    * app.listen(3000, () => strategy.check().then(() => console.log('ready'), (err) => { console.error(err.message); process.exit(1) }))
@@ -370,7 +371,10 @@ export class OktaStrategy extends PassportStrategy {
       if (login === undefined) {
         const known = this.diagnosis.unknownState(req, params.state);
         if (known instanceof Error) return { kind: 'error', error: known };
-        return fail(known ?? 'The sign-in state is unknown: it expired, was already used, or was not started in this browser', 403);
+        return fail(
+          known ?? 'The sign-in state is unknown: it expired, was already used, or was not started in this browser',
+          403,
+        );
       }
       if (login.strategy !== this.name || login.issuer !== this.client.issuer) {
         return fail('The sign-in was started by another strategy or Okta authorization server', 403);
