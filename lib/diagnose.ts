@@ -18,6 +18,8 @@ interface StartNote {
 
 /** Notes kept per strategy; the oldest go first. Only starts that look wrong leave one. */
 const MAX_NOTES = 1000;
+/** A host name or address with an optional port, as a browser sends it. */
+const PLAUSIBLE_HOST = /^[A-Za-z0-9.\-[\]:]{1,260}$/;
 
 const SECURE_COOKIE_ON_HTTP =
   'The session cookie is Secure (cookie.secure: true) but this request came over plain http, so the session ' +
@@ -35,6 +37,8 @@ export class Diagnosis {
   private readonly notes = new Map<string, StartNote>();
   /** Each kind of diagnosis is also logged, once per strategy. */
   private readonly logged = new Set<string>();
+  /** The last redirect URI's host name: one URL parse per URI, not per sign-in. */
+  private readonly callback = { uri: '', host: '' };
 
   constructor(
     private readonly authMethod: TokenEndpointAuthMethod,
@@ -43,16 +47,24 @@ export class Diagnosis {
 
   /** At the start step: remembers, by `state`, what would make the callback miss this sign-in. */
   noteStart(req: OktaRequest, state: string, redirectURI: string): void {
-    const note: StartNote = {};
     const startHost = requestOrigin(req, this.trustProxy).host;
-    const callbackHost = URL.parse(redirectURI)?.host;
-    // Cookies are kept per host name, whatever the port.
-    if (startHost !== undefined && callbackHost !== undefined && hostname(startHost) !== hostname(callbackHost)) {
-      note.startHost = startHost;
-      note.callbackHost = callbackHost;
+    if (this.callback.uri !== redirectURI) {
+      this.callback.host = URL.parse(redirectURI)?.host ?? '';
+      this.callback.uri = redirectURI;
     }
-    if (secureCookieOverHttp(req)) note.secureCookieOnHttp = true;
-    if (note.startHost === undefined && note.secureCookieOnHttp === undefined) return;
+    const callbackHost = this.callback.host;
+    // Cookies are kept per host name, whatever the port. The Host header is the client's to
+    // choose: only a plausible host is kept and shown.
+    const elsewhere =
+      startHost !== undefined &&
+      startHost !== callbackHost &&
+      callbackHost !== '' &&
+      hostname(startHost) !== hostname(callbackHost) &&
+      PLAUSIBLE_HOST.test(startHost);
+    const insecure = secureCookieOverHttp(req);
+    if (!elsewhere && !insecure) return;
+    const note: StartNote = elsewhere ? { startHost, callbackHost } : {};
+    if (insecure) note.secureCookieOnHttp = true;
     if (this.notes.size >= MAX_NOTES) this.notes.delete(this.notes.keys().next().value!);
     this.notes.set(state, note);
   }
@@ -113,8 +125,9 @@ export class Diagnosis {
 
 const REFUSED = 'Okta refused the client credentials';
 
+/** `Localhost:3000` → `localhost`, `[::1]:3000` → `[::1]`. */
 function hostname(host: string): string {
-  return URL.parse(`http://${host}`)?.hostname.toLowerCase() ?? host.toLowerCase();
+  return host.replace(/:\d*$/, '').toLowerCase();
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   RequestError,
   ResponseError,
   TokenError,
+  type OktaRequest,
   type OktaStrategyOptions,
 } from '../lib/index.js';
 import { ScriptedBrowser } from './support/browser.js';
@@ -405,6 +406,20 @@ describe('a sign-in that cannot finish, explained (what a newcomer hits)', funct
           'the app is opened on.',
       );
       expect(warnings).to.deep.equal([`passport-okta-oidc: ${failed}`]);
+    });
+
+    it('keeps no note of a Host header that is no host, and at most 1,000 notes', () => {
+      const diagnosis = new Diagnosis('client_secret_basic', false);
+      const start = (host: string) => ({ headers: { host } }) as unknown as OktaRequest;
+      diagnosis.noteStart(start('evil <b>host</b>'), 'state-1', 'http://localhost:3000/cb');
+      expect(diagnosis.unknownState(start('localhost:3000'), 'state-1')).to.equal(undefined);
+      diagnosis.noteStart(start('localhost:4000'), 'state-2', 'http://localhost:3000/cb');
+      expect(diagnosis.unknownState(start('localhost:3000'), 'state-2'), 'same host name, another port').to.equal(undefined);
+      for (let i = 0; i <= 1000; i++) diagnosis.noteStart(start('127.0.0.1:3000'), `flood-${i}`, 'http://localhost:3000/cb');
+      expect(diagnosis.unknownState(start('localhost:3000'), 'flood-0'), 'the oldest note went first').to.equal(undefined);
+      expect(diagnosis.unknownState(start('localhost:3000'), 'flood-1000')).to.match(
+        /^This sign-in was started on 127\.0\.0\.1:3000/,
+      );
     });
 
     it('signs in when the app is opened on the callback host', async () => {
