@@ -6,12 +6,12 @@
  * Every setting has a flag and an environment variable (the flag wins):
  *
  *   --port                      LOCAL_OKTA_PORT               default 4010 (0: any free port)
- *   --host                      LOCAL_OKTA_HOST               default 127.0.0.1 (or localhost)
+ *   --host                      LOCAL_OKTA_HOST               default the first redirect URI's: localhost or 127.0.0.1
  *   --auth-server-id            LOCAL_OKTA_AUTH_SERVER_ID     default `default`
  *   --client-id                 LOCAL_OKTA_CLIENT_ID          default `local-app`
  *   --client-secret             LOCAL_OKTA_CLIENT_SECRET      default a fixed, printed one
  *   --redirect-uri (repeat)     LOCAL_OKTA_REDIRECT_URIS      default http://localhost:3000/auth/okta/callback
- *   --post-logout-redirect-uri  LOCAL_OKTA_POST_LOGOUT_URIS   default each redirect URI's origin + `/`
+ *   --post-logout-redirect-uri  LOCAL_OKTA_POST_LOGOUT_URIS   default each redirect URI's origin + `/signed-out` and `/`
  *
  * The environment variables holding lists take URIs separated by commas or spaces.
  * Only for development: the secret is known to everyone who reads this file.
@@ -28,14 +28,16 @@ export const DEFAULT_REDIRECT_URI = 'http://localhost:3000/auth/okta/callback';
 const USAGE = `Usage: npm run okta:local -- [options]
 
   --port <n>                        port to listen on (default ${DEFAULT_PORT}; 0 for any free port)
-  --host <name>                     127.0.0.1 (default) or localhost
+  --host <name>                     localhost or 127.0.0.1 (default: the host of the first
+                                    redirect URI, so that the app and Okta are opened on one name)
   --auth-server-id <id>             custom authorization server id (default "default")
   --client-id <id>                  the client id apps use (default "${DEFAULT_CLIENT_ID}")
   --client-secret <secret>          the client secret apps use (default: a fixed one, printed)
   --redirect-uri <uri>              a sign-in redirect URI to accept; repeat for several
                                     (default ${DEFAULT_REDIRECT_URI})
   --post-logout-redirect-uri <uri>  a sign-out redirect URI to accept; repeat for several
-                                    (default: each redirect URI's origin followed by /)
+                                    (default: each redirect URI's origin followed by
+                                    /signed-out, and by /)
   --help                            this text
 
 Environment variables: LOCAL_OKTA_PORT, LOCAL_OKTA_HOST, LOCAL_OKTA_AUTH_SERVER_ID,
@@ -85,16 +87,21 @@ export function readSettings(args: string[], env: NodeJS.ProcessEnv): LocalOktaC
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port must be a port number from 0 to 65535 (got "${portText}")`);
   }
-  const host = flags.host ?? env.LOCAL_OKTA_HOST ?? '127.0.0.1';
-  if (host !== '127.0.0.1' && host !== 'localhost') throw new UsageError(`--host must be 127.0.0.1 or localhost (got "${host}")`);
   const redirectUris = flags['redirect-uri'] ?? list(env.LOCAL_OKTA_REDIRECT_URIS) ?? [DEFAULT_REDIRECT_URI];
   for (const uri of redirectUris) {
     if (!URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol)) {
       throw new UsageError(`--redirect-uri must be an absolute http(s) URL, e.g. ${DEFAULT_REDIRECT_URI} (got "${uri}")`);
     }
   }
+  // The app's host name: a browser keeps cookies per host name, and a newcomer who opens the
+  // app on 127.0.0.1 (the provider's name) while its callback says localhost loses every sign-in.
+  const appHost = new URL(redirectUris[0]!).hostname;
+  const host = flags.host ?? env.LOCAL_OKTA_HOST ?? (appHost === '127.0.0.1' ? '127.0.0.1' : 'localhost');
+  if (host !== '127.0.0.1' && host !== 'localhost') throw new UsageError(`--host must be 127.0.0.1 or localhost (got "${host}")`);
   const postLogoutRedirectUris = flags['post-logout-redirect-uri'] ??
-    list(env.LOCAL_OKTA_POST_LOGOUT_URIS) ?? [...new Set(redirectUris.map((uri) => `${new URL(uri).origin}/`))];
+    list(env.LOCAL_OKTA_POST_LOGOUT_URIS) ?? [
+      ...new Set(redirectUris.flatMap((uri) => [`${new URL(uri).origin}/signed-out`, `${new URL(uri).origin}/`])),
+    ];
   const authServerId = flags['auth-server-id'] ?? env.LOCAL_OKTA_AUTH_SERVER_ID ?? 'default';
   const clientId = flags['client-id'] ?? env.LOCAL_OKTA_CLIENT_ID ?? DEFAULT_CLIENT_ID;
   const clientSecret = flags['client-secret'] ?? env.LOCAL_OKTA_CLIENT_SECRET ?? DEFAULT_CLIENT_SECRET;
@@ -132,7 +139,7 @@ export function describe(okta: LocalOkta, settings: LocalOktaCliSettings): strin
     `  sign-in redirect URIs  ${settings.redirectUris.join(' ')}`,
     `  sign-out redirect URIs ${settings.postLogoutRedirectUris.join(' ')}`,
     '',
-    "For the README's quick start (or any app reading these variables):",
+    `For the README's quick start (or any app reading these variables), opened at ${new URL(callback).origin}/:`,
     '',
     `  export OKTA_DOMAIN=${okta.origin}`,
     `  export OKTA_AUTH_SERVER_ID=${settings.authServerId}`,

@@ -1,4 +1,5 @@
 import type { PrivateJWK } from './jwk.js';
+import { checkServer } from './check.js';
 import { ClientAuthenticator, type TokenEndpointAuthMethod } from './client-auth.js';
 import { DPoPProver, type DPoPKeyPair } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
@@ -528,6 +529,17 @@ export class OktaClient {
       url.searchParams.set('post_logout_redirect_uri', options.postLogoutRedirectURI);
     if (options.state !== undefined) url.searchParams.set('state', options.state);
     return url;
+  }
+
+  /**
+   * Checks the settings against Okta now: fetches the key set and, for a custom
+   * authorization server, its discovery document, whose issuer must be {@link issuer}.
+   *
+   * @throws {ConfigurationError} A setting is probably wrong: the message names `oktaDomain`,
+   * `authServerId` or the network. Okta's own failures (5xx, 429) keep their class.
+   */
+  check(): Promise<void> {
+    return checkServer({ http: this.http, endpoints: this.endpoints, issuer: this.issuer, keys: this.keys, now: this.now });
   }
 
   /** Verifies an ID token issued to this client (signature, iss, aud, azp, exp, iat, and what `expect` names). */

@@ -58,6 +58,7 @@ export class KeyStore {
   private inFlight: Promise<void> | undefined;
   /** Each key of the current set as published (its JSON), by `kid` (`''`: the only key of a set without kids). */
   private publishedKeys = new Map<string, string>();
+  private keyCount = 0;
 
   constructor(
     private readonly http: HttpSettings,
@@ -108,6 +109,12 @@ export class KeyStore {
   cachedKey(header: ProtectedHeaderParameters): VerificationKey | undefined {
     if (this.options.now() - this.fetchedAt > this.options.maxAge) return undefined;
     return this.ready.get(`${String(header.alg)} ${header.kid ?? ''}`);
+  }
+
+  /** Fetches the key set now (waiting for a fetch under way) and returns how many keys it has. */
+  async load(): Promise<number> {
+    await this.refresh();
+    return this.keyCount;
   }
 
   /** Drops cached keys (for tests and for apps that learn of a rotation out of band). */
@@ -211,6 +218,7 @@ export class KeyStore {
     const published = new Map<string, string>();
     for (const key of keys) if (typeof key.kid === 'string') published.set(key.kid, JSON.stringify(key));
     if (keys.length === 1 && typeof keys[0]!.kid !== 'string') published.set('', JSON.stringify(keys[0]));
+    this.keyCount = keys.length;
     return { keySet, published };
   }
 

@@ -33,6 +33,9 @@ export interface OktaLogoutOptions<Req extends SessionRequest = SessionRequest> 
   /**
    * Called once the tokens are revoked and the local session has ended, just before the
    * browser is sent to Okta: e.g. to clear the session cookie. Not called for a refused request.
+   * A `Clear-Site-Data` header set here that clears cookies (`"cookies"` or `"*"`) is sent
+   * with the return leg instead ({@link oktaLogoutCallback}, once the state checks out):
+   * on this response it would also wipe the logout state cookie set with it.
    */
   onSignedOut?: ((req: Req, res: ServerResponse) => void | Promise<void>) | undefined;
   /**
@@ -68,7 +71,14 @@ export interface OktaLogoutHandlerOptions<Req extends SessionRequest = SessionRe
  */
 export interface OktaLogoutAnswer {
   status: number;
-  headers: { 'Set-Cookie': string[]; Location?: string; Allow?: string; 'Content-Type'?: string };
+  headers: {
+    'Set-Cookie': string[];
+    Location?: string;
+    Allow?: string;
+    'Content-Type'?: string;
+    /** On the return leg: what the sign-out's `onSignedOut` asked to clear (see {@link OktaLogoutOptions.onSignedOut}). */
+    'Clear-Site-Data'?: string;
+  };
   body?: string;
 }
 
@@ -81,6 +91,11 @@ export interface OktaLogoutCallbackOptions {
 }
 
 const STATE_COOKIE = 'okta_logout';
+/**
+ * Appended to the logout state in its cookie when the return leg is to send
+ * `Clear-Site-Data`: `.c` for `"cookies"`, `.a` for `"*"`.
+ */
+const CLEAR_ON_RETURN: Readonly<Record<string, string>> = { c: '"cookies"', a: '"*"' };
 
 /**
  * Middleware that signs the user out everywhere: revokes the refresh and access tokens
@@ -104,10 +119,11 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
   options: OktaLogoutOptions<Req>,
 ): Middleware<Req> {
   return (req, res, next) => {
-    const handler = oktaLogoutHandler<Req>(source, {
-      ...options,
-      onSignedOut: options.onSignedOut && ((signedOut) => options.onSignedOut!(signedOut, res)),
-    });
+    const handler = logoutHandler<Req>(
+      source,
+      { ...options, onSignedOut: options.onSignedOut && ((signedOut) => options.onSignedOut!(signedOut, res)) },
+      () => deferCookieClearing(res),
+    );
     runAsync(res, next, async () => {
       send(res, await handler(req));
       return 'answered';
@@ -135,6 +151,15 @@ export function oktaLogoutHandler<Req extends SessionRequest = SessionRequest>(
   source: HasOktaClient,
   options: OktaLogoutHandlerOptions<Req>,
 ): (req: Req) => Promise<OktaLogoutAnswer> {
+  return logoutHandler(source, options);
+}
+
+/** {@link oktaLogoutHandler}; `clearOnReturn`, called after `onSignedOut`, says what the return leg is to clear. */
+function logoutHandler<Req extends SessionRequest>(
+  source: HasOktaClient,
+  options: OktaLogoutHandlerOptions<Req>,
+  clearOnReturn?: () => string | undefined,
+): (req: Req) => Promise<OktaLogoutAnswer> {
   const client = clientOf(source);
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
   const methods = options.allowGet === true ? ['POST', 'GET'] : ['POST'];
@@ -157,10 +182,11 @@ export function oktaLogoutHandler<Req extends SessionRequest = SessionRequest>(
     }
     await endLocalSession(req);
     await options.onSignedOut?.(req);
+    const clear = clearOnReturn?.();
     const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
     const state = randomToken(16);
     // On Path=/ so that the return leg clears it whatever path it arrives by (`/signed-out/`).
-    const cookie = serializeCookie(cookieName, state, {
+    const cookie = serializeCookie(cookieName, clear === undefined ? state : `${state}.${clear}`, {
       httpOnly: true,
       sameSite: 'lax',
       path: '/',
@@ -194,7 +220,7 @@ export function oktaLogoutCallback(options: OktaLogoutCallbackOptions = {}): Mid
 export function oktaLogoutCallbackHandler(options: OktaLogoutCallbackOptions = {}): (req: OktaRequest) => OktaLogoutAnswer {
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
   return (req) => {
-    const expected = parseCookies(req.headers.cookie ?? '')[cookieName];
+    const [expected, clearSiteData] = (parseCookies(req.headers.cookie ?? '')[cookieName] ?? '').split('.');
     const given = new URL(req.url ?? '/', 'http://x').searchParams.get('state');
     const clear = serializeCookie(cookieName, '', { httpOnly: true, path: '/', maxAge: 0 });
     if (!expected || !given || !sameString(expected, given)) {
@@ -202,7 +228,10 @@ export function oktaLogoutCallbackHandler(options: OktaLogoutCallbackOptions = {
       answer.headers['Set-Cookie'].push(clear);
       return answer;
     }
-    return { status: 302, headers: { 'Set-Cookie': [clear], Location: options.redirectTo ?? '/' } };
+    const answer: OktaLogoutAnswer = { status: 302, headers: { 'Set-Cookie': [clear], Location: options.redirectTo ?? '/' } };
+    const directive = clearSiteData === undefined ? undefined : CLEAR_ON_RETURN[clearSiteData];
+    if (directive !== undefined) answer.headers['Clear-Site-Data'] = directive;
+    return answer;
   };
 }
 
@@ -227,6 +256,27 @@ function fromAnotherSite(req: OktaRequest): boolean {
     return true; // a Host header that is no host: nothing to be the same origin as
   }
   return URL.parse(origin)?.origin !== own;
+}
+
+/**
+ * Takes the clearing of cookies out of a `Clear-Site-Data` header that `onSignedOut` set
+ * on the sign-out response: Chromium clears the cookies after storing those of the same
+ * response, the logout state cookie included, and the return leg would be refused. Other
+ * types (`"cache"`, `"storage"`) stay. Returns the flag for the return leg, if any.
+ */
+function deferCookieClearing(res: ServerResponse): string | undefined {
+  const header = res.getHeader('Clear-Site-Data');
+  if (header === undefined) return undefined;
+  const types = (Array.isArray(header) ? header.join(',') : String(header))
+    .split(',')
+    .map((type) => type.trim())
+    .filter(Boolean);
+  const all = types.includes('"*"');
+  if (!all && !types.includes('"cookies"')) return undefined;
+  const rest = all ? [] : types.filter((type) => type !== '"cookies"');
+  if (rest.length === 0) res.removeHeader('Clear-Site-Data');
+  else res.setHeader('Clear-Site-Data', rest.join(', '));
+  return all ? 'a' : 'c';
 }
 
 function headerValue(req: OktaRequest, name: string): string | undefined {

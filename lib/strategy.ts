@@ -1,5 +1,6 @@
 import { OktaClient, type OktaClientOptions, type UserInfo } from './client.js';
 import { checkExtraParams, requestExtraParams } from './authorize-params.js';
+import { Diagnosis } from './diagnose.js';
 import { AuthorizationError, ConfigurationError, StateError, TokenError, UserInfoError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
@@ -234,6 +235,8 @@ export class OktaStrategy extends PassportStrategy {
   private readonly resolved: { absolute: boolean; byOrigin: Map<string, string> };
   /** Shared by the objects Passport derives from this strategy, so that the warning is given once. */
   private readonly sessionWarning: SessionWarning = { given: false };
+  /** Names the cause of a lost sign-in or a refused client (lib/diagnose.ts). */
+  private readonly diagnosis: Diagnosis;
 
   constructor(options: OktaStrategyOptions, verify: VerifyFunction);
   constructor(options: OktaStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
@@ -295,6 +298,24 @@ export class OktaStrategy extends PassportStrategy {
       throw new ConfigurationError('onReportError must be a function');
     }
     this.onReportError = options.onReportError ?? logReportError;
+    this.diagnosis = new Diagnosis(options.tokenEndpointAuthMethod ?? 'client_secret_basic', this.trustProxy);
+  }
+
+  /**
+   * Checks the settings against Okta now, rather than at the first sign-in: fetches the key
+   * set and, for a custom authorization server, its discovery document, whose issuer must be
+   * the one ID tokens are checked against. Optional; call it once at start-up.
+   *
+   * @throws {ConfigurationError} A setting is probably wrong: the message names `oktaDomain`,
+   * `authServerId` or the network between this app and Okta. Okta's own failures (5xx, 429)
+   * keep their class.
+   * @example
+   * ```ts
+   * app.listen(3000, () => strategy.check().then(() => console.log('ready'), (err) => { console.error(err.message); process.exit(1) }))
+   * ```
+   */
+  check(): Promise<void> {
+    return this.client.check();
   }
 
   /** Called by Passport: starts a sign-in, or finishes one when Okta calls back. */
@@ -342,6 +363,7 @@ export class OktaStrategy extends PassportStrategy {
       }
       if (options.acrValues !== undefined) login.acrValues = options.acrValues;
       if (options.state !== undefined) login.appState = copyAppState(options.state);
+      this.diagnosis.noteStart(req, state, login.redirectURI);
       const url = this.client.authorizationURL(state, codeVerifier, {
         scopes: options.scope === undefined ? this.scopes : scopeList(options.scope, 'scope'),
         nonce: login.nonce,
@@ -353,7 +375,8 @@ export class OktaStrategy extends PassportStrategy {
         acrValues: options.acrValues,
         idp: options.idp,
         sessionToken: options.sessionToken,
-        extraParams: options.extraParams === undefined ? this.extraParams : requestExtraParams(this.extraParams, options.extraParams),
+        extraParams:
+          options.extraParams === undefined ? this.extraParams : requestExtraParams(this.extraParams, options.extraParams),
       });
       if (typeof url !== 'string') return url.then((pushed) => this.save(req, login, pushed)).catch(startFailure);
       return this.save(req, login, url);
@@ -376,7 +399,12 @@ export class OktaStrategy extends PassportStrategy {
       const taken = this.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
       const login = isThenable(taken) ? await taken : taken;
       if (login === undefined) {
-        return fail('The sign-in state is unknown: it expired, was already used, or was not started in this browser', 403);
+        const known = this.diagnosis.unknownState(req, params.state);
+        if (known instanceof Error) return { kind: 'error', error: known };
+        return fail(
+          known ?? 'The sign-in state is unknown: it expired, was already used, or was not started in this browser',
+          403,
+        );
       }
       if (login.strategy !== this.name || login.issuer !== this.client.issuer) {
         return fail('The sign-in was started by another strategy or Okta authorization server', 403);
@@ -475,7 +503,7 @@ export class OktaStrategy extends PassportStrategy {
         case 'fail':
           return this.fail(outcome.challenge, outcome.status);
         case 'error':
-          return this.error(outcome.error);
+          return this.error(this.diagnosis.explain(outcome.error));
       }
     } catch (err) {
       try {

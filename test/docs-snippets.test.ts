@@ -1,10 +1,15 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
+import { ScriptedBrowser } from './support/browser.js';
+import { signIn } from './support/okta-login.js';
 import { documentationFiles, snippetsOf, type Snippet } from './support/snippets.js';
 
 // Every ts/js code block of README.md, CONTRIBUTING.md and docs/ (docs/api/ is generated)
@@ -13,9 +18,15 @@ import { documentationFiles, snippetsOf, type Snippet } from './support/snippets
 // declarations users get. A ts block is an ES-syntax module compiled as CommonJS, as in
 // a folder without "type": "module"; a js block is CommonJS that must parse, resolve its
 // requires, and take only names the package exports.
+//
+// A block marked `app` (```ts app) claims to be a complete app: it is also run as it is, with
+// tsx, against the local provider. Its contract: it reads OKTA_DOMAIN, OKTA_AUTH_SERVER_ID,
+// OKTA_CLIENT_ID, OKTA_CLIENT_SECRET, SESSION_SECRET and PORT, prints `Open <url>` once it
+// is ready, and a demo user who signs in through `/login` lands on a page saying "Signed in".
 
 const exec = promisify(execFile);
 const root = join(__dirname, '..');
+const alice = DEMO_USERS.find((user) => user.username.startsWith('alice')) as DemoUser;
 const out = join(root, 'test-output', 'snippets');
 const compilerOptions = {
   target: 'es2022',
@@ -46,6 +57,81 @@ describe('the documentation', () => {
     for (const quote of quotes) {
       const source = readFileSync(join(root, quote.file!), 'utf8').trimEnd();
       expect(quote.code.trimEnd(), `${quote.origin} quotes ${quote.file}`).to.equal(source);
+    }
+  });
+
+  it('quotes every source file of the NestJS app, main.ts and app.module.ts included', () => {
+    const quoted = snippetsOf(root, join(root, 'docs', 'frameworks.md')).map((snippet) => snippet.file);
+    const sources = readdirSync(join(root, 'test', 'frameworks', 'nestjs', 'src'))
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.spec.ts'))
+      .map((name) => `test/frameworks/nestjs/src/${name}`);
+    expect(sources).to.include.members(['test/frameworks/nestjs/src/main.ts', 'test/frameworks/nestjs/src/app.module.ts']);
+    expect(quoted).to.include.members(sources);
+  });
+
+  it('gives the sizes of the built files as they are (docs/performance.md), within 10 %', () => {
+    expect(existsSync(join(root, 'dist', 'index.mjs')), 'dist/ is built (npm test builds first)').to.equal(true);
+    const text = readFileSync(join(root, 'docs', 'performance.md'), 'utf8');
+    const dist = (name: string) => readFileSync(join(root, 'dist', name));
+    const claims: Array<[string, RegExp, number]> = [
+      ['dist/index.mjs', /`dist\/index\.mjs`, (\d+) kB/, dist('index.mjs').length],
+      ['dist/index.cjs', /`dist\/index\.cjs`, (\d+) kB/, dist('index.cjs').length],
+      ['dist/jose.cjs', /`jose` code it uses \((\d+) kB/, dist('jose.cjs').length],
+      ['dist/jose.cjs gzipped', /`jose` code it uses \(\d+ kB, (\d+) kB gzipped\)/, gzipSync(dist('jose.cjs')).length],
+    ];
+    for (const [name, claim, bytes] of claims) {
+      const said = claim.exec(text)?.[1];
+      expect(said, `docs/performance.md states the size of ${name}`).to.be.a('string');
+      const kB = bytes / 1000;
+      expect(Number(said), `${name} is ${kB.toFixed(1)} kB: update docs/performance.md`).to.be.within(kB * 0.9, kB * 1.1);
+    }
+  });
+
+  describe('apps the docs present as complete (```ts app), run as pasted', function () {
+    this.timeout(120_000);
+    const apps = documentationFiles(root).flatMap((file) => snippetsOf(root, file).filter((snippet) => snippet.app === true));
+    const dir = join(root, 'test-output', 'snippet-apps');
+    let okta: LocalOkta | undefined;
+    let child: ChildProcess | undefined;
+
+    before(async () => {
+      expect(existsSync(join(root, 'dist', 'index.d.cts')), 'dist/ is built (npm test builds first)').to.equal(true);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+    });
+    afterEach(async () => {
+      await stopApp(child);
+      child = undefined;
+      await okta?.close();
+      okta = undefined;
+    });
+
+    it('include the Express recipe of docs/frameworks.md', () => {
+      expect(apps.map((app) => app.origin.split(':')[0])).to.include('docs/frameworks.md');
+    });
+
+    for (const snippet of apps) {
+      it(`${snippet.origin} starts, says where it is, and signs a demo user in`, async () => {
+        const port = await freePort();
+        const redirectUris = [`http://localhost:${port}/auth/okta/callback`];
+        okta = await startLocalOkta({ clients: [{ clientId: 'docs-app', clientSecret: 'docs-app-secret', redirectUris }] });
+        const file = join(dir, `${snippet.origin.replace(/[/:.]/g, '_')}.${snippet.lang === 'ts' ? 'ts' : 'cjs'}`);
+        await writeFile(file, `${snippet.code}\n`);
+        const started = await startApp(file, {
+          OKTA_DOMAIN: okta.origin,
+          OKTA_AUTH_SERVER_ID: 'default',
+          OKTA_CLIENT_ID: 'docs-app',
+          OKTA_CLIENT_SECRET: 'docs-app-secret',
+          SESSION_SECRET: 'a-session-secret-for-the-docs-apps',
+          PORT: String(port),
+        });
+        child = started.child;
+        expect(started.url).to.equal(`http://localhost:${port}/`);
+        const page = await signIn(new ScriptedBrowser(), `${started.url}login`, alice);
+        expect(page.status, page.body).to.equal(200);
+        expect(page.url.startsWith(started.url), page.url).to.equal(true);
+        expect(page.body).to.include('Signed in');
+      });
     }
   });
 
@@ -108,6 +194,51 @@ describe('the documentation', () => {
     expect(errors, 'tsc output').to.equal('');
   });
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs a snippet with tsx (in its own process group) and resolves with the URL it prints once ready. */
+function startApp(file: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), file], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not say where it is within 30 s:\n${output}`)), 30_000);
+    const exited = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited with ${code}:\n${output}`));
+    };
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /^Open (http\S+)$/m.exec(output)?.[1];
+      if (url === undefined) return;
+      clearTimeout(timer);
+      child.off('exit', exited);
+      resolve({ child, url });
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    child.once('exit', exited);
+  });
+}
+
+function stopApp(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    process.kill(-child.pid!, 'SIGTERM');
+  });
+}
 
 function lineOf(text: string, index: number): number {
   return text.slice(0, index).split('\n').length;

@@ -289,7 +289,12 @@ describe('what errors tell an app, its logs and the browser (Express over real H
       expect(callback.status, "Express's default error handler").to.equal(502);
       const err = only(app.errors) as TokenError;
       expect(err).to.be.instanceOf(TokenError).and.include({ error: 'invalid_client', status: 502, oktaStatus: 401 });
-      expect(err.message).to.equal("Okta's token endpoint answered 401: invalid_client (Client authentication failed.)");
+      // Named for a newcomer first (issue 19), then Okta's answer as it came.
+      expect(err.message).to.equal(
+        'Okta refused the client credentials: check clientID/clientSecret (OKTA_CLIENT_SECRET), and that oktaDomain is ' +
+          "the Okta org of this app. Okta said: Okta's token endpoint answered 401: invalid_client (Client authentication failed.)",
+      );
+      expect(err.message.match(/token endpoint/g)).to.have.length(1);
     });
 
     it('no message says "endpoint endpoint", whatever the endpoint', async () => {

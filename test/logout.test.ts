@@ -165,6 +165,49 @@ describe('oktaLogout refuses sign-outs that another site starts (over real HTTP)
     expect(answer.headers['set-cookie']).to.include('app-cookie=; Max-Age=0; Path=/');
   });
 
+  /** Signs out with `onSignedOut` setting `Clear-Site-Data: value`; returns the sign-out and the return leg. */
+  async function signOutClearing(value: string): Promise<{ signOut: Answer; back: Answer }> {
+    const origin = await startApp({ onSignedOut: (_req, res) => void res.setHeader('Clear-Site-Data', value) });
+    const browser = await signIn(origin);
+    const signOut = await browser.post(`${origin}/signout`, '', { origin });
+    const logout = new URL(signOut.location!);
+    const back = new URL(logout.searchParams.get('post_logout_redirect_uri')!);
+    back.searchParams.set('state', logout.searchParams.get('state')!);
+    return { signOut, back: await browser.get(back) };
+  }
+
+  it('sends Clear-Site-Data "cookies" from onSignedOut with the return leg, where it cannot wipe the state cookie', async () => {
+    const { signOut, back } = await signOutClearing('"cookies"');
+    expect(signOut.headers['clear-site-data'], 'not on the response that sets the state cookie').to.equal(undefined);
+    expect(signOut.headers['set-cookie']!.join('\n')).to.match(/okta_logout=[\w-]+\.c;/);
+    expect(back.status, back.body).to.equal(302);
+    expect(back.location).to.equal('/me');
+    expect(back.headers['clear-site-data']).to.equal('"cookies"');
+  });
+
+  it('keeps the other types of Clear-Site-Data on the sign-out, and moves "*" whole to the return leg', async () => {
+    const some = await signOutClearing('"cache", "cookies", "storage"');
+    expect(some.signOut.headers['clear-site-data']).to.equal('"cache", "storage"');
+    expect(some.back.headers['clear-site-data']).to.equal('"cookies"');
+    const all = await signOutClearing('"*"');
+    expect(all.signOut.headers['clear-site-data']).to.equal(undefined);
+    expect(all.back.status).to.equal(302);
+    expect(all.back.headers['clear-site-data']).to.equal('"*"');
+    const cache = await signOutClearing('"cache"');
+    expect(cache.signOut.headers['clear-site-data']).to.equal('"cache"');
+    expect(cache.back.status).to.equal(302);
+    expect(cache.back.headers['clear-site-data']).to.equal(undefined);
+  });
+
+  it('sends no Clear-Site-Data on a return leg that does not match its state', async () => {
+    const origin = await startApp({ onSignedOut: (_req, res) => void res.setHeader('Clear-Site-Data', '"cookies"') });
+    const browser = await signIn(origin);
+    await browser.post(`${origin}/signout`, '', { origin });
+    const forged = await browser.get(`${origin}/signed-out?state=forged`);
+    expect(forged.status).to.equal(403);
+    expect(forged.headers['clear-site-data']).to.equal(undefined);
+  });
+
   it('cannot leave an unhandled rejection when the next it hands an error to throws', async function () {
     this.timeout(5000);
     const strategy = makeStrategy(okta);

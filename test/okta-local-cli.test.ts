@@ -44,7 +44,7 @@ describe('npm run okta:local', function () {
       OKTA_CLIENT_SECRET: DEFAULT_CLIENT_SECRET,
     });
     expect(out).to.include(`sign-in redirect URIs  ${slot.origin}/auth/okta/callback\n`);
-    expect(out).to.include(`sign-out redirect URIs ${slot.origin}/\n`);
+    expect(out).to.include(`sign-out redirect URIs ${slot.origin}/signed-out ${slot.origin}/\n`);
     for (const user of DEMO_USERS) expect(out).to.include(`${user.username} / ${user.password}`);
     expect(out).to.include(`oktaDomain: '${domain}',`);
     expect(out).to.include(`callbackURL: '${slot.origin}/auth/okta/callback',`);
@@ -86,6 +86,23 @@ describe('npm run okta:local', function () {
     });
   });
 
+  it("is served on the app's host name, localhost for the quick start, so that a newcomer opens both on one name", async () => {
+    expect(readSettings([], {})).to.deep.include({ host: 'localhost' });
+    expect(readSettings(['--redirect-uri', 'http://127.0.0.1:4000/cb'], {})).to.deep.include({ host: '127.0.0.1' });
+    const quickStart = await startOktaLocal(['--port', '0']);
+    try {
+      const out = quickStart.output();
+      expect(quickStart.env.OKTA_DOMAIN).to.match(/^http:\/\/localhost:\d+$/);
+      expect(out).to.not.include('127.0.0.1');
+      expect(out).to.include(
+        "For the README's quick start (or any app reading these variables), opened at http://localhost:3000/:",
+      );
+      expect(out).to.include('sign-out redirect URIs http://localhost:3000/signed-out http://localhost:3000/\n');
+    } finally {
+      await quickStart.stop();
+    }
+  });
+
   it('takes its settings from flags first, then LOCAL_OKTA_* variables, then defaults', () => {
     const env = {
       LOCAL_OKTA_PORT: '4999',
@@ -95,13 +112,19 @@ describe('npm run okta:local', function () {
     };
     expect(readSettings(['--client-id', 'from-flag'], env)).to.deep.equal({
       port: 4999,
-      host: '127.0.0.1',
+      host: 'localhost',
       authServerId: 'default',
       clientId: 'from-flag',
       clientSecret: 'env-secret',
       redirectUris: ['http://localhost:4000/cb', 'http://127.0.0.1:4000/cb'],
-      postLogoutRedirectUris: ['http://localhost:4000/', 'http://127.0.0.1:4000/'],
+      postLogoutRedirectUris: [
+        'http://localhost:4000/signed-out',
+        'http://localhost:4000/',
+        'http://127.0.0.1:4000/signed-out',
+        'http://127.0.0.1:4000/',
+      ],
     });
+    expect(readSettings(['--host', '127.0.0.1'], env)).to.deep.include({ host: '127.0.0.1' });
     expect(readSettings([], {})).to.deep.include({
       port: 4010,
       clientId: 'local-app',
@@ -109,6 +132,7 @@ describe('npm run okta:local', function () {
       redirectUris: ['http://localhost:3000/auth/okta/callback'],
     });
     expect(() => readSettings(['--redirect-uri', '/cb'], {})).to.throw(/--redirect-uri must be an absolute http\(s\) URL/);
+    expect(() => readSettings(['--host', '0.0.0.0'], {})).to.throw(/--host must be 127\.0\.0\.1 or localhost/);
     expect(() => readSettings(['--bogus'], {})).to.throw(/bogus/);
   });
 });

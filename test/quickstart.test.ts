@@ -14,7 +14,9 @@ import { snippetsOf } from './support/snippets.js';
 // HEAD, installed with its peers into an empty folder, the README's quick start copied
 // into it exactly as README.md has it, `npm run okta:local` started for its redirect URI,
 // the quick start run with only the variables the README names, and a demo user signed in
-// over HTTP. Commit before running: the tarball is made from HEAD.
+// over HTTP. Commit before running: the tarball is made from HEAD. Then the mistakes of a
+// first hour, each of which the quick start must answer with a page (or a line at start-up)
+// that names the cause and the fix.
 
 const root = join(__dirname, '..');
 const alice = DEMO_USERS.find((user) => user.username.startsWith('alice')) as DemoUser;
@@ -66,6 +68,18 @@ describe("the README's quick start, from the packed package", function () {
   let dir: string;
   let app: string;
 
+  /** The variables the README names, for an app on `port`, with `okta`'s settings changed by `change`. */
+  function quickStartEnv(okta: OktaLocalProcess, port: number, change: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...okta.env,
+      SESSION_SECRET: 'a-session-secret-for-the-quick-start-test',
+      PORT: String(port),
+      ...change,
+    };
+  }
+
   before(async () => {
     const packed = await packHead('okta-quickstart-');
     dir = packed.dir;
@@ -94,13 +108,7 @@ describe("the README's quick start, from the packed package", function () {
         origin = `http://localhost:${port}`;
         okta = await startOktaLocal(['--port', '0', '--redirect-uri', `${origin}/auth/okta/callback`]);
         // Only the variables the README names, and what any shell has.
-        const env = {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          ...okta.env,
-          SESSION_SECRET: 'a-session-secret-for-the-quick-start-test',
-          PORT: String(port),
-        };
+        const env = quickStartEnv(okta, port);
         child =
           variant === 'app.ts with npx tsx'
             ? await startApp(npm, ['exec', '--no', '--', 'tsx', 'app.ts'], app, env)
@@ -122,6 +130,16 @@ describe("the README's quick start, from the packed package", function () {
         expect(again.body).to.include('Sign out');
       });
 
+      it('signs out at Okta too: the next sign-in asks for the password again', async () => {
+        const browser = new ScriptedBrowser();
+        await signIn(browser, `${origin}/login`, alice);
+        const out = await browser.post(`${origin}/logout`, {});
+        expect(out.history.some((url) => url.includes('/v1/logout?'))).to.equal(true);
+        expect(out.url).to.equal(`${origin}/`);
+        expect(out.body).to.include('<a href="/login">Sign in with Okta</a>');
+        expect(isOktaForm(await browser.get(`${origin}/login`)), "Okta's sign-in form, not a silent sign-in").to.equal(true);
+      });
+
       it('shows a failure page, not a loop back to Okta, when the user cancels', async () => {
         const browser = new ScriptedBrowser();
         const form = await browser.get(`${origin}/login`);
@@ -134,4 +152,58 @@ describe("the README's quick start, from the packed package", function () {
       });
     });
   }
+  describe('the mistakes of a first hour (app.js with node)', () => {
+    let okta: OktaLocalProcess;
+    let child: ChildProcess | undefined;
+    let port: number;
+    let origin: string;
+
+    before(async () => {
+      port = await freePort();
+      origin = `http://localhost:${port}`;
+      okta = await startOktaLocal(['--port', '0', '--redirect-uri', `${origin}/auth/okta/callback`]);
+    });
+    afterEach(async () => {
+      await stop(child);
+      child = undefined;
+    });
+    after(async () => {
+      await okta?.stop();
+    });
+
+    it('a wrong client secret: a page naming clientID/clientSecret (OKTA_CLIENT_SECRET), not a stack', async () => {
+      child = await startApp(
+        process.execPath,
+        ['app.js'],
+        app,
+        quickStartEnv(okta, port, { OKTA_CLIENT_SECRET: 'a-wrong-secret' }),
+      );
+      const page = await signIn(new ScriptedBrowser(), `${origin}/login`, alice);
+      expect(page.status).to.equal(500);
+      expect(page.body).to.match(/^Okta refused the client credentials: check clientID\/clientSecret \(OKTA_CLIENT_SECRET\)/);
+      expect(page.body).to.not.match(/\n\s+at /);
+      expect(page.body).to.not.include('a-wrong-secret');
+    });
+
+    it('a wrong OKTA_AUTH_SERVER_ID: check() stops the app at start-up, naming authServerId', async () => {
+      const env = quickStartEnv(okta, port, { OKTA_AUTH_SERVER_ID: 'defualt' });
+      const failure = await startApp(process.execPath, ['app.js'], app, env).then(
+        (started) => ((child = started), expect.fail('the app started')),
+        (err: Error) => err.message,
+      );
+      expect(failure).to.match(/^the quick start exited with 1:/);
+      expect(failure).to.include('it has no authorization server "defualt". Check authServerId');
+      expect(failure).to.not.match(/\n\s+at /);
+    });
+
+    it('opened on 127.0.0.1 while its callback is on localhost: a failure page naming both hosts', async () => {
+      child = await startApp(process.execPath, ['app.js'], app, quickStartEnv(okta, port));
+      const page = await signIn(new ScriptedBrowser(), `http://127.0.0.1:${port}/login`, alice);
+      expect(page.url).to.equal(`${origin}/login-failed`);
+      expect(page.body).to.include(
+        `Sign-in failed: This sign-in was started on 127.0.0.1:${port}, but Okta sent the browser back to localhost:${port}`,
+      );
+      expect(page.body).to.include(`Open the app at localhost:${port}`);
+    });
+  });
 });

@@ -16,6 +16,11 @@ export interface Snippet {
    * of compiled here.
    */
   file?: string | undefined;
+  /**
+   * `app` in the info string (```ts app): a complete app, which test/docs-snippets.test.ts
+   * runs as it is against the local provider, signing a demo user in through `/login`.
+   */
+  app?: boolean | undefined;
 }
 
 const LANGS: Record<string, 'ts' | 'js'> = { ts: 'ts', typescript: 'ts', js: 'js', javascript: 'js' };
@@ -56,9 +61,10 @@ export function snippetsOf(root: string, file: string): Snippet[] {
           throw new Error(`${name}:${i + 1}: a "continues" block needs a ${lang} block before it`);
         }
         previous.code += `\n${body.join('\n')}`;
-        previous.lines.push(`${name}:${i + 1}`, ...where);
+        previous.lines.push(...where);
       } else {
-        snippets.push({ lang, origin: `${name}:${i + 1}`, lines: where, code: body.join('\n'), file });
+        const app = words.includes('app');
+        snippets.push({ lang, origin: `${name}:${i + 1}`, lines: where, code: body.join('\n'), file, app });
       }
     }
     i = end;

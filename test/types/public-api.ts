@@ -197,6 +197,12 @@ oktaLogout(sessionStrategy, {
 // @ts-expect-error allowGet is a boolean
 oktaLogout(sessionStrategy, { getTokens: () => undefined, postLogoutRedirectURI: '/', allowGet: 'yes' });
 
+// check(): a promise of nothing, on the strategy and on its client.
+const checked: Promise<void> = sessionStrategy.check();
+const clientChecked: Promise<void> = sessionStrategy.client.check();
+void checked;
+void clientChecked;
+
 // OktaBearerStrategy: typed claims from context, both verify forms, typed stores and authInfo.
 import {
   AccessTokenError,
