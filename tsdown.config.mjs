@@ -1,6 +1,6 @@
 // Two builds of lib/index.ts, each with its bundled declarations (tsconfig.build.json):
 // - dist/index.mjs for `import`: an ES module that imports jose, cookie and passport-strategy;
-// - dist/index.cjs for `require`: CommonJS that loads jose through lib/jose-loader.cjs: the
+// - dist/index.cjs for `require`: CommonJS that loads jose through lib/core/jose-loader.cjs: the
 //   installed jose (require(esm), Node >= 20.19), or, where require() cannot load an ES module
 //   (Jest's module system), dist/jose.cjs: a CommonJS copy of the part of jose lib/ uses.
 // cookie and passport-strategy are CommonJS packages: both builds load them from dependencies.
@@ -13,7 +13,7 @@ import { defineConfig } from 'tsdown';
 import ts from 'typescript';
 
 const lib = fileURLToPath(new URL('lib/', import.meta.url));
-const loader = join(lib, 'jose-loader.cjs');
+const loader = join(lib, 'core', 'jose-loader.cjs');
 
 // jose is MIT-licensed: dist/jose.cjs, a copy of its code, carries its notice too, with the
 // version it was built from (scripts/check-bundled-jose.mjs keeps it the newest in range).

@@ -1,11 +1,11 @@
-export { OktaStrategy } from './strategy.js';
-export { OktaClient } from './client.js';
-export { SessionStateStore } from './state/session.js';
-export { CookieStateStore } from './state/cookie.js';
-export { safeRedirectPath } from './redirect.js';
-export { keepTokensFresh } from './refresh.js';
-export { oktaLogout, oktaLogoutCallback, oktaLogoutCallbackHandler, oktaLogoutHandler } from './logout.js';
-export { oktaAuthenticate } from './authenticate.js';
+export { OktaStrategy } from './sign-in/strategy.js';
+export { OktaClient } from './client/client.js';
+export { SessionStateStore } from './sign-in/state/session.js';
+export { CookieStateStore } from './sign-in/state/cookie.js';
+export { safeRedirectPath } from './app/redirect.js';
+export { keepTokensFresh } from './app/refresh.js';
+export { oktaLogout, oktaLogoutCallback, oktaLogoutCallbackHandler, oktaLogoutHandler } from './app/logout.js';
+export { oktaAuthenticate } from './app/authenticate.js';
 export { OktaBearerStrategy, requireScopes } from './bearer/strategy.js';
 export { MemoryDPoPReplayStore } from './bearer/replay.js';
 export { MemoryIntrospectionCache } from './bearer/introspection.js';
@@ -24,7 +24,7 @@ export {
   UserInfoError,
   StateError,
   StoreUnavailableError,
-} from './errors.js';
+} from './core/errors.js';
 
 export type {
   OktaStrategyOptions,
@@ -35,7 +35,7 @@ export type {
   VerifyFunction,
   VerifyFunctionWithRequest,
   VerifyResult,
-} from './strategy.js';
+} from './sign-in/strategy.js';
 export type {
   OktaClientOptions,
   AuthorizationURLOptions,
@@ -43,30 +43,31 @@ export type {
   RefreshOptions,
   TokenEndpointAuthMethod,
   UserInfo,
-} from './client.js';
-export type { OktaTokens, OktaRefreshedTokens } from './tokens.js';
-export type { OktaProfile } from './profile.js';
-export type { IdTokenClaims, IdTokenExpectations } from './id-token.js';
-export type { OktaEndpoints } from './endpoints.js';
-export type { OktaRequest } from './request.js';
-export type { PendingLogin, StateStore, StateStoreContext } from './state/store.js';
-export type { SessionStateStoreOptions } from './state/session.js';
-export type { CookieStateStoreOptions } from './state/cookie.js';
-export type { OAuthErrorFields, OktaErrorBody, RateLimit } from './errors.js';
-export type { FetchLike } from './http.js';
-export type { FailureChallenge } from './passport.js';
-export type { KeepTokensFreshOptions, RefreshRefusal, StoredTokens } from './refresh.js';
+} from './client/client.js';
+export type { OktaTokens, OktaRefreshedTokens } from './client/tokens.js';
+export type { OktaProfile } from './sign-in/profile.js';
+export type { IdTokenClaims, IdTokenExpectations } from './client/id-token.js';
+export type { OktaEndpoints } from './core/endpoints.js';
+export type { OktaRequest } from './passport/request.js';
+export type { PendingLogin, StateStore, StateStoreContext } from './sign-in/state/store.js';
+export type { SessionStateStoreOptions } from './sign-in/state/session.js';
+export type { CookieStateStoreOptions } from './sign-in/state/cookie.js';
+export type { OAuthErrorFields, OktaErrorBody, RateLimit } from './core/errors.js';
+export type { FetchLike } from './core/http.js';
+export type { FailureChallenge } from './passport/strategy-base.js';
+export type { KeepTokensFreshOptions, RefreshRefusal, StoredTokens } from './app/refresh.js';
 export type {
   OktaLogoutOptions,
   OktaLogoutCallbackOptions,
   OktaLogoutHandlerOptions,
   OktaLogoutAnswer,
   LogoutTokens,
-} from './logout.js';
-export type { Middleware, HasOktaClient, SessionRequest } from './middleware.js';
-export type { DPoPKeyPair } from './dpop.js';
-export type { PrivateJWK } from './jwk.js';
-export type { OktaPassportOptions, PassportAuthenticateOptions, PassportLike } from './authenticate.js';
+} from './app/logout.js';
+export type { Middleware } from './passport/response.js';
+export type { HasOktaClient, SessionRequest } from './app/session.js';
+export type { DPoPKeyPair } from './client/dpop.js';
+export type { PrivateJWK } from './core/jwk.js';
+export type { OktaPassportOptions, PassportAuthenticateOptions, PassportLike } from './app/authenticate.js';
 export type {
   OktaBearerStrategyOptions,
   OktaBearerStrategyOptionsWithRequest,

@@ -3,7 +3,7 @@ import type { RequestListener } from 'node:http';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { createApp, type ExampleApp, type ExampleConfig, type ExampleUser } from '../example/app.js';
 import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
-import { DPoPProver } from '../lib/dpop.js';
+import { DPoPProver } from '../lib/client/dpop.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { call } from './support/bearer.js';
 import { signIn } from './support/okta-login.js';

@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFunction, createContext, runInContext, Script } from 'node:vm';
 
-// lib/jose-loader.cjs, the CommonJS build's jose: the installed jose, or the bundled copy
+// lib/core/jose-loader.cjs, the CommonJS build's jose: the installed jose, or the bundled copy
 // (dist/jose.cjs) only when require() says it cannot load an ES module. Run here with a
 // require() that answers 'jose' with a module or with the failure a host throws; the package
 // test runs it for real (plain Node, require(esm) turned off, Jest 29 and 30).
 
-const source = readFileSync(join(__dirname, '..', 'lib', 'jose-loader.cjs'), 'utf8');
+const source = readFileSync(join(__dirname, '..', 'lib', 'core', 'jose-loader.cjs'), 'utf8');
 const installed = { copy: 'installed' };
 const bundled = { copy: 'bundled' };
 

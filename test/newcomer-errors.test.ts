@@ -4,7 +4,7 @@ import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
-import { Diagnosis } from '../lib/diagnose.js';
+import { Diagnosis } from '../lib/sign-in/diagnose.js';
 import {
   ConfigurationError,
   OktaClient,

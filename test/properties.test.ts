@@ -183,7 +183,7 @@ function claimsFrom(edits: ClaimEdits, live: Live): Record<string, unknown> {
   return out;
 }
 
-/** OpenID Connect Core §3.1.3.7, written independently of lib/id-token.ts, with 60 s of tolerance. */
+/** OpenID Connect Core §3.1.3.7, written independently of lib/client/id-token.ts, with 60 s of tolerance. */
 function claimsAcceptable(claims: Record<string, unknown>, live: Live): boolean {
   const t = now();
   const { iss, aud, azp, sub, nonce, exp, iat, nbf } = claims;

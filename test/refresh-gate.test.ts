@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
 import { RateLimitError, RefreshUnavailableError, ResponseError } from '../lib/index.js';
-import { RefreshGate, refreshUnavailable } from '../lib/refresh-gate.js';
+import { RefreshGate, refreshUnavailable } from '../lib/app/refresh-gate.js';
 
-// The waits behind keepTokensFresh (lib/refresh-gate.ts), on a frozen clock. The behaviour
+// The waits behind keepTokensFresh (lib/app/refresh-gate.ts), on a frozen clock. The behaviour
 // through an app over real HTTP is in test/refresh.test.ts; these pin the bounds, which
 // would take thousands of requests or minutes of waiting there.
 

@@ -6,9 +6,9 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose';
-import { issuerMismatch } from '../endpoints.js';
-import { IdTokenError } from '../errors.js';
-import type { KeyStore } from '../keys.js';
+import { issuerMismatch } from '../core/endpoints.js';
+import { IdTokenError } from '../core/errors.js';
+import type { KeyStore } from '../core/keys.js';
 import { AccessTokenError } from './errors.js';
 
 /**

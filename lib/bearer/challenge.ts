@@ -1,4 +1,4 @@
-import type { OktaRequest } from '../request.js';
+import type { OktaRequest } from '../passport/request.js';
 import { AccessTokenError, type BearerErrorCode } from './errors.js';
 
 /** `allowed`: Bearer and DPoP; `required`: DPoP only; `disabled`: Bearer only. */

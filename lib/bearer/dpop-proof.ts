@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import { withDeadline } from '../deadline.js';
-import { StoreUnavailableError } from '../errors.js';
-import { rsaModulusBits } from '../keys.js';
+import { withDeadline } from '../core/deadline.js';
+import { StoreUnavailableError } from '../core/errors.js';
+import { rsaModulusBits } from '../core/keys.js';
 import { AccessTokenError } from './errors.js';
 import type { DPoPReplayStore } from './replay.js';
 

@@ -1,4 +1,4 @@
-import { OktaError } from '../errors.js';
+import { OktaError } from '../core/errors.js';
 
 /**
  * The error codes of RFC 6750 §3.1 and RFC 9449 §7.1 that a protected resource answers

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ClientAuthenticator } from '../client-auth.js';
-import { withDeadline } from '../deadline.js';
-import { ConfigurationError, RateLimitError, ResponseError } from '../errors.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from '../http.js';
+import type { ClientAuthenticator } from '../core/client-auth.js';
+import { withDeadline } from '../core/deadline.js';
+import { ConfigurationError, RateLimitError, ResponseError } from '../core/errors.js';
+import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
 import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from './errors.js';
 

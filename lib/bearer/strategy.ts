@@ -1,15 +1,16 @@
 import type { ServerResponse } from 'node:http';
-import { ClientAuthenticator, type TokenEndpointAuthMethod } from '../client-auth.js';
-import { ConfigurationError } from '../errors.js';
-import { oktaEndpoints, parseOktaDomain } from '../endpoints.js';
-import type { FetchLike, HttpSettings } from '../http.js';
-import type { PrivateJWK } from '../jwk.js';
-import { sharedKeyStore, type KeyStore } from '../keys.js';
-import { endUnanswered, requestOrigin } from '../middleware.js';
-import { PassportStrategy } from '../passport.js';
-import type { OktaRequest } from '../request.js';
-import type { VerifyResult } from '../strategy.js';
-import { asError, mayCallDone, runVerify, type VerifyCallback } from '../verify.js';
+import { ClientAuthenticator, type TokenEndpointAuthMethod } from '../core/client-auth.js';
+import { ConfigurationError } from '../core/errors.js';
+import { oktaEndpoints, parseOktaDomain } from '../core/endpoints.js';
+import type { FetchLike, HttpSettings } from '../core/http.js';
+import type { PrivateJWK } from '../core/jwk.js';
+import { sharedKeyStore, type KeyStore } from '../core/keys.js';
+import { endUnanswered } from '../passport/response.js';
+import { requestOrigin } from '../passport/request.js';
+import { PassportStrategy } from '../passport/strategy-base.js';
+import type { OktaRequest } from '../passport/request.js';
+import type { VerifyResult } from '../sign-in/strategy.js';
+import { asError, mayCallDone, runVerify, type VerifyCallback } from '../passport/verify.js';
 import { VerifiedTokens } from './verified-tokens.js';
 import {
   looksLikeJwt,

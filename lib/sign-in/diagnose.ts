@@ -1,7 +1,7 @@
-import type { TokenEndpointAuthMethod } from './client-auth.js';
-import { ConfigurationError, TokenError } from './errors.js';
-import { requestOrigin } from './middleware.js';
-import type { OktaRequest } from './request.js';
+import type { TokenEndpointAuthMethod } from '../core/client-auth.js';
+import { ConfigurationError, TokenError } from '../core/errors.js';
+import { requestOrigin } from '../passport/request.js';
+import type { OktaRequest } from '../passport/request.js';
 
 /**
  * What a start step saw that loses its pending sign-in on the way back, told only when the

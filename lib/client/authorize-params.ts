@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError } from '../core/errors.js';
 
 /**
  * Parameters of the authorization request that the strategy and client own: they carry the
@@ -61,10 +61,7 @@ export function checkExtraParams(params: unknown, where: string): Readonly<Recor
  * names and values that are not strings are left out, so that a request can never replace
  * what the protocol owns. Layered over the strategy's own.
  */
-export function requestExtraParams(
-  base: Readonly<Record<string, string>>,
-  params: unknown,
-): Readonly<Record<string, string>> {
+export function requestExtraParams(base: Readonly<Record<string, string>>, params: unknown): Readonly<Record<string, string>> {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return base;
   const merged: Record<string, string> = { ...base };
   let count = Object.keys(merged).length;

@@ -1,22 +1,23 @@
-import { OktaClient, type OktaClientOptions, type UserInfo } from './client.js';
-import { checkExtraParams, requestExtraParams } from './authorize-params.js';
+import { OktaClient, type OktaClientOptions, type UserInfo } from '../client/client.js';
+import { checkExtraParams, requestExtraParams } from '../client/authorize-params.js';
 import { Diagnosis } from './diagnose.js';
-import { AuthorizationError, ConfigurationError, StateError, TokenError, UserInfoError } from './errors.js';
-import type { IdTokenClaims } from './id-token.js';
-import { absoluteURL, endUnanswered, requestOrigin, requestPath } from './middleware.js';
+import { AuthorizationError, ConfigurationError, StateError, TokenError, UserInfoError } from '../core/errors.js';
+import type { IdTokenClaims } from '../client/id-token.js';
+import { absoluteURL, requestOrigin, requestPath } from '../passport/request.js';
+import { endUnanswered } from '../passport/response.js';
 import { callbackKey, checkSiblings, registerClaim, wrongArrival, type CallbackClaim } from './mix-up.js';
-import { checkCallbackURL, checkOptionNames, clientOptionsOf, STRATEGY_OPTION_NAMES } from './options.js';
-import { PassportStrategy, type FailureChallenge } from './passport.js';
+import { checkCallbackURL, checkOptionNames, clientOptionsOf, STRATEGY_OPTION_NAMES } from '../core/options.js';
+import { PassportStrategy, type FailureChallenge } from '../passport/strategy-base.js';
 import { toProfile, type OktaProfile } from './profile.js';
-import { loginSecrets } from './random.js';
-import type { OktaRequest } from './request.js';
-import { warnIfSessionNotRestored, type SessionWarning } from './session-check.js';
+import { loginSecrets } from '../core/random.js';
+import type { OktaRequest } from '../passport/request.js';
+import { warnIfSessionNotRestored, type SessionWarning } from '../passport/session-check.js';
 import { SessionStateStore } from './state/session.js';
 import type { PendingLogin, StateStore } from './state/store.js';
-import type { OktaTokens } from './tokens.js';
-import { asError, isThenable, mayCallDone, runVerify, type VerifyCallback } from './verify.js';
+import type { OktaTokens } from '../client/tokens.js';
+import { asError, isThenable, mayCallDone, runVerify, type VerifyCallback } from '../passport/verify.js';
 
-export type { VerifyCallback } from './verify.js';
+export type { VerifyCallback } from '../passport/verify.js';
 
 /** Resolved value: the user; `false`/`undefined` fails the sign-in. */
 export type VerifyResult = void | Promise<unknown>;

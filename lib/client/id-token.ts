@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import { issuerMismatch } from './endpoints.js';
-import { IdTokenError, OktaError } from './errors.js';
-import type { KeyStore } from './keys.js';
+import { issuerMismatch } from '../core/endpoints.js';
+import { IdTokenError, OktaError } from '../core/errors.js';
+import type { KeyStore } from '../core/keys.js';
 
 /** Verified claims of an Okta ID token. Okta adds `ver`, `idp`, `amr` and `auth_time`. */
 export interface IdTokenClaims {

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
-import { ConfigurationError } from '../errors.js';
-import { nonceFor, stateFor } from '../random.js';
-import type { OktaRequest } from '../request.js';
+import { ConfigurationError } from '../../core/errors.js';
+import { nonceFor, stateFor } from '../../core/random.js';
+import type { OktaRequest } from '../../passport/request.js';
 import type { PendingLogin, StateStore, StateStoreContext } from './store.js';
 
 /** Options of {@link SessionStateStore}. */

@@ -1,4 +1,4 @@
-import type { OktaRequest } from '../request.js';
+import type { OktaRequest } from '../../passport/request.js';
 
 /**
  * A sign-in between its start (the redirect to Okta) and its callback. It holds

@@ -1,8 +1,9 @@
 import { decodeJwt } from 'jose';
-import { IdTokenError, TokenError } from './errors.js';
-import { clientOf, endLocalSession, runAsync, type HasOktaClient, type Middleware, type SessionRequest } from './middleware.js';
+import { IdTokenError, TokenError } from '../core/errors.js';
+import { clientOf, endLocalSession, type HasOktaClient, type SessionRequest } from './session.js';
+import { runAsync, type Middleware } from '../passport/response.js';
 import { refreshGateOf, refreshUnavailable, retryAfterSeconds } from './refresh-gate.js';
-import type { OktaTokens } from './tokens.js';
+import type { OktaTokens } from '../client/tokens.js';
 
 /** Tokens as an app keeps them; after a trip through a JSON session store the date is a string. */
 export interface StoredTokens extends Omit<OktaTokens, 'accessTokenExpiresAt' | 'idToken' | 'subject' | 'authTime'> {

@@ -1,19 +1,19 @@
-import type { PrivateJWK } from './jwk.js';
+import type { PrivateJWK } from '../core/jwk.js';
 import { checkServer } from './check.js';
-import { ClientAuthenticator, type TokenEndpointAuthMethod } from './client-auth.js';
+import { ClientAuthenticator, type TokenEndpointAuthMethod } from '../core/client-auth.js';
 import { DPoPProver, type DPoPKeyPair } from './dpop.js';
-import { ConfigurationError, ResponseError, UserInfoError } from './errors.js';
-import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from './endpoints.js';
-import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from './http.js';
-import { challengeFailure } from './www-authenticate.js';
+import { ConfigurationError, ResponseError, UserInfoError } from '../core/errors.js';
+import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from '../core/endpoints.js';
+import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from '../core/http.js';
+import { challengeFailure } from '../core/www-authenticate.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
-import { clientKeyStore, type KeyStore } from './keys.js';
-import { CLIENT_OPTION_NAMES, checkOptionNames } from './options.js';
+import { clientKeyStore, type KeyStore } from '../core/keys.js';
+import { CLIENT_OPTION_NAMES, checkOptionNames } from '../core/options.js';
 import { checkExtraParams } from './authorize-params.js';
-import { codeChallengeS256 } from './random.js';
+import { codeChallengeS256 } from '../core/random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
 
-export type { TokenEndpointAuthMethod } from './client-auth.js';
+export type { TokenEndpointAuthMethod } from '../core/client-auth.js';
 
 const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'client_secret_basic',
@@ -331,14 +331,16 @@ export class OktaClient {
       ['code_challenge_method', 'S256'],
     ];
     if (options.nonce !== undefined) params.push(['nonce', options.nonce]);
-    if (options.responseMode !== undefined && options.responseMode !== 'query') params.push(['response_mode', options.responseMode]);
+    if (options.responseMode !== undefined && options.responseMode !== 'query')
+      params.push(['response_mode', options.responseMode]);
     if (options.prompt !== undefined) params.push(['prompt', options.prompt]);
     if (options.loginHint !== undefined) params.push(['login_hint', options.loginHint]);
     if (options.maxAge !== undefined) params.push(['max_age', String(options.maxAge)]);
     if (options.acrValues !== undefined) params.push(['acr_values', options.acrValues]);
     if (options.idp !== undefined) params.push(['idp', options.idp]);
     if (options.sessionToken !== undefined) params.push(['sessionToken', options.sessionToken]);
-    if (options.extraParams !== undefined) for (const [name, value] of Object.entries(options.extraParams)) params.push([name, value]);
+    if (options.extraParams !== undefined)
+      for (const [name, value] of Object.entries(options.extraParams)) params.push([name, value]);
     return params;
   }
 

@@ -1,17 +1,11 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import {
-  absoluteURL,
-  clientOf,
-  endLocalSession,
-  runAsync,
-  type HasOktaClient,
-  type Middleware,
-  type SessionRequest,
-} from './middleware.js';
-import { randomToken } from './random.js';
-import type { OktaRequest } from './request.js';
+import { absoluteURL } from '../passport/request.js';
+import { clientOf, endLocalSession, type HasOktaClient, type SessionRequest } from './session.js';
+import { runAsync, type Middleware } from '../passport/response.js';
+import { randomToken } from '../core/random.js';
+import type { OktaRequest } from '../passport/request.js';
 
 /** Tokens the logout needs; any may be missing. */
 export interface LogoutTokens {

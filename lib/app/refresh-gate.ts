@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { OktaClient } from './client.js';
-import { RateLimitError, RefreshUnavailableError } from './errors.js';
+import type { OktaClient } from '../client/client.js';
+import { RateLimitError, RefreshUnavailableError } from '../core/errors.js';
 
 /** After a 429 that says nothing of its reset: Okta counts its limits per minute. */
 const RATE_LIMIT_WAIT = 60_000;

@@ -1,8 +1,8 @@
 import { createHash, type webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { ConfigurationError } from './errors.js';
-import type { HttpAnswer } from './http.js';
-import { randomToken } from './random.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { HttpAnswer } from '../core/http.js';
+import { randomToken } from '../core/random.js';
 
 /** A DPoP key pair: give your own (e.g. to share it between instances) or let one be generated. */
 export interface DPoPKeyPair {

@@ -1,6 +1,6 @@
-import type { OktaClientOptions } from './client.js';
+import type { OktaClientOptions } from '../client/client.js';
 import { ConfigurationError } from './errors.js';
-import type { OktaStrategyOptions } from './strategy.js';
+import type { OktaStrategyOptions } from '../sign-in/strategy.js';
 
 // The option names each constructor knows. `satisfies` makes the compiler fail when an
 // option is added to the interface but not here, so a new option can never be refused.

@@ -1,6 +1,6 @@
-import { ConfigurationError } from './errors.js';
-import { requestPath } from './middleware.js';
-import type { OktaRequest } from './request.js';
+import { ConfigurationError } from '../core/errors.js';
+import { requestPath } from '../passport/request.js';
+import type { OktaRequest } from '../passport/request.js';
 
 /** One strategy's claim on a callback: where its sign-ins finish, for which issuer. */
 export interface CallbackClaim {

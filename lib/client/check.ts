@@ -1,7 +1,7 @@
-import { ConfigurationError, OktaError, RateLimitError, RequestError } from './errors.js';
-import type { OktaEndpoints } from './endpoints.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from './http.js';
-import type { KeyStore } from './keys.js';
+import { ConfigurationError, OktaError, RateLimitError, RequestError } from '../core/errors.js';
+import type { OktaEndpoints } from '../core/endpoints.js';
+import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
+import type { KeyStore } from '../core/keys.js';
 
 /** What {@link checkServer} needs of a client. */
 export interface ServerToCheck {

@@ -3,8 +3,8 @@ import { createHash, hkdfSync } from 'node:crypto';
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EncryptJWT, errors as joseErrors, jwtDecrypt } from 'jose';
-import { ConfigurationError, StateError } from '../errors.js';
-import type { OktaRequest } from '../request.js';
+import { ConfigurationError, StateError } from '../../core/errors.js';
+import type { OktaRequest } from '../../passport/request.js';
 import type { PendingLogin, StateStore, StateStoreContext } from './store.js';
 
 /** Options of {@link CookieStateStore}. */

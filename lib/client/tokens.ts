@@ -1,4 +1,4 @@
-import { ResponseError } from './errors.js';
+import { ResponseError } from '../core/errors.js';
 
 /**
  * Tokens from Okta's token endpoint, as `validateAuthorizationCode` returns them.

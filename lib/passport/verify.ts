@@ -1,4 +1,4 @@
-import { ConfigurationError, OktaError } from './errors.js';
+import { ConfigurationError, OktaError } from '../core/errors.js';
 
 /** What the verify function hands back through `done`, or as the value of its promise. */
 export type VerifyCallback = (err?: Error | null, user?: unknown, info?: object) => void;

@@ -1,0 +1,66 @@
+import type { OktaClient } from '../client/client.js';
+import type { OktaRequest } from '../passport/request.js';
+import { isThenable } from '../passport/verify.js';
+
+/** Something that has an Okta client: an `OktaClient`, or an `OktaStrategy` (its `client`). */
+export type HasOktaClient = OktaClient | { client: OktaClient };
+
+export function clientOf(source: HasOktaClient): OktaClient {
+  return 'client' in source ? source.client : source;
+}
+
+/**
+ * A request that may carry Passport's `logout` and a session that can be ended. `logout`
+ * takes a callback (Passport 0.6+), returns a promise (@fastify/passport), or returns
+ * nothing and is done (Passport 0.5).
+ */
+export interface SessionRequest extends OktaRequest {
+  logout?: ((done: (err?: unknown) => void) => unknown) | (() => unknown) | undefined;
+  user?: unknown;
+}
+
+/** A session that can end itself: express-session and @fastify/session (`destroy`), @fastify/secure-session (`delete`). */
+interface EndableSession {
+  destroy?: (done?: (err?: unknown) => void) => unknown;
+  delete?: () => unknown;
+}
+
+/**
+ * Signs the user out of Passport and ends the session, whichever of the two exist, in
+ * any of the forms the frameworks give them (callback, promise, or synchronous).
+ */
+export async function endLocalSession(req: SessionRequest): Promise<void> {
+  if (typeof req.logout === 'function') {
+    await settle(req, req.logout as (done: (err?: unknown) => void) => unknown);
+  }
+  const session = req.session as EndableSession | undefined;
+  if (session && typeof session.destroy === 'function') {
+    await settle(session, session.destroy as (done: (err?: unknown) => void) => unknown);
+  } else if (session && typeof session.delete === 'function') {
+    await session.delete();
+  }
+  req.user = undefined;
+}
+
+/**
+ * Calls `fn` with a callback and waits for whichever way it says it is done: the
+ * callback, a returned promise, or (a function that declares no parameter and returns
+ * no promise) its return.
+ */
+function settle(self: object, fn: (done: (err?: unknown) => void) => unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown): void => (err ? reject(err as Error) : resolve());
+    let result: unknown;
+    try {
+      result = fn.call(self, done);
+    } catch (err) {
+      reject(err as Error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(() => resolve(), reject);
+    } else if (fn.length === 0) {
+      resolve();
+    }
+  });
+}
