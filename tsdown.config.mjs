@@ -81,7 +81,7 @@ const shared = {
 export default defineConfig([
   {
     ...shared,
-    entry: ['lib/index.ts'],
+    entry: ['lib/index.ts', 'lib/bearer.ts', 'lib/client.ts'],
     dts: true,
     // Bundling any package fails the build: jose, cookie and passport-strategy are loaded from dependencies.
     deps: { onlyBundle: [] },

@@ -13,15 +13,15 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import OktaJwtVerifier from '@okta/jwt-verifier';
 import { Passport } from 'passport';
-import type * as OktaPackage from '../lib/index.js';
-import type { OktaBearerAuthInfo } from '../lib/index.js';
+import type { MemoryDPoPReplayStore } from '../lib/bearer.js';
+import type { OktaBearerAuthInfo } from '../lib/bearer.js';
 import { API_AUDIENCE, type ApiContenderId } from './api-config.js';
-import { loadPackage, SHIPPED_BUILD } from './config.js';
+import { loadPackage, SHIPPED_BUILD, type OktaPackage } from './config.js';
 import { markThreads, threadCpu } from './threads.js';
 
 const [id, issuer] = process.argv.slice(2) as [ApiContenderId, string];
 
-function guard(pkg: typeof OktaPackage, replay: OktaPackage.MemoryDPoPReplayStore): RequestHandler[] {
+function guard(pkg: OktaPackage, replay: MemoryDPoPReplayStore): RequestHandler[] {
   const { OktaBearerStrategy, requireScopes } = pkg;
   switch (id) {
     case 'okta':

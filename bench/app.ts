@@ -24,7 +24,8 @@ import {
 } from 'openid-client/passport';
 import passport from 'passport';
 import OpenIDConnectStrategy from 'passport-openidconnect';
-import type { FetchLike, OktaStrategy } from '../lib/index.js';
+import type { FetchLike } from '../lib/client.js';
+import type { OktaStrategy } from '../lib/index.js';
 import { BareStrategy } from './baseline.js';
 import {
   CALLBACK_PATH,

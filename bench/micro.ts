@@ -12,14 +12,14 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type * as OktaPackage from '../lib/index.js';
-import type { OktaRequest } from '../lib/index.js';
+import type { OktaClient } from '../lib/client.js';
+import { loadPackage, type OktaPackage } from './config.js';
+import type { OktaStrategy } from '../lib/index.js';
+import type { OktaRequest } from '../lib/passport/request.js';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
-type Build = typeof OktaPackage;
-type Redirecting = OktaPackage.OktaStrategy & { redirect(url: string): void; error(err: Error): void };
+type Build = OktaPackage;
+type Redirecting = OktaStrategy & { redirect(url: string): void; error(err: Error): void };
 
 /** The child: `{}` for revokes, the key set, and always the same token answer (one signed ID token). */
 function serve(): void {
@@ -55,7 +55,7 @@ async function provideTokens(server: ReturnType<typeof fork>, issuer: string): P
   server.send({ keys: JSON.stringify({ keys: [jwk] }), token: JSON.stringify(token) });
 }
 
-async function redemptions(client: OktaPackage.OktaClient, n: number): Promise<void> {
+async function redemptions(client: OktaClient, n: number): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -66,10 +66,10 @@ async function redemptions(client: OktaPackage.OktaClient, n: number): Promise<v
 }
 
 async function load(file: string): Promise<Build> {
-  return (await import(pathToFileURL(path.resolve(file)).href)) as Build;
+  return loadPackage(file);
 }
 
-async function roundTrips(client: OktaPackage.OktaClient, n: number): Promise<void> {
+async function roundTrips(client: OktaClient, n: number): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
       k,
       new builds[k].OktaClient(origin, '0oaclient', 'a-client-secret', `${origin}/cb`, { authServerId: 'x' }),
     ]),
-  ) as Record<(typeof kinds)[number], OktaPackage.OktaClient>;
+  ) as Record<(typeof kinds)[number], OktaClient>;
   const strategies = Object.fromEntries(
     kinds.map((k) => [
       k,

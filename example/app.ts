@@ -17,19 +17,16 @@ import { Passport } from 'passport';
 // A real app imports these from 'passport-okta-oidc'; the example uses the sources.
 import {
   CookieStateStore,
-  OktaBearerStrategy,
-  requireScopes,
   oktaLogout,
-  oktaLogoutCallback,
   OktaStrategy,
   oktaAuthenticate,
   safeRedirectPath,
-  type FetchLike,
-  type OktaBearerAuthInfo,
   type OktaProfile,
   type OktaTokens,
   type StateStore,
 } from '../lib/index.js';
+import { OktaBearerStrategy, requireScopes, type OktaBearerAuthInfo } from '../lib/bearer.js';
+import { type FetchLike } from '../lib/client.js';
 import { errorPage, homePage, loginFailedPage, notFoundPage, profilePage } from './views.js';
 
 /** Settings of {@link createApp}. */
@@ -204,21 +201,20 @@ export function createApp(config: ExampleConfig): ExampleApp {
   // answers a request from another site 403 before revoking anything. It revokes the
   // tokens, ends the Passport and express-session sessions, then Okta's session through
   // /v1/logout, which comes back to /signed-out with the logout state.
-  app.post(
-    '/logout',
-    oktaLogout(strategy, {
-      getTokens: (req) => currentUser(req as Request)?.tokens,
-      postLogoutRedirectURI: `${baseURL}/signed-out`,
-      onRevokeError: (err) => {
-        const { name, code } = describeError(err);
-        logger.warn(`[example] could not revoke a token at sign-out: ${name}${code ? ` (${code})` : ''}`);
-      },
-      onSignedOut: (_req, res) => {
-        (res as express.Response).clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
-      },
-    }) as unknown as RequestHandler,
-  );
-  app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/' }) as unknown as RequestHandler);
+  const logout = oktaLogout(strategy, {
+    getTokens: (req) => currentUser(req as Request)?.tokens,
+    postLogoutRedirectURI: `${baseURL}/signed-out`,
+    redirectTo: '/',
+    onRevokeError: (err) => {
+      const { name, code } = describeError(err);
+      logger.warn(`[example] could not revoke a token at sign-out: ${name}${code ? ` (${code})` : ''}`);
+    },
+    onSignedOut: (_req, res) => {
+      (res as express.Response | undefined)?.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
+    },
+  });
+  app.post('/logout', logout as unknown as RequestHandler);
+  app.get('/signed-out', logout.callback as unknown as RequestHandler);
 
   app.use((_req, res) => {
     res.status(404).send(notFoundPage());

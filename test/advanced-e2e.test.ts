@@ -8,13 +8,12 @@ import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta, type LocalOk
 import {
   keepTokensFresh,
   oktaLogout,
-  oktaLogoutCallback,
   OktaStrategy,
-  TokenError,
   type OktaAuthenticateOptions,
   type OktaStrategyOptions,
   type StoredTokens,
 } from '../lib/index.js';
+import { TokenError } from '../lib/core/errors.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { isOktaForm, signIn } from './support/okta-login.js';
 import { openSlot, type Slot } from './support/server.js';
@@ -114,14 +113,9 @@ function makeApp(
     }) as unknown as express.RequestHandler,
   );
   app.get('/fresh', (req, res) => res.json({ user: req.user ?? null }));
-  app.post(
-    '/logout',
-    oktaLogout(strategies.basic!, {
-      getTokens: tokensOf,
-      postLogoutRedirectURI: '/signed-out',
-    }) as unknown as express.RequestHandler,
-  );
-  app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/' }) as unknown as express.RequestHandler);
+  const logout = oktaLogout(strategies.basic!, { getTokens: tokensOf, postLogoutRedirectURI: '/signed-out', redirectTo: '/' });
+  app.post('/logout', logout as unknown as express.RequestHandler);
+  app.get('/signed-out', logout.callback as unknown as express.RequestHandler);
   app.get('/', (_req, res) => res.send('home'));
   app.get('/me', (req, res) => {
     res.status(req.user ? 200 : 401).json({ user: req.user ?? null });

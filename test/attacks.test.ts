@@ -1,14 +1,8 @@
 import { expect } from 'chai';
 import { connect } from 'node:net';
-import {
-  IdTokenError,
-  SessionStateStore,
-  TokenError,
-  type OktaRequest,
-  type PendingLogin,
-  type StateStore,
-  type StateStoreContext,
-} from '../lib/index.js';
+import { IdTokenError, TokenError } from '../lib/core/errors.js';
+import { SessionStateStore, type PendingLogin, type StateStore, type StateStoreContext } from '../lib/index.js';
+import { type OktaRequest } from '../lib/passport/request.js';
 import { CookieBrowser, createTestApp, pendingLoginsIn, type TestApp } from './support/hostile-app.js';
 import {
   callbackRequest,

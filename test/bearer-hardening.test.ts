@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
-import { MemoryDPoPReplayStore, MemoryIntrospectionCache } from '../lib/index.js';
+import { MemoryDPoPReplayStore, MemoryIntrospectionCache } from '../lib/bearer.js';
 import {
   accessClaims,
   call,

@@ -11,7 +11,8 @@ import {
   type JWK,
 } from 'jose';
 import { createHash } from 'node:crypto';
-import { ConfigurationError, IdTokenError, OktaClient, ResponseError, type OktaClientOptions } from '../lib/index.js';
+import { ConfigurationError, IdTokenError, ResponseError } from '../lib/core/errors.js';
+import { OktaClient, type OktaClientOptions } from '../lib/client.js';
 import { CLIENT_ID, CLIENT_SECRET, DOMAIN, type FakeOkta, REDIRECT_URI, mockedOkta } from './support/okta-mock.js';
 
 const VERIFIER = 'verifier-0123456789-0123456789-0123456789-abc';

@@ -5,14 +5,13 @@ import { createHash } from 'node:crypto';
 import {
   ConfigurationError,
   IdTokenError,
-  OktaClient,
   RateLimitError,
   RequestError,
   ResponseError,
   TokenError,
   UserInfoError,
-  type OktaClientOptions,
-} from '../lib/index.js';
+} from '../lib/core/errors.js';
+import { OktaClient, type OktaClientOptions } from '../lib/client.js';
 import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, makeKey, rateLimitedBody, REDIRECT_URI } from './support/okta-mock.js';
 
 const VERIFIER = 'verifier-0123456789-0123456789-0123456789-abc';

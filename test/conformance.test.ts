@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { conformanceCases, mismatch, type CaseContext } from './support/hostile-cases.js';
 import { caseLine, describeOutcome, makeStrategy, signIn, type TestUser } from './support/hostile-harness.js';
-import { IdTokenError } from '../lib/index.js';
+import { IdTokenError } from '../lib/core/errors.js';
 import { HostileOkta, sharedKey, type TestKey } from './support/hostile-okta.js';
 
 /**

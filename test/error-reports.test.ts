@@ -4,14 +4,8 @@ import session from 'express-session';
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Passport, type AuthenticateOptions } from 'passport';
-import {
-  AuthorizationError,
-  IdTokenError,
-  RateLimitError,
-  TokenError,
-  type OktaAuthenticateOptions,
-  type OktaStrategy,
-} from '../lib/index.js';
+import { AuthorizationError, IdTokenError, RateLimitError, TokenError } from '../lib/core/errors.js';
+import { type OktaAuthenticateOptions, type OktaStrategy } from '../lib/index.js';
 import { CookieBrowser, type Answer } from './support/hostile-app.js';
 import { makeStrategy, observed } from './support/hostile-harness.js';
 import { HostileOkta, type Behaviour, type TokenRequest } from './support/hostile-okta.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type express from 'express';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { oktaLogout, oktaLogoutCallback, type OktaLogoutOptions, type OktaTokens } from '../lib/index.js';
+import { oktaLogout, type OktaLogoutOptions, type OktaTokens } from '../lib/index.js';
 import { CookieBrowser, createTestApp, type Answer } from './support/hostile-app.js';
 import { makeStrategy } from './support/hostile-harness.js';
 import { HostileOkta } from './support/hostile-okta.js';
@@ -42,10 +42,11 @@ describe('oktaLogout refuses sign-outs that another site starts (over real HTTP)
       const logout = oktaLogout(strategy, {
         getTokens: (req) => (req.user as LogoutUser | undefined)?.tokens,
         postLogoutRedirectURI: '/signed-out',
+        redirectTo: '/me',
         ...options,
-      }) as unknown as express.RequestHandler;
-      routes.all('/signout', logout);
-      routes.get('/signed-out', oktaLogoutCallback({ redirectTo: '/me' }) as unknown as express.RequestHandler);
+      });
+      routes.all('/signout', logout as unknown as express.RequestHandler);
+      routes.get('/signed-out', logout.callback as unknown as express.RequestHandler);
     });
     const server = await listen(app);
     servers.push(server);
@@ -154,7 +155,7 @@ describe('oktaLogout refuses sign-outs that another site starts (over real HTTP)
     const origin = await startApp({
       onSignedOut: (req, res) => {
         calls.push(req.user === undefined ? 'signed out' : 'still signed in');
-        res.appendHeader('Set-Cookie', 'app-cookie=; Max-Age=0; Path=/');
+        res?.appendHeader('Set-Cookie', 'app-cookie=; Max-Age=0; Path=/');
       },
     });
     const browser = await signIn(origin);
@@ -167,7 +168,7 @@ describe('oktaLogout refuses sign-outs that another site starts (over real HTTP)
 
   /** Signs out with `onSignedOut` setting `Clear-Site-Data: value`; returns the sign-out and the return leg. */
   async function signOutClearing(value: string): Promise<{ signOut: Answer; back: Answer }> {
-    const origin = await startApp({ onSignedOut: (_req, res) => void res.setHeader('Clear-Site-Data', value) });
+    const origin = await startApp({ onSignedOut: (_req, res) => void res?.setHeader('Clear-Site-Data', value) });
     const browser = await signIn(origin);
     const signOut = await browser.post(`${origin}/signout`, '', { origin });
     const logout = new URL(signOut.location!);
@@ -200,7 +201,7 @@ describe('oktaLogout refuses sign-outs that another site starts (over real HTTP)
   });
 
   it('sends no Clear-Site-Data on a return leg that does not match its state', async () => {
-    const origin = await startApp({ onSignedOut: (_req, res) => void res.setHeader('Clear-Site-Data', '"cookies"') });
+    const origin = await startApp({ onSignedOut: (_req, res) => void res?.setHeader('Clear-Site-Data', '"cookies"') });
     const browser = await signIn(origin);
     await browser.post(`${origin}/signout`, '', { origin });
     const forged = await browser.get(`${origin}/signed-out?state=forged`);

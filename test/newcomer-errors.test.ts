@@ -5,16 +5,10 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
 import { Diagnosis } from '../lib/sign-in/diagnose.js';
-import {
-  ConfigurationError,
-  OktaClient,
-  OktaStrategy,
-  RequestError,
-  ResponseError,
-  TokenError,
-  type OktaRequest,
-  type OktaStrategyOptions,
-} from '../lib/index.js';
+import { ConfigurationError, RequestError, ResponseError, TokenError } from '../lib/core/errors.js';
+import { OktaClient } from '../lib/client.js';
+import { OktaStrategy, type OktaStrategyOptions } from '../lib/index.js';
+import { type OktaRequest } from '../lib/passport/request.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { signIn } from './support/okta-login.js';
 import { listen, openSlot, type Listening, type Slot } from './support/server.js';

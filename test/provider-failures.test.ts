@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { IdTokenError, KeySetUnavailableError, RateLimitError, RequestError, ResponseError } from '../lib/index.js';
+import { IdTokenError, KeySetUnavailableError, RateLimitError, RequestError, ResponseError } from '../lib/core/errors.js';
 import { failureModes, mismatch } from './support/hostile-cases.js';
 import {
   callbackRequest,

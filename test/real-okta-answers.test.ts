@@ -1,15 +1,9 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import {
-  ConfigurationError,
-  IdTokenError,
-  OktaBearerStrategy,
-  OktaClient,
-  OktaStrategy,
-  RateLimitError,
-  ResponseError,
-  TokenError,
-} from '../lib/index.js';
+import { ConfigurationError, IdTokenError, RateLimitError, ResponseError, TokenError } from '../lib/core/errors.js';
+import { OktaBearerStrategy } from '../lib/bearer.js';
+import { OktaClient } from '../lib/client.js';
+import { OktaStrategy } from '../lib/index.js';
 import { accessClaims, AUDIENCE, call, signingKey, signToken, startApi, startFakeOkta, type Api } from './support/bearer.js';
 import { describeOutcome, makeStrategy, signIn, type SignIn } from './support/hostile-harness.js';
 import { CLIENT_ID, CLIENT_SECRET, HostileOkta, sharedKey, type Reply } from './support/hostile-okta.js';

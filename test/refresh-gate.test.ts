@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { inspect } from 'node:util';
-import { RateLimitError, RefreshUnavailableError, ResponseError } from '../lib/index.js';
+import { RateLimitError, RefreshUnavailableError, ResponseError } from '../lib/core/errors.js';
 import { RefreshGate, refreshUnavailable } from '../lib/app/refresh-gate.js';
 
 // The waits behind keepTokensFresh (lib/app/refresh-gate.ts), on a frozen clock. The behaviour

@@ -1,13 +1,8 @@
 import { expect } from 'chai';
 import type express from 'express';
 import { decodeJwt } from 'jose';
-import {
-  keepTokensFresh,
-  type KeepTokensFreshOptions,
-  type OktaTokens,
-  type RefreshRefusal,
-  type StoredTokens,
-} from '../lib/index.js';
+import { keepTokensFresh, type KeepTokensFreshOptions, type OktaTokens, type StoredTokens } from '../lib/index.js';
+import { type RefreshRefusal } from '../lib/app/refresh.js';
 import { CookieBrowser, createTestApp, type TestApp } from './support/hostile-app.js';
 import { eventually, makeStrategy } from './support/hostile-harness.js';
 import { HostileOkta, type Reply } from './support/hostile-okta.js';

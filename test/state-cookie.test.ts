@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type nock from 'nock';
-import { ConfigurationError, CookieStateStore, OktaStrategy, type OktaStrategyOptions, type StateStore } from '../lib/index.js';
+import { ConfigurationError } from '../lib/core/errors.js';
+import { CookieStateStore, OktaStrategy, type OktaStrategyOptions, type StateStore } from '../lib/index.js';
 import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, mockedOkta } from './support/okta-mock.js';
 import { request, run, type Outcome } from './support/passport.js';
 

@@ -10,7 +10,7 @@ import {
   type DPoPReplayStore,
   type IntrospectionCache,
   type OktaAccessTokenClaims,
-} from 'passport-okta-oidc';
+} from 'passport-okta-oidc/bearer';
 
 function setting(name: string, fallback?: string): string {
   const value = process.env[name] || fallback;

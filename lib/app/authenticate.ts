@@ -1,4 +1,4 @@
-import type { OktaAuthenticateOptions } from '../sign-in/strategy.js';
+import type { OktaAuthenticateOptions } from '../sign-in/options.js';
 
 /** Passport's own options of `passport.authenticate()` (passport 0.5–0.7), typed here without `@types/passport`. */
 export interface PassportAuthenticateOptions {

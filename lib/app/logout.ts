@@ -26,12 +26,14 @@ export interface OktaLogoutOptions<Req extends SessionRequest = SessionRequest> 
   onRevokeError?: ((err: unknown) => void) | undefined;
   /**
    * Called once the tokens are revoked and the local session has ended, just before the
-   * browser is sent to Okta: e.g. to clear the session cookie. Not called for a refused request.
+   * browser is sent to Okta: e.g. to clear the session cookie. Not called for a refused
+   * request. `res` is Node's response when the middleware runs; `undefined` with
+   * {@link OktaLogout.handle}, whose caller sends the answer.
    * A `Clear-Site-Data` header set here that clears cookies (`"cookies"` or `"*"`) is sent
-   * with the return leg instead ({@link oktaLogoutCallback}, once the state checks out):
+   * with the return leg instead ({@link OktaLogout.callback}, once the state checks out):
    * on this response it would also wipe the logout state cookie set with it.
    */
-  onSignedOut?: ((req: Req, res: ServerResponse) => void | Promise<void>) | undefined;
+  onSignedOut?: ((req: Req, res: ServerResponse | undefined) => void | Promise<void>) | undefined;
   /**
    * Sign out on `GET` as well as `POST`. Default `false`: any page on the web can make a
    * browser GET a URL (a link, an image, `location = '/logout'`), and older browsers send
@@ -47,15 +49,27 @@ export interface OktaLogoutOptions<Req extends SessionRequest = SessionRequest> 
    * proxy`, and the Host header). Turn it off only if the route has CSRF protection of its own.
    */
   allowCrossSite?: boolean | undefined;
+  /** The return leg: where to send the browser once the state checks out. Default `'/'`. */
+  redirectTo?: string | undefined;
 }
 
-/** Options of {@link oktaLogoutHandler}: those of {@link oktaLogout}, with an `onSignedOut` that gets no response. */
-export interface OktaLogoutHandlerOptions<Req extends SessionRequest = SessionRequest> extends Omit<
-  OktaLogoutOptions<Req>,
-  'onSignedOut'
-> {
-  /** Called once the tokens are revoked and the local session has ended. Not called for a refused request. */
-  onSignedOut?: ((req: Req) => void | Promise<void>) | undefined;
+/**
+ * The sign-out {@link oktaLogout} makes: Express-style middleware for the sign-out route,
+ * with the same work as an answer for frameworks whose responses are not Node's, and the
+ * return leg in both forms.
+ */
+export interface OktaLogout<Req extends SessionRequest = SessionRequest> extends Middleware<Req> {
+  /**
+   * The sign-out for Fastify, Koa and the like: the same checks and work, returning the
+   * answer (see {@link OktaLogoutAnswer}) for the app to send through its framework, so that
+   * the framework's own hooks (a session cookie to update) run. Rejects only if ending the
+   * local session fails.
+   */
+  handle(req: Req): Promise<OktaLogoutAnswer>;
+  /** Middleware for the return leg, at `postLogoutRedirectURI`: checks the state, clears it, redirects. */
+  callback: Middleware;
+  /** The return leg as an answer to send (see {@link OktaLogout.handle}). */
+  handleCallback(req: OktaRequest): OktaLogoutAnswer;
 }
 
 /**
@@ -76,14 +90,6 @@ export interface OktaLogoutAnswer {
   body?: string;
 }
 
-/** Options of {@link oktaLogoutCallback}. */
-export interface OktaLogoutCallbackOptions {
-  /** Where to send the browser once the state checks out. Default `'/'`. */
-  redirectTo?: string | undefined;
-  /** Must match {@link OktaLogoutOptions.stateCookieName}. */
-  stateCookieName?: string | undefined;
-}
-
 const STATE_COOKIE = 'okta_logout';
 /**
  * Appended to the logout state in its cookie when the return leg is to send
@@ -92,10 +98,10 @@ const STATE_COOKIE = 'okta_logout';
 const CLEAR_ON_RETURN: Readonly<Record<string, string>> = { c: '"cookies"', a: '"*"' };
 
 /**
- * Middleware that signs the user out everywhere: revokes the refresh and access tokens
- * (RFC 7009), ends the local session (Passport and express-session), and sends the
- * browser to Okta's `/v1/logout` with `id_token_hint`, `post_logout_redirect_uri` and a
- * fresh `state`, kept in a short-lived cookie for {@link oktaLogoutCallback} to check.
+ * Signs the user out everywhere: revokes the refresh and access tokens (RFC 7009), ends the
+ * local session (Passport and the session), and sends the browser to Okta's `/v1/logout`
+ * with `id_token_hint`, `post_logout_redirect_uri` and a fresh `state`, kept in a
+ * short-lived cookie that the return leg ({@link OktaLogout.callback}) checks.
  *
  * Only a same-origin `POST` signs out (a form button on the app's pages): a `GET` is
  * answered 405 and a request from another site 403, before anything is revoked, so that
@@ -104,60 +110,43 @@ const CLEAR_ON_RETURN: Readonly<Record<string, string>> = { c: '"cookies"', a: '
  *
  * @example
  * ```ts
- * app.post('/logout', oktaLogout(strategy, { getTokens: (req) => req.user?.tokens, postLogoutRedirectURI: '/signed-out' }))
- * app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/' }))
+ * const logout = oktaLogout(strategy, { getTokens: (req) => req.user?.tokens, postLogoutRedirectURI: '/signed-out' })
+ * app.post('/logout', logout)
+ * app.get('/signed-out', logout.callback)
+ * // Fastify: fastify.post('/logout', async (request, reply) => { const a = await logout.handle(request); ... })
  * ```
  */
 export function oktaLogout<Req extends SessionRequest = SessionRequest>(
   source: HasOktaClient,
   options: OktaLogoutOptions<Req>,
-): Middleware<Req> {
-  return (req, res, next) => {
-    const handler = logoutHandler<Req>(
-      source,
-      { ...options, onSignedOut: options.onSignedOut && ((signedOut) => options.onSignedOut!(signedOut, res)) },
-      () => deferCookieClearing(res),
-    );
+): OktaLogout<Req> {
+  const handle = logoutHandler<Req>(source, options);
+  const handleCallback = callbackHandler(options);
+  const middleware: Middleware<Req> = (req, res, next) => {
     runAsync(res, next, async () => {
-      send(res, await handler(req));
+      send(res, await handle(req, res));
       return 'answered';
     });
   };
+  return Object.assign(middleware, {
+    handle: (req: Req) => handle(req, undefined),
+    callback: ((req, res) => send(res, handleCallback(req))) as Middleware,
+    handleCallback,
+  });
 }
 
 /**
- * The sign-out of {@link oktaLogout} for frameworks whose responses are not Node's
- * (Fastify, Koa): it does the same checks and work, but returns the answer (see
- * {@link OktaLogoutAnswer}) for the app to send through its framework, so that the
- * framework's own hooks (a session cookie to update, e.g. @fastify/secure-session) run.
- * Rejects only if ending the local session fails.
- *
- * @example
- * ```ts
- * const logout = oktaLogoutHandler(strategy, { getTokens: (req) => req.user?.tokens, postLogoutRedirectURI: '/signed-out' })
- * fastify.post('/logout', async (request, reply) => {
- *   const answer = await logout(request)
- *   return reply.code(answer.status).headers(answer.headers).send(answer.body)
- * })
- * ```
+ * The sign-out's work and answer. With Node's response (the middleware), a `Clear-Site-Data`
+ * that `onSignedOut` set on it to clear cookies is moved to the return leg.
  */
-export function oktaLogoutHandler<Req extends SessionRequest = SessionRequest>(
-  source: HasOktaClient,
-  options: OktaLogoutHandlerOptions<Req>,
-): (req: Req) => Promise<OktaLogoutAnswer> {
-  return logoutHandler(source, options);
-}
-
-/** {@link oktaLogoutHandler}; `clearOnReturn`, called after `onSignedOut`, says what the return leg is to clear. */
 function logoutHandler<Req extends SessionRequest>(
   source: HasOktaClient,
-  options: OktaLogoutHandlerOptions<Req>,
-  clearOnReturn?: () => string | undefined,
-): (req: Req) => Promise<OktaLogoutAnswer> {
+  options: OktaLogoutOptions<Req>,
+): (req: Req, res: ServerResponse | undefined) => Promise<OktaLogoutAnswer> {
   const client = clientOf(source);
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
   const methods = options.allowGet === true ? ['POST', 'GET'] : ['POST'];
-  return async (req) => {
+  return async (req, res) => {
     if (!methods.includes(req.method ?? '')) {
       return refusal(405, 'Signing out takes a POST request (a form button), not a link.', methods.join(', '));
     }
@@ -175,8 +164,8 @@ function logoutHandler<Req extends SessionRequest>(
       await client.revokeToken(token, hint).catch((err: unknown) => options.onRevokeError?.(err));
     }
     await endLocalSession(req);
-    await options.onSignedOut?.(req);
-    const clear = clearOnReturn?.();
+    await options.onSignedOut?.(req, res);
+    const clear = res === undefined ? undefined : deferCookieClearing(res);
     const returnTo = absoluteURL(req, options.postLogoutRedirectURI);
     const state = randomToken(16);
     // On Path=/ so that the return leg clears it whatever path it arrives by (`/signed-out/`).
@@ -200,18 +189,10 @@ function logoutHandler<Req extends SessionRequest>(
   };
 }
 
-/**
- * Middleware for the return leg of {@link oktaLogout}: checks that Okta came back with
- * the `state` this browser was given, clears it, and redirects. A missing or different
- * state answers 403.
- */
-export function oktaLogoutCallback(options: OktaLogoutCallbackOptions = {}): Middleware {
-  const handler = oktaLogoutCallbackHandler(options);
-  return (req, res) => send(res, handler(req));
-}
-
-/** The return leg of {@link oktaLogoutCallback}, as an answer for any framework to send (see {@link oktaLogoutHandler}). */
-export function oktaLogoutCallbackHandler(options: OktaLogoutCallbackOptions = {}): (req: OktaRequest) => OktaLogoutAnswer {
+/** The return leg: the state this browser was given must come back; 403 otherwise. */
+function callbackHandler(
+  options: Pick<OktaLogoutOptions, 'stateCookieName' | 'redirectTo'>,
+): (req: OktaRequest) => OktaLogoutAnswer {
   const cookieName = options.stateCookieName ?? STATE_COOKIE;
   return (req) => {
     const [expected, clearSiteData] = (parseCookies(req.headers.cookie ?? '')[cookieName] ?? '').split('.');

@@ -33,8 +33,8 @@ export interface KeepTokensFreshOptions<Req extends SessionRequest = SessionRequ
   refreshBefore?: number | undefined;
   /**
    * Called when a refresh is refused for good: Okta answered `invalid_grant` (a
-   * {@link TokenError}: the refresh token was revoked or expired, or the user was
-   * deactivated), or its answer failed a check (an {@link IdTokenError}: an ID token for
+   * {@link errors.TokenError}: the refresh token was revoked or expired, or the user was
+   * deactivated), or its answer failed a check (an {@link errors.IdTokenError}: an ID token for
    * another user, an `auth_time` earlier than the sign-in's, a bad signature...). The
    * refreshed tokens are not stored, and the request goes on once the hook is done.
    * Default: sign the user out and destroy the session; a hook of your own must end the
@@ -60,13 +60,13 @@ export interface KeepTokensFreshOptions<Req extends SessionRequest = SessionRequ
  *
  * A failed refresh is not tried again at once. After a 429, no refresh of any user goes
  * to Okta until the rate limit resets (`X-Rate-Limit-Reset`, else `Retry-After`, else a
- * minute; at most 5 minutes): every `keepTokensFresh` of the same {@link OktaClient}
+ * minute; at most 5 minutes): every `keepTokensFresh` of the same `OktaClient`
  * shares that wait. After any other failure (5xx, network, timeout), that user's next
  * refresh waits 5 seconds, doubling per failure in a row up to 5 minutes, until one
  * succeeds. Meanwhile a request goes on with its access token while that is still valid;
- * with an expired one it ends in a {@link RefreshUnavailableError} (503), without a
+ * with an expired one it ends in a {@link errors.RefreshUnavailableError} (503), without a
  * request to Okta. The request that met the failure ends in Okta's error (a
- * {@link RateLimitError}, {@link ResponseError} or {@link RequestError}). Either way the
+ * {@link errors.RateLimitError}, {@link errors.ResponseError} or {@link errors.RequestError}). Either way the
  * response carries `Retry-After`. Only a hash of each refresh token is kept for this,
  * for at most 10,000 users.
  *

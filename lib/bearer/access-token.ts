@@ -9,7 +9,7 @@ import {
 import { issuerMismatch } from '../core/endpoints.js';
 import { IdTokenError } from '../core/errors.js';
 import type { KeyStore } from '../core/keys.js';
-import { AccessTokenError } from './errors.js';
+import { AccessTokenError } from '../core/errors.js';
 
 /**
  * Verified claims of an Okta access token. Okta names the client `cid` and lists the

@@ -1,5 +1,5 @@
 import type { OktaRequest } from '../passport/request.js';
-import { AccessTokenError, type BearerErrorCode } from './errors.js';
+import { AccessTokenError, type BearerErrorCode } from '../core/errors.js';
 
 /** `allowed`: Bearer and DPoP; `required`: DPoP only; `disabled`: Bearer only. */
 export type DPoPMode = 'allowed' | 'required' | 'disabled';

@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, ty
 import { withDeadline } from '../core/deadline.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { rsaModulusBits } from '../core/keys.js';
-import { AccessTokenError } from './errors.js';
+import { AccessTokenError } from '../core/errors.js';
 import type { DPoPReplayStore } from './replay.js';
 
 export interface ProofSettings {

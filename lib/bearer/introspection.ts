@@ -4,7 +4,7 @@ import { withDeadline } from '../core/deadline.js';
 import { ConfigurationError, RateLimitError, ResponseError } from '../core/errors.js';
 import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
 import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
-import { AccessTokenError } from './errors.js';
+import { AccessTokenError } from '../core/errors.js';
 
 /**
  * Where positive introspection answers wait until the token expires, so that Okta is asked

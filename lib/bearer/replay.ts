@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
-import { ReplayStoreFullError } from './errors.js';
+import { ReplayStoreFullError } from '../core/errors.js';
 
 /**
  * Where the `jti`s of accepted DPoP proofs are remembered while their time window lasts,

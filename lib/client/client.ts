@@ -1,101 +1,19 @@
-import type { PrivateJWK } from '../core/jwk.js';
 import { checkServer } from './check.js';
-import { ClientAuthenticator, type TokenEndpointAuthMethod } from '../core/client-auth.js';
-import { DPoPProver, type DPoPKeyPair } from './dpop.js';
+import { ClientAuthenticator } from '../core/client-auth.js';
+import { DPoPProver } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from '../core/errors.js';
-import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from '../core/endpoints.js';
-import { failureFrom, parseJSONObject, send, type FetchLike, type HttpAnswer, type HttpSettings } from '../core/http.js';
+import type { OktaEndpoints } from '../core/endpoints.js';
+import { failureFrom, parseJSONObject, send, type HttpAnswer, type HttpSettings } from '../core/http.js';
 import { challengeFailure } from '../core/www-authenticate.js';
 import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
 import { clientKeyStore, type KeyStore } from '../core/keys.js';
-import { CLIENT_OPTION_NAMES, checkOptionNames } from '../core/options.js';
+import { resolveClientOptions, type OktaClientOptions } from './options.js';
 import { checkExtraParams } from './authorize-params.js';
 import { codeChallengeS256 } from '../core/random.js';
 import { readTokenResponse, type OktaRefreshedTokens, type OktaTokens } from './tokens.js';
 
 export type { TokenEndpointAuthMethod } from '../core/client-auth.js';
-
-const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-  'private_key_jwt',
-  'none',
-];
-
-/** Options of {@link OktaClient}; all optional. */
-export interface OktaClientOptions {
-  /** Custom authorization server id (e.g. `default`); omit for the org authorization server. */
-  authServerId?: string | undefined;
-  /**
-   * The `iss` Okta's tokens carry, when it is not the URL the endpoints are under: with a
-   * custom URL domain as `oktaDomain` (`https://login.example.com`) and the authorization
-   * server's Issuer setting left on "Okta URL", tokens say
-   * `https://acme.okta.com/oauth2/default`. Copy the Issuer that Okta shows for the
-   * authorization server. Only its host may differ: https, no trailing slash, and the path of
-   * the server (`/oauth2/{authServerId}`, none for the org server). Default: the endpoints'
-   * URL, `https://{oktaDomain}/oauth2/{authServerId}`.
-   *
-   * @example
-   * ```ts
-   * new OktaStrategy({ ...options, oktaDomain: 'https://login.example.com', authServerId: 'default',
-   *   issuer: 'https://acme.okta.com/oauth2/default' }, verify)
-   * ```
-   */
-  issuer?: string | undefined;
-  /**
-   * How the client authenticates to the token, revoke and PAR endpoints. Default
-   * `client_secret_basic`; `none` is for public clients (PKCE only).
-   */
-  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | undefined;
-  /** For `private_key_jwt`: a private JWK with `kid`, or a PKCS#8 PEM string (then give `privateKeyId`). */
-  privateKey?: PrivateJWK | string | undefined;
-  /** The `kid` Okta knows the PEM `privateKey` by. */
-  privateKeyId?: string | undefined;
-  /**
-   * DPoP sender-constrained tokens (RFC 9449): `true` generates an ES256 key pair for
-   * this client; or give a key pair (to share it between instances).
-   */
-  dpop?: true | DPoPKeyPair | undefined;
-  /** Send the authorization parameters to `/v1/par` first (RFC 9126); redirect with `request_uri`. */
-  pushedAuthorizationRequests?: boolean | undefined;
-  /** Milliseconds allowed for each request to Okta, body included. Default 10000. */
-  timeout?: number | undefined;
-  /**
-   * A `fetch` to send requests to Okta with, e.g. one that goes through a proxy. Default: none,
-   * requests go over `node:http(s)` with keep-alive agents, so a proxy set as undici's global
-   * dispatcher is used only when you pass `fetch` (the global one will do).
-   */
-  fetch?: FetchLike | undefined;
-  /** Accepted ID token signing algorithms. Default `['RS256']` (what Okta uses). */
-  idTokenSigningAlgorithms?: string[] | undefined;
-  /**
-   * Seconds of clock skew tolerated on `exp`, `iat` and `auth_time`. Default 120, the low end
-   * of what Okta's SDKs allow: an ID token is checked once, right after Okta issued it.
-   */
-  clockTolerance?: number | undefined;
-  /**
-   * Audiences besides this client's id that an ID token may also name in `aud`. An ID
-   * token listing any other audience is rejected, even when its `azp` is this client
-   * (OpenID Connect Core §3.1.3.7, step 3). Default: none.
-   *
-   * @example
-   * ```ts
-   * new OktaStrategy({ ...options, trustedAudiences: ['api://default'] }, verify)
-   * ```
-   */
-  trustedAudiences?: readonly string[] | undefined;
-  /**
-   * Milliseconds between two key set fetches caused by an unknown `kid`; also the first
-   * wait after a failed fetch, which doubles with each failure in a row (up to 5 minutes).
-   * Default 30000.
-   */
-  jwksCooldown?: number | undefined;
-  /** Milliseconds after which the cached key set is refreshed on next use. Default 3600000. */
-  jwksMaxAge?: number | undefined;
-  /** Clock in epoch milliseconds; for tests. Default `Date.now`. */
-  now?: (() => number) | undefined;
-}
+export type { OktaClientOptions } from './options.js';
 
 /** Parameters of the authorization request beyond state and PKCE. */
 export interface AuthorizationURLOptions {
@@ -150,10 +68,6 @@ export interface UserInfo {
   [claim: string]: unknown;
 }
 
-const DEFAULT_TIMEOUT = 10_000;
-/** Seconds; Okta's SDKs allow 120 to 300 (docs/configuration.md, "Clock tolerance", says why 120). */
-const DEFAULT_CLOCK_TOLERANCE = 120;
-
 /**
  * Authorization request parameters that must not show up in an error: one-time values
  * (state, nonce, PKCE challenge), a session token that signs the user in, and the
@@ -200,72 +114,35 @@ export class OktaClient {
     redirectURI: string,
     options: OktaClientOptions = {},
   ) {
-    if (options === null || typeof options !== 'object') throw new ConfigurationError('OktaClient options must be an object');
-    const origin = parseOktaDomain(oktaDomain, options.issuer);
-    checkOptionNames('OktaClient', options, CLIENT_OPTION_NAMES);
-    this.endpoints = oktaEndpoints(origin, options.authServerId, options.issuer);
-    if (typeof clientId !== 'string' || clientId === '') throw new ConfigurationError('clientID is required');
-    if (typeof redirectURI !== 'string' || redirectURI === '') {
-      throw new ConfigurationError('redirectURI (callbackURL) is required');
-    }
-    const authMethod = options.tokenEndpointAuthMethod ?? 'client_secret_basic';
-    if (!AUTH_METHODS.includes(authMethod)) {
-      throw new ConfigurationError(
-        `tokenEndpointAuthMethod "${String(authMethod)}" is not supported; use one of ${AUTH_METHODS.join(', ')}`,
-      );
-    }
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    positive('timeout', timeout);
-    const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
-    if (!(clockTolerance >= 0)) throw new ConfigurationError('clockTolerance must be a number of seconds >= 0');
-    const algorithms = options.idTokenSigningAlgorithms ?? ['RS256'];
-    if (
-      !Array.isArray(algorithms) ||
-      algorithms.length === 0 ||
-      algorithms.some((a) => !/^(RS|PS|ES)(256|384|512)$|^EdDSA$/.test(a))
-    ) {
-      throw new ConfigurationError('idTokenSigningAlgorithms must list asymmetric algorithms such as "RS256"');
-    }
-    const trustedAudiences = options.trustedAudiences ?? [];
-    if (!Array.isArray(trustedAudiences) || trustedAudiences.some((aud) => typeof aud !== 'string' || aud === '')) {
-      throw new ConfigurationError('trustedAudiences must be an array of non-empty strings');
-    }
-    const fetchImpl = options.fetch;
-    if (fetchImpl !== undefined && typeof fetchImpl !== 'function') throw new ConfigurationError('fetch must be a function');
-
-    this.clientId = clientId;
-    this.clientSecret = clientSecret || undefined;
-    this.redirectURI = redirectURI;
-    this.now = options.now ?? Date.now;
+    const settings = resolveClientOptions(oktaDomain, clientId, clientSecret, redirectURI, options);
+    this.endpoints = settings.endpoints;
+    this.clientId = settings.clientId;
+    this.clientSecret = settings.clientSecret;
+    this.redirectURI = settings.redirectURI;
+    this.now = settings.now;
     this.auth = new ClientAuthenticator({
-      method: authMethod,
-      clientId,
-      clientSecret: this.clientSecret,
-      privateKey: options.privateKey,
-      privateKeyId: options.privateKeyId,
-      now: this.now,
+      method: settings.authMethod,
+      clientId: settings.clientId,
+      clientSecret: settings.clientSecret,
+      privateKey: settings.privateKey,
+      privateKeyId: settings.privateKeyId,
+      now: settings.now,
     });
-    this.dpop = options.dpop === undefined ? undefined : new DPoPProver(options.dpop, this.now);
-    this.pushed = options.pushedAuthorizationRequests === true;
-    this.http = { fetch: fetchImpl, timeout };
+    this.dpop = settings.dpop === undefined ? undefined : new DPoPProver(settings.dpop, settings.now);
+    this.pushed = settings.pushed;
+    this.http = settings.http;
     this.idTokenSettings = {
-      issuer: this.endpoints.issuer,
-      clientId,
-      algorithms: [...algorithms],
-      clockTolerance,
-      trustedAudiences: [...trustedAudiences],
-      now: this.now,
+      issuer: settings.endpoints.issuer,
+      clientId: settings.clientId,
+      algorithms: settings.algorithms,
+      clockTolerance: settings.clockTolerance,
+      trustedAudiences: settings.trustedAudiences,
+      now: settings.now,
     };
-    // The org server publishes the key of an app with manual key rotation only to requests
-    // that name the app; with automatic rotation the answer is the same either way.
-    const keysURL =
-      options.authServerId === undefined
-        ? `${this.endpoints.keys}?client_id=${encodeURIComponent(clientId)}`
-        : this.endpoints.keys;
-    this.keys = clientKeyStore(this.http, keysURL, {
-      cooldown: options.jwksCooldown ?? 30_000,
-      maxAge: options.jwksMaxAge ?? 3_600_000,
-      now: this.now,
+    this.keys = clientKeyStore(settings.http, settings.keysURL, {
+      cooldown: settings.jwksCooldown,
+      maxAge: settings.jwksMaxAge,
+      now: settings.now,
     });
   }
 
@@ -408,7 +285,12 @@ export class OktaClient {
     return (await this.redeemAuthorizationCode(code, codeVerifier, options)).tokens;
   }
 
-  /** Like {@link validateAuthorizationCode}, and also returns the verified ID token claims. */
+  /**
+   * Like {@link validateAuthorizationCode}, and also returns the verified ID token claims
+   * (the strategy's way in; apps use `validateAuthorizationCode`).
+   *
+   * @internal
+   */
   async redeemAuthorizationCode(
     code: string,
     codeVerifier: string,
@@ -613,10 +495,4 @@ function formValue(value: string): string {
 /** `openid` first, then the other scopes in order, each once. */
 function withOpenId(scopes: readonly string[] = []): string[] {
   return [...new Set(['openid', ...scopes.flatMap((s) => s.split(' ')).filter(Boolean)])];
-}
-
-function positive(name: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigurationError(`${name} must be a positive number of milliseconds`);
-  }
 }

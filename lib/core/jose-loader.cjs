@@ -35,6 +35,6 @@ try {
   jose = require('jose');
 } catch (err) {
   if (!cannotLoadEsm(err)) throw err;
-  jose = require('../jose.cjs');
+  jose = require('./jose.cjs');
 }
 module.exports = jose;

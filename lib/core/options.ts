@@ -1,49 +1,4 @@
-import type { OktaClientOptions } from '../client/client.js';
 import { ConfigurationError } from './errors.js';
-import type { OktaStrategyOptions } from '../sign-in/strategy.js';
-
-// The option names each constructor knows. `satisfies` makes the compiler fail when an
-// option is added to the interface but not here, so a new option can never be refused.
-const CLIENT_OPTIONS = {
-  authServerId: true,
-  issuer: true,
-  tokenEndpointAuthMethod: true,
-  privateKey: true,
-  privateKeyId: true,
-  dpop: true,
-  pushedAuthorizationRequests: true,
-  timeout: true,
-  fetch: true,
-  idTokenSigningAlgorithms: true,
-  clockTolerance: true,
-  trustedAudiences: true,
-  jwksCooldown: true,
-  jwksMaxAge: true,
-  now: true,
-} as const satisfies Record<keyof OktaClientOptions, true>;
-
-const STRATEGY_OWN_OPTIONS = {
-  oktaDomain: true,
-  clientID: true,
-  clientSecret: true,
-  callbackURL: true,
-  scope: true,
-  name: true,
-  userInfo: true,
-  responseMode: true,
-  store: true,
-  stateMaxAge: true,
-  requireIss: true,
-  onReportError: true,
-  verifyTimeout: true,
-  allowedHosts: true,
-  trustProxy: true,
-  extraParams: true,
-  passReqToCallback: true,
-} as const satisfies Record<Exclude<keyof OktaStrategyOptions, keyof OktaClientOptions>, true>;
-
-export const CLIENT_OPTION_NAMES: readonly string[] = Object.keys(CLIENT_OPTIONS);
-export const STRATEGY_OPTION_NAMES: readonly string[] = [...Object.keys(STRATEGY_OWN_OPTIONS), ...CLIENT_OPTION_NAMES];
 
 /**
  * Names people bring from other libraries (passport-oauth2, passport-openidconnect, Okta's
@@ -111,31 +66,62 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The client's options out of the strategy's, for `new OktaClient(...)`. */
-export function clientOptionsOf(options: OktaClientOptions): OktaClientOptions {
-  const picked: Record<string, unknown> = {};
-  for (const name of CLIENT_OPTION_NAMES) if (name in options) picked[name] = (options as Record<string, unknown>)[name];
-  return picked as OktaClientOptions;
-}
-
 /**
- * A path `callbackURL` must start with `/`: `auth/okta/callback` would be resolved against
- * the path of each request, giving a different redirect URI per page. An absolute one must
- * be http(s) (`localhost:3000/cb` parses as a URL of the scheme `localhost:`).
+ * The checks every constructor applies to the options they share (the strategy, the bearer
+ * strategy and the client), so that one option means the same everywhere. Each returns the
+ * value, or its default when absent, and throws a {@link ConfigurationError} that names it.
  */
-export function checkCallbackURL(callbackURL: string): void {
-  if (callbackURL.startsWith('/')) {
-    if (callbackURL.startsWith('//')) {
-      throw new ConfigurationError(`callbackURL "${callbackURL}" must be a path starting with a single "/" or an absolute URL`);
+export const check = {
+  /** Milliseconds, finite and above zero (`timeout`, `verifyTimeout`, `stateMaxAge`...), or from 0 (`jwksCooldown`). */
+  milliseconds(name: string, value: unknown, fallback: number, min: 0 | 'positive' = 'positive'): number {
+    const ms = value ?? fallback;
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || (min === 'positive' && ms === 0)) {
+      throw new ConfigurationError(`${name} must be ${min === 0 ? 'a number of milliseconds >= 0' : 'a positive number of milliseconds'}`);
     }
-    return;
-  }
-  const url = URL.canParse(callbackURL) ? new URL(callbackURL) : null;
-  if (url !== null && (url.protocol === 'https:' || url.protocol === 'http:')) return;
-  const path = `/${callbackURL.replace(/^[./]+/, '')}`;
-  throw new ConfigurationError(
-    url === null
-      ? `callbackURL "${callbackURL}" is a relative path: start it with "/" (e.g. "${path}") or give an absolute URL`
-      : `callbackURL "${callbackURL}" must be an absolute http(s) URL (e.g. "https://${callbackURL}") or a path starting with "/"`,
-  );
-}
+    return ms;
+  },
+  /** Seconds, finite and at least `min` (`clockTolerance` from 0, `dpopProofMaxAge` above it). */
+  seconds(name: string, value: unknown, fallback: number, min: 0 | 'positive' = 0): number {
+    const seconds = value ?? fallback;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0 || (min === 'positive' && seconds === 0)) {
+      throw new ConfigurationError(`${name} must be a number of seconds ${min === 0 ? '>= 0' : '> 0'}`);
+    }
+    return seconds;
+  },
+  /** JWS algorithms, asymmetric only (`RS256`, `PS384`, `ES256`, `EdDSA`, `Ed25519`...): never `none` or HMAC. */
+  algorithms(name: string, value: unknown, fallback: readonly string[], example = 'RS256'): string[] {
+    const list = value ?? fallback;
+    if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== 'string' || !ASYMMETRIC.test(a))) {
+      throw new ConfigurationError(`${name} must list asymmetric algorithms such as "${example}"`);
+    }
+    return [...(list as string[])];
+  },
+  /** A list of non-empty strings (`trustedAudiences`, `clientIds`, `allowedHosts`...). */
+  strings(name: string, value: unknown, example: string): string[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+      throw new ConfigurationError(`${name} must be a list of non-empty strings, e.g. ${example}`);
+    }
+    return [...(value as string[])];
+  },
+  /** A function, when given (`fetch`, `now`, `onReportError`...). */
+  fn<F>(name: string, value: F | undefined): F | undefined {
+    if (value !== undefined && typeof value !== 'function') throw new ConfigurationError(`${name} must be a function`);
+    return value;
+  },
+  /** One of a few words (`userInfo`, `introspect`, `dpop`...). */
+  oneOf<T extends string | boolean>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+    const chosen = value ?? fallback;
+    if (!allowed.includes(chosen as T)) {
+      throw new ConfigurationError(
+        `${name} must be ${allowed
+          .map((a) => JSON.stringify(a))
+          .join(', ')
+          .replace(/, ([^,]*)$/, ' or $1')}`,
+      );
+    }
+    return chosen as T;
+  },
+};
+
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;

@@ -1,15 +1,9 @@
+import { sessionKey, userProperty } from './fields.js';
 import type { OktaRequest } from './request.js';
 
 /** Whether the warning was given; one object shared by a strategy and what Passport derives from it. */
 export interface SessionWarning {
   given: boolean;
-}
-
-/** What Passport (0.5 to 0.7) leaves on a request; all of it optional. */
-interface PassportFields {
-  _userProperty?: unknown;
-  _sessionManager?: { _key?: unknown };
-  _passport?: { instance?: { _key?: unknown } };
 }
 
 export const SESSION_WARNING =
@@ -27,9 +21,8 @@ export const SESSION_WARNING =
  */
 export function warnIfSessionNotRestored(req: OktaRequest, warning: SessionWarning): void {
   if (warning.given) return;
-  const fields = req as OktaRequest & PassportFields;
-  const key = fields._sessionManager?._key ?? fields._passport?.instance?._key ?? 'passport';
-  const property = typeof fields._userProperty === 'string' ? fields._userProperty : 'user';
+  const key = sessionKey(req);
+  const property = userProperty(req);
   if (typeof key !== 'string' || req.session === null || typeof req.session !== 'object') return;
   const stored = (req.session as Record<string, unknown>)[key];
   if (stored === null || typeof stored !== 'object' || (stored as { user?: unknown }).user === undefined) return;

@@ -1,14 +1,32 @@
 import { ConfigurationError, OktaError } from '../core/errors.js';
 
+/** What a verify function returns: nothing (it calls `done`), or a promise of the user (`false`/`undefined` refuses). */
+export type VerifyResult = void | Promise<unknown>;
+
 /** What the verify function hands back through `done`, or as the value of its promise. */
 export type VerifyCallback = (err?: Error | null, user?: unknown, info?: object) => void;
 
 /**
- * Whether a verify function may answer through `done`: it declares it (`arity` parameters
- * or more), or takes a rest parameter (`(...args) =>`, as NestJS's wrapper does).
+ * A strategy's verify function, ready to run for a request: `args` are what the strategy
+ * hands it (tokens and profile, or claims and token), the request goes first with
+ * `passReqToCallback`, `done` last. Whether it answers through `done` is decided by what it
+ * does, not by its source: a function that declares `done` (as many parameters as it is
+ * given) may resolve to `undefined` and call `done` later; any function may call `done`
+ * instead of returning a promise (NestJS's `(...args)` wrapper calls it before resolving).
+ * With no answer within `timeoutMs`, the request ends in a {@link ConfigurationError}.
  */
-export function mayCallDone(verify: (...args: never[]) => unknown, arity: number): boolean {
-  return verify.length >= arity || /^[^(]*\([^)]*\.\.\./.test(String(verify));
+export function verifyRunner(
+  verify: (...args: never[]) => unknown,
+  options: { passReqToCallback: boolean; arguments: number; timeoutMs: number },
+): (req: unknown, args: readonly unknown[]) => Promise<{ user: unknown; info: object }> {
+  const given = options.arguments + (options.passReqToCallback ? 1 : 0) + 1;
+  const mayCallDone = verify.length >= given;
+  const call = verify as (...args: unknown[]) => unknown;
+  return (req, args) =>
+    runVerify((done) => (options.passReqToCallback ? call(req, ...args, done) : call(...args, done)), {
+      mayCallDone,
+      timeoutMs: options.timeoutMs,
+    });
 }
 
 /**

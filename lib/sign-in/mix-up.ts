@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
+import { sessionManager, strategyRegistry } from '../passport/fields.js';
 import { requestPath } from '../passport/request.js';
 import type { OktaRequest } from '../passport/request.js';
 
@@ -72,12 +73,11 @@ const liveVerdicts = new WeakMap<object, { generation: number; conflicts: Map<Ca
  * compare them ({@link callbackKey}), so two spellings of one callback are one callback.
  */
 export function checkSiblings(req: OktaRequest, claim: CallbackClaim): void {
-  const registry = registryOf(req);
+  const registry = strategyRegistry(req);
   if (registry === undefined) {
     // passport >= 0.6 without passport.initialize() links only its session manager to the
     // request, not its strategies. Otherwise not run by Passport (a test harness, a custom host).
-    const manager = (req as OktaRequest & { _sessionManager?: unknown })._sessionManager;
-    checkAmongLive(claim, manager !== null && typeof manager === 'object' ? manager : null);
+    checkAmongLive(claim, sessionManager(req) ?? null);
     return;
   }
   const entry = liveOf.get(claim);
@@ -179,18 +179,4 @@ function addConflicts(claims: readonly CallbackClaim[], conflicts: Map<CallbackC
       if (!conflicts.has(b)) conflicts.set(b, message);
     }
   }
-}
-
-/**
- * The strategy registry of the Passport instance running this request: passport 0.5–0.7
- * and koa-passport link the instance to the request (`_passport.instance`, `_strategies`);
- * @fastify/passport decorates the request with its authenticator (`strategies`).
- */
-function registryOf(req: OktaRequest): Record<string, unknown> | undefined {
-  const linked = req as OktaRequest & { _passport?: { instance?: unknown }; passport?: unknown };
-  const instance = (linked._passport?.instance ?? linked.passport) as
-    { _strategies?: unknown; strategies?: unknown } | null | undefined;
-  if (instance === null || typeof instance !== 'object') return undefined;
-  const registry = instance._strategies ?? instance.strategies;
-  return registry !== null && typeof registry === 'object' ? (registry as Record<string, unknown>) : undefined;
 }

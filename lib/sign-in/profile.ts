@@ -1,3 +1,8 @@
+import type { OktaClient, UserInfo } from '../client/client.js';
+import type { IdTokenClaims } from '../client/id-token.js';
+import type { OktaTokens } from '../client/tokens.js';
+import { TokenError, UserInfoError } from '../core/errors.js';
+
 /**
  * Passport's normalized profile (http://www.passportjs.org/docs/profile), filled from
  * the verified ID token claims and, when fetched, `/v1/userinfo`.
@@ -46,4 +51,69 @@ export function toProfile(claims: Record<string, unknown> & { sub: string; iss: 
   if (picture) profile.photos = [{ value: picture }];
   if (groups) profile.groups = groups;
   return profile;
+}
+
+/** Scopes whose claims Okta's `/userinfo` gives; without one of them it answers 403 `insufficient_scope`. */
+const USERINFO_SCOPES = ['profile', 'email', 'address', 'phone'];
+/** Claims about the token and the authentication, which only the verified ID token may set. */
+const TOKEN_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'auth_time',
+  'acr',
+  'amr',
+  'sid',
+  'at_hash',
+  'c_hash',
+  'cnf',
+]);
+
+/**
+ * The profile of a sign-in: the verified ID token's claims, plus, when `userInfo` asks for it,
+ * those only `/v1/userinfo` has. `'auto'` asks only when a granted scope promises claims the
+ * ID token lacks and Okta will answer (one of `profile`, `email`, `address`, `phone`
+ * granted); a 403 `insufficient_scope` then leaves the profile to the ID token.
+ */
+export async function loadProfile(
+  client: OktaClient,
+  userInfo: boolean | 'auto',
+  tokens: OktaTokens,
+  claims: IdTokenClaims,
+): Promise<OktaProfile> {
+  if (!wantsUserInfo(userInfo, tokens.scopes, claims)) return toProfile(claims, JSON.stringify(claims));
+  let answer: UserInfo;
+  try {
+    answer = await client.fetchUserInfo(tokens.accessToken);
+  } catch (err) {
+    // 'auto' asked for extra profile claims the ID token lacks; Okta saying the token's
+    // scopes give none is no reason to refuse a sign-in whose ID token is valid.
+    if (userInfo === 'auto' && err instanceof TokenError && err.error === 'insufficient_scope') {
+      return toProfile(claims, JSON.stringify(claims));
+    }
+    throw err;
+  }
+  if (answer.sub !== claims.sub) {
+    throw new UserInfoError('The userinfo answer is for another user than the ID token (sub differs)');
+  }
+  // userinfo is not signed: it may add profile claims, never replace the ID token's
+  // verified ones, nor bring claims that only a signed token can vouch for.
+  const added: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(answer)) if (!TOKEN_CLAIMS.has(name)) added[name] = value;
+  return toProfile({ ...added, ...claims }, JSON.stringify(answer));
+}
+
+function wantsUserInfo(userInfo: boolean | 'auto', scopes: readonly string[], claims: IdTokenClaims): boolean {
+  if (userInfo !== 'auto') return userInfo;
+  if (!scopes.some((scope) => USERINFO_SCOPES.includes(scope))) return false;
+  return (
+    (scopes.includes('profile') && claims.given_name === undefined && claims.family_name === undefined) ||
+    (scopes.includes('email') && claims.email_verified === undefined) ||
+    (scopes.includes('groups') && claims.groups === undefined)
+  );
 }

@@ -9,7 +9,7 @@ import {
   type BearerVerifyFunction,
   type OktaBearerAuthInfo,
   type OktaBearerStrategyOptions,
-} from '../../lib/index.js';
+} from '../../lib/bearer.js';
 import { listen, type Listening } from './server.js';
 
 // Helpers for the OktaBearerStrategy tests: a local Okta serving keys and introspection

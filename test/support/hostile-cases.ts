@@ -1,16 +1,7 @@
 import { SignJWT } from 'jose';
 import { gzipSync } from 'node:zlib';
-import {
-  IdTokenError,
-  RateLimitError,
-  RequestError,
-  ResponseError,
-  TokenError,
-  UserInfoError,
-  type OktaAuthenticateOptions,
-  type OktaStrategy,
-  type OktaStrategyOptions,
-} from '../../lib/index.js';
+import { IdTokenError, RateLimitError, RequestError, ResponseError, TokenError, UserInfoError } from '../../lib/core/errors.js';
+import { type OktaAuthenticateOptions, type OktaStrategy, type OktaStrategyOptions } from '../../lib/index.js';
 import type { SignIn } from './hostile-harness.js';
 import type { Outcome } from './passport.js';
 import { CLIENT_ID, sharedKey, type HostileOkta } from './hostile-okta.js';

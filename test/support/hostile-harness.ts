@@ -1,13 +1,12 @@
+import { IdTokenError, TokenError } from '../../lib/core/errors.js';
 import {
-  IdTokenError,
   OktaStrategy,
-  TokenError,
   type OktaAuthenticateOptions,
   type OktaProfile,
-  type OktaRequest,
   type OktaStrategyOptions,
   type VerifyFunction,
 } from '../../lib/index.js';
+import { type OktaRequest } from '../../lib/passport/request.js';
 import { CLIENT_ID, CLIENT_SECRET, type HostileOkta } from './hostile-okta.js';
 import { request, run, type Outcome } from './passport.js';
 

@@ -1,4 +1,4 @@
-import type { OktaRequest } from '../../lib/index.js';
+import type { OktaRequest } from '../../lib/passport/request.js';
 
 export type Outcome =
   | { kind: 'redirect'; url: string; status: number | undefined }

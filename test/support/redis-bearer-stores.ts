@@ -1,5 +1,5 @@
 import type { createClient } from 'redis';
-import type { DPoPReplayStore, IntrospectionCache, OktaAccessTokenClaims } from '../../lib/index.js';
+import type { DPoPReplayStore, IntrospectionCache, OktaAccessTokenClaims } from '../../lib/bearer.js';
 
 // The Redis-backed stores of example/recipes/api-redis.ts (quoted in docs/api-protection.md), as the tests use them.
 

@@ -3,30 +3,34 @@
 // Every @ts-expect-error must be needed, or the compile fails.
 import type express from 'express';
 import passport from 'passport';
+import { OktaClient } from 'passport-okta-oidc/client';
 import {
-  ConfigurationError,
-  IdTokenError,
-  KeySetUnavailableError,
-  OktaClient,
-  OktaError,
+  errors,
   OktaStrategy,
-  RateLimitError,
-  RefreshUnavailableError,
-  ResponseError,
-  TokenError,
   keepTokensFresh,
   oktaAuthenticate,
   oktaLogout,
   type OktaAuthenticateOptions,
-  type OktaErrorBody,
+  type OktaErrorCode,
   type OktaProfile,
   type OktaTokens,
   type PendingLogin,
-  type RefreshRefusal,
   type StateStore,
   type StoredTokens,
   type VerifyCallback,
 } from 'passport-okta-oidc';
+
+const {
+  ConfigurationError,
+  IdTokenError,
+  KeySetUnavailableError,
+  OktaError,
+  RateLimitError,
+  RefreshUnavailableError,
+  ResponseError,
+  TokenError,
+} = errors;
+type OktaErrorBody = errors.OktaErrorBody;
 
 const base = {
   trustedAudiences: ['api://default'],
@@ -182,8 +186,8 @@ const sessionStrategy = new OktaStrategy(base, async () => false);
 keepTokensFresh(sessionStrategy, {
   getTokens: () => undefined,
   setTokens: () => undefined,
-  onRefreshRefused: (_req, reason: RefreshRefusal) => {
-    const code: string = reason.code;
+  onRefreshRefused: (_req, reason) => {
+    const code: OktaErrorCode = reason.code;
     void code;
   },
 });
@@ -192,7 +196,7 @@ oktaLogout(sessionStrategy, {
   postLogoutRedirectURI: '/signed-out',
   allowGet: false,
   allowCrossSite: false,
-  onSignedOut: (_req, res) => void res.setHeader('Clear-Site-Data', '"cookies"'),
+  onSignedOut: (_req, res) => void res?.setHeader('Clear-Site-Data', '"cookies"'),
 });
 // @ts-expect-error allowGet is a boolean
 oktaLogout(sessionStrategy, { getTokens: () => undefined, postLogoutRedirectURI: '/', allowGet: 'yes' });
@@ -205,11 +209,10 @@ void clientChecked;
 
 // OktaBearerStrategy: typed claims from context, both verify forms, typed stores and authInfo.
 import {
-  AccessTokenError,
+  errors as bearerErrors,
   MemoryDPoPReplayStore,
   MemoryIntrospectionCache,
   OktaBearerStrategy,
-  ReplayStoreFullError,
   requireScopes,
   type BearerErrorCode,
   type DPoPReplayStore,
@@ -217,7 +220,9 @@ import {
   type OktaAccessTokenClaims,
   type OktaBearerAuthInfo,
   type OktaBearerStrategyOptions,
-} from 'passport-okta-oidc';
+} from 'passport-okta-oidc/bearer';
+
+const { AccessTokenError, ReplayStoreFullError } = bearerErrors;
 
 const api: OktaBearerStrategyOptions = {
   oktaDomain: 'https://acme.okta.com',

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { ConfigurationError } from '../../core/errors.js';
-import { nonceFor, stateFor } from '../../core/random.js';
+import { knownFormat, LOGIN_FORMAT, nonceFor, stateFor } from '../login-secrets.js';
 import type { OktaRequest } from '../../passport/request.js';
 import type { PendingLogin, StateStore, StateStoreContext } from './store.js';
 
@@ -16,12 +16,15 @@ export interface SessionStateStoreOptions {
 
 /**
  * A pending login as the session keeps it when its `state` and nonce derive from its
- * verifier (the strategy's own sign-ins): `[codeVerifier, expiresAt, issuer tag,
- * redirectURI, extras?]`. The session is serialized on every save (express-session writes
- * it as JSON), so this is about 160 bytes instead of about 370. The issuer is kept as a
- * tag (128 bits of its SHA-256): no issuer an attacker picks can be made to share it.
+ * verifier (the strategy's own sign-ins): `[format, codeVerifier, expiresAt, issuer tag,
+ * redirectURI, extras?]`, `format` being the {@link LOGIN_FORMAT} whose labels derived them.
+ * The session is serialized on every save (express-session writes it as JSON), so this is
+ * about 160 bytes instead of about 370. The issuer is kept as a tag (128 bits of its
+ * SHA-256): no issuer an attacker picks can be made to share it.
  */
-type CompactLogin = [string, number, string, string, Extras?];
+type CompactLogin = [number, string, number, string, string, Extras?];
+/** The same without `format`, as versions before formats were recorded wrote it: format 1. */
+type UnversionedLogin = [string, number, string, string, Extras?];
 
 /** What only some sign-ins carry. */
 interface Extras {
@@ -35,8 +38,8 @@ interface Extras {
   s?: unknown;
 }
 
-/** Entries written by earlier versions (whole objects) are still read. */
-type Stored = PendingLogin | CompactLogin;
+/** Entries written by earlier versions (whole objects, unversioned arrays) are still read. */
+type Stored = PendingLogin | CompactLogin | UnversionedLogin;
 type Bag = Record<string, Stored[] | undefined>;
 
 const tags = new Map<string, string>();
@@ -83,7 +86,7 @@ function compactable(login: PendingLogin): boolean {
 
 function compact(login: PendingLogin): CompactLogin {
   const { codeVerifier, responseMode } = login;
-  const entry: CompactLogin = [codeVerifier, login.expiresAt, issuerTag(login.issuer), login.redirectURI];
+  const entry: CompactLogin = [LOGIN_FORMAT, codeVerifier, login.expiresAt, issuerTag(login.issuer), login.redirectURI];
   const extras: Extras = {};
   if (responseMode === 'form_post') extras.f = 1;
   if (login.maxAge !== undefined) extras.m = login.maxAge;
@@ -93,16 +96,30 @@ function compact(login: PendingLogin): CompactLogin {
   return entry;
 }
 
-const expiresAt = (entry: Stored): number => (Array.isArray(entry) ? entry[1] : entry.expiresAt);
-const stateOf = (entry: Stored): string => (Array.isArray(entry) ? stateFor(entry[0]) : entry.state);
+/** A compact entry's fields, whichever format wrote it; undefined for a format this code does not know. */
+function unpack(entry: CompactLogin | UnversionedLogin): { format: number; fields: UnversionedLogin } | undefined {
+  if (typeof entry[0] === 'string') return { format: 1, fields: entry as UnversionedLogin };
+  const [format, ...fields] = entry as CompactLogin;
+  return knownFormat(format) ? { format, fields: fields as UnversionedLogin } : undefined;
+}
 
-function expand(entry: Stored, context: StateStoreContext): PendingLogin {
+const expiresAt = (entry: Stored): number => (Array.isArray(entry) ? (unpack(entry)?.fields[1] ?? 0) : entry.expiresAt);
+const stateOf = (entry: Stored): string | undefined => {
+  if (!Array.isArray(entry)) return entry.state;
+  const unpacked = unpack(entry);
+  return unpacked && stateFor(unpacked.fields[0], unpacked.format);
+};
+
+function expand(entry: Stored, context: StateStoreContext): PendingLogin | undefined {
   if (!Array.isArray(entry)) return entry;
-  const [codeVerifier, expires, tag, redirectURI, extras] = entry;
+  const unpacked = unpack(entry);
+  if (unpacked === undefined) return undefined;
+  const { format } = unpacked;
+  const [codeVerifier, expires, tag, redirectURI, extras] = unpacked.fields;
   const login: PendingLogin = {
-    state: stateFor(codeVerifier),
+    state: stateFor(codeVerifier, format),
     codeVerifier,
-    nonce: nonceFor(codeVerifier),
+    nonce: nonceFor(codeVerifier, format),
     redirectURI,
     strategy: context.strategy,
     // Another tag: started against another authorization server, which the strategy refuses.

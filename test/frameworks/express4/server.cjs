@@ -2,7 +2,7 @@
 const express = require('express');
 const session = require('express-session');
 const passport = require('passport');
-const { OktaStrategy, oktaLogout, oktaLogoutCallback } = require('passport-okta-oidc');
+const { OktaStrategy, oktaLogout } = require('passport-okta-oidc');
 
 const env = process.env;
 const baseURL = `http://127.0.0.1:${env.PORT}`;
@@ -28,12 +28,11 @@ app.use(passport.session());
 app.get('/login', passport.authenticate('okta'));
 app.get('/callback', passport.authenticate('okta', { successRedirect: '/me', failureRedirect: '/failed' }));
 app.get('/me', (req, res) => res.json({ user: req.user ? req.user.id : null }));
-app.post(
-  '/logout',
-  oktaLogout(strategy, {
-    getTokens: (req) => req.user && { idToken: req.user.idToken, refreshToken: req.user.refreshToken },
-    postLogoutRedirectURI: '/signed-out',
-  }),
-);
-app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/me' }));
+const logout = oktaLogout(strategy, {
+  getTokens: (req) => req.user && { idToken: req.user.idToken, refreshToken: req.user.refreshToken },
+  postLogoutRedirectURI: '/signed-out',
+  redirectTo: '/me',
+});
+app.post('/logout', logout);
+app.get('/signed-out', logout.callback);
 app.listen(Number(env.PORT), '127.0.0.1', () => console.log('listening'));

@@ -3,7 +3,7 @@
 import express from 'express';
 import session from 'express-session';
 import passport from 'passport';
-import { OktaStrategy, oktaLogout, oktaLogoutCallback } from 'passport-okta-oidc';
+import { OktaStrategy, oktaLogout } from 'passport-okta-oidc';
 
 const env = process.env;
 const baseURL = `http://127.0.0.1:${env.PORT}`;
@@ -31,12 +31,11 @@ app.get(
   passport.authenticate('okta', { successRedirect: '/me', failureRedirect: '/failed', keepSessionInfo: true }),
 );
 app.get('/me', (req, res) => res.json({ user: req.user ? req.user.id : null }));
-app.post(
-  '/logout',
-  oktaLogout(strategy, {
-    getTokens: (req) => req.user && { idToken: req.user.idToken, refreshToken: req.user.refreshToken },
-    postLogoutRedirectURI: '/signed-out',
-  }),
-);
-app.get('/signed-out', oktaLogoutCallback({ redirectTo: '/me' }));
+const logout = oktaLogout(strategy, {
+  getTokens: (req) => req.user && { idToken: req.user.idToken, refreshToken: req.user.refreshToken },
+  postLogoutRedirectURI: '/signed-out',
+  redirectTo: '/me',
+});
+app.post('/logout', logout);
+app.get('/signed-out', logout.callback);
 app.listen(Number(env.PORT), '127.0.0.1', () => console.log('listening'));

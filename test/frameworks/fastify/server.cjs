@@ -1,11 +1,11 @@
 // Fastify 5 + @fastify/passport, with @fastify/session (SESSION=server) or
-// @fastify/secure-session (SESSION=secure). Sign-out through oktaLogoutHandler and the reply.
+// @fastify/secure-session (SESSION=secure). Sign-out through oktaLogout's handle() and the reply.
 // STORE=cookie keeps pending sign-ins in a CookieStateStore (no hook needed); LINK_REPLY=1
 // also adds the hook that links the reply as request.res, which the store then writes through.
 const { Buffer } = require('node:buffer');
 const Fastify = require('fastify');
 const { Authenticator } = require('@fastify/passport');
-const { CookieStateStore, OktaStrategy, oktaLogoutHandler, oktaLogoutCallbackHandler } = require('passport-okta-oidc');
+const { CookieStateStore, OktaStrategy, oktaLogout } = require('passport-okta-oidc');
 
 const env = process.env;
 const baseURL = `http://127.0.0.1:${env.PORT}`;
@@ -45,18 +45,18 @@ passport.use('okta', strategy);
 passport.registerUserSerializer(async (user) => user);
 passport.registerUserDeserializer(async (user) => user);
 
-const logout = oktaLogoutHandler(strategy, {
+const logout = oktaLogout(strategy, {
   getTokens: (request) => request.user && { idToken: request.user.idToken, refreshToken: request.user.refreshToken },
   postLogoutRedirectURI: '/signed-out',
+  redirectTo: '/me',
 });
-const signedOut = oktaLogoutCallbackHandler({ redirectTo: '/me' });
 const send = (reply, answer) => reply.code(answer.status).headers(answer.headers).send(answer.body);
 
 app.get('/login', { preValidation: passport.authenticate('okta') }, async () => 'unreachable');
 app.get('/callback', { preValidation: passport.authenticate('okta', { successRedirect: '/me' }) }, async () => 'unreachable');
 app.get('/me', async (request) => ({ user: request.user ? request.user.id : null }));
-app.post('/logout', async (request, reply) => send(reply, await logout(request)));
-app.get('/signed-out', async (request, reply) => send(reply, signedOut(request)));
+app.post('/logout', async (request, reply) => send(reply, await logout.handle(request)));
+app.get('/signed-out', async (request, reply) => send(reply, logout.handleCallback(request)));
 
 app.listen({ port: Number(env.PORT), host: '127.0.0.1' }).then(
   () => console.log('listening'),

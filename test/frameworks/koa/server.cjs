@@ -1,10 +1,10 @@
 // Koa 3 + koa-passport + koa-session, pending sign-ins in CookieStateStore.
-// Sign-out through oktaLogoutHandler, its answer sent through Koa's context.
+// Sign-out through oktaLogout's handle(), its answer sent through Koa's context.
 const Koa = require('koa');
 const Router = require('@koa/router');
 const { createSession } = require('koa-session');
 const passport = require('koa-passport');
-const { CookieStateStore, OktaStrategy, oktaLogoutHandler, oktaLogoutCallbackHandler } = require('passport-okta-oidc');
+const { CookieStateStore, OktaStrategy, oktaLogout } = require('passport-okta-oidc');
 
 const env = process.env;
 const baseURL = `http://127.0.0.1:${env.PORT}`;
@@ -26,7 +26,7 @@ passport.use(strategy);
 passport.serializeUser((user, done) => done(null, user));
 passport.deserializeUser((user, done) => done(null, user));
 
-/** What oktaLogoutHandler reads, from Koa's context. */
+/** What oktaLogout's handle() reads, from Koa's context. */
 const oktaRequest = (ctx) => ({
   method: ctx.method,
   url: ctx.url,
@@ -41,11 +41,11 @@ const send = (ctx, answer) => {
   ctx.set(answer.headers);
   ctx.body = answer.body ?? '';
 };
-const logout = oktaLogoutHandler(strategy, {
+const logout = oktaLogout(strategy, {
   getTokens: (req) => req.user && { idToken: req.user.idToken, refreshToken: req.user.refreshToken },
   postLogoutRedirectURI: '/signed-out',
+  redirectTo: '/me',
 });
-const signedOut = oktaLogoutCallbackHandler({ redirectTo: '/me' });
 
 const router = new Router();
 router.get('/login', passport.authenticate('okta'));
@@ -53,8 +53,8 @@ router.get('/callback', passport.authenticate('okta', { successRedirect: '/me', 
 router.get('/me', (ctx) => {
   ctx.body = { user: ctx.state.user ? ctx.state.user.id : null };
 });
-router.post('/logout', async (ctx) => send(ctx, await logout(oktaRequest(ctx))));
-router.get('/signed-out', (ctx) => send(ctx, signedOut(oktaRequest(ctx))));
+router.post('/logout', async (ctx) => send(ctx, await logout.handle(oktaRequest(ctx))));
+router.get('/signed-out', (ctx) => send(ctx, logout.handleCallback(oktaRequest(ctx))));
 
 app.use(createSession({ sameSite: 'lax' }, app));
 app.use(passport.initialize());

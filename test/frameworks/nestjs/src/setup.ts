@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import session from 'express-session';
 import passport from 'passport';
-import { oktaLogout, oktaLogoutCallback } from 'passport-okta-oidc';
+import { oktaLogout } from 'passport-okta-oidc';
 import { OktaAuthStrategy, type AppUser } from './okta.strategy';
 
 /** The middleware around the Nest app, shared by main.ts and the e2e test. */
@@ -12,12 +12,11 @@ export function setUp(app: INestApplication): void {
   app.use(passport.initialize());
   app.use(passport.session());
   const strategy = app.get(OktaAuthStrategy);
-  app.use(
-    '/logout',
-    oktaLogout(strategy, {
-      getTokens: (req) => req.user as AppUser | undefined,
-      postLogoutRedirectURI: '/signed-out',
-    }),
-  );
-  app.use('/signed-out', oktaLogoutCallback({ redirectTo: '/me' }));
+  const logout = oktaLogout(strategy, {
+    getTokens: (req) => req.user as AppUser | undefined,
+    postLogoutRedirectURI: '/signed-out',
+    redirectTo: '/me',
+  });
+  app.use('/logout', logout);
+  app.use('/signed-out', logout.callback);
 }

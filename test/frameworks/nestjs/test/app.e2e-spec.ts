@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import request, { type Response } from 'supertest';
-import { AppModule } from '../src/app.module';
-import { setUp } from '../src/setup';
+import { AppModule } from './../src/app.module';
+import { setUp } from './../src/setup';
 
 // The real AppModule, listening on PORT, signs in at the local Okta-like provider whose
 // address (OKTA_DOMAIN), client and demo user the mocha runner (test/frameworks.test.ts) passes.

@@ -1,0 +1,21 @@
+// "passport-okta-oidc/bearer": protecting an API with Okta access tokens.
+export { OktaBearerStrategy } from './bearer/strategy.js';
+export { requireScopes } from './bearer/scopes.js';
+export { MemoryDPoPReplayStore } from './bearer/replay.js';
+export { MemoryIntrospectionCache } from './bearer/introspection.js';
+export * as errors from './core/errors.js';
+
+export type { OktaErrorCode, BearerErrorCode } from './core/errors.js';
+export type {
+  OktaBearerStrategyOptions,
+  OktaBearerStrategyOptionsWithRequest,
+  OktaBearerAuthInfo,
+  BearerVerifyFunction,
+  BearerVerifyFunctionWithRequest,
+  DPoPMode,
+} from './bearer/options.js';
+export type { ScopeMiddleware } from './bearer/scopes.js';
+export type { OktaAccessTokenClaims } from './bearer/access-token.js';
+export type { DPoPReplayStore, MemoryDPoPReplayStoreOptions } from './bearer/replay.js';
+export type { IntrospectionCache, MemoryIntrospectionCacheOptions } from './bearer/introspection.js';
+export type { VerifyCallback } from './passport/verify.js';

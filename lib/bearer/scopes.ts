@@ -1,0 +1,64 @@
+import type { ServerResponse } from 'node:http';
+import { ConfigurationError } from '../core/errors.js';
+import type { OktaRequest } from '../passport/request.js';
+import { wwwAuthenticate, type ChallengeSettings } from './challenge.js';
+import type { OktaBearerAuthInfo } from './options.js';
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * The challenge settings (realm, DPoP algorithms) of the strategy that accepted a request,
+ * kept on the request itself: `req.authInfo` may be copied or replaced (Passport's
+ * `transformAuthInfo`, a middleware) without {@link requireScopes} losing them.
+ */
+const CHALLENGE = Symbol('passport-okta-oidc challenge');
+
+export function rememberChallenge(req: OktaRequest, settings: ChallengeSettings): void {
+  (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE] = settings;
+}
+
+/** An Express-style middleware (typed without Express). */
+export type ScopeMiddleware = (
+  req: OktaRequest & { authInfo?: unknown },
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/**
+ * Lets the request through only if the access token `passport.authenticate('okta-bearer')`
+ * accepted carries every one of `scopes`; otherwise answers 403 with
+ * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` (RFC 6750 §3.1), on the
+ * scheme the token came with.
+ *
+ * @example
+ * ```ts
+ * app.get('/api/orders', passport.authenticate('okta-bearer', { session: false }), requireScopes('orders:read'), listOrders)
+ * app.post('/api/orders', passport.authenticate('okta-bearer', { session: false }), requireScopes('orders:read', 'orders:write'), addOrder)
+ * ```
+ */
+export function requireScopes(...scopes: Array<string | readonly string[]>): ScopeMiddleware {
+  const needed = scopes.flat();
+  if (needed.length === 0 || needed.some((s) => typeof s !== 'string' || !SCOPE_TOKEN.test(s))) {
+    throw new ConfigurationError('requireScopes needs one or more scopes such as "orders:read"');
+  }
+  const scope = needed.join(' ');
+  return (req, res, next) => {
+    const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
+    const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
+    if (!info || !settings || !Array.isArray(info.scopes)) {
+      return next(
+        new ConfigurationError("requireScopes must come after passport.authenticate('okta-bearer', { session: false })"),
+      );
+    }
+    const granted = info.scopes;
+    if (needed.every((s) => granted.includes(s))) return next();
+    const description = 'The access token does not grant the scopes this request needs';
+    res.statusCode = 403;
+    res.setHeader(
+      'WWW-Authenticate',
+      wwwAuthenticate(settings, { error: 'insufficient_scope', description, scope, scheme: info.tokenType }),
+    );
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('Forbidden');
+  };
+}
