@@ -58,9 +58,10 @@ async function npmInstall(cwd: string, specs: string[]): Promise<void> {
 // A sign-in's ID token check end to end: a key set served on 127.0.0.1, a token signed
 // with node:crypto, verified by OktaClient (the package's jose code at run time), and a
 // token with a broken signature refused. Written once, run as CommonJS, as an ES module
-// and inside Jest; `pkg` is the package's exports.
+// and inside Jest; `pkg` is the exports of the package's root and "./client" entry points.
 const verifyBody = `
-  const { OktaClient, OktaStrategy, OktaError, IdTokenError, ConfigurationError } = pkg;
+  const { OktaClient, OktaStrategy, errors } = pkg;
+  const { OktaError, IdTokenError, ConfigurationError } = errors;
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
   const server = createServer((req, res) => {
@@ -138,7 +139,7 @@ function expectVerified(stdout: string, copy: JoseCopy): void {
 const cjsScript = `
   const { createServer } = require('node:http');
   const { generateKeyPairSync, sign } = require('node:crypto');
-  const pkg = require('passport-okta-oidc');
+  const pkg = { ...require('passport-okta-oidc'), ...require('passport-okta-oidc/client') };
   (async () => {
     let result;
     ${verifyJs}
@@ -149,7 +150,9 @@ const cjsScript = `
 const esmScript = `
   import { createServer } from 'node:http';
   import { generateKeyPairSync, sign } from 'node:crypto';
-  import * as pkg from 'passport-okta-oidc';
+  import * as root from 'passport-okta-oidc';
+  import * as client from 'passport-okta-oidc/client';
+  const pkg = { ...root, ...client };
   let result;
   ${verifyJs}
   console.log(JSON.stringify({ ...result, joseRuns: globalThis.__joseRuns }));
@@ -160,15 +163,8 @@ const esmScript = `
 // token claims, a DPoP key pair) and checks them with skipLibCheck off.
 const consumerSource = `
 import { webcrypto } from 'node:crypto';
-import {
-  IdTokenError,
-  OktaClient,
-  OktaStrategy,
-  type DPoPKeyPair,
-  type IdTokenClaims,
-  type OktaClientOptions,
-  type PrivateJWK,
-} from 'passport-okta-oidc';
+import { errors, OktaStrategy, type IdTokenClaims } from 'passport-okta-oidc';
+import { OktaClient, type DPoPKeyPair, type OktaClientOptions, type PrivateJWK } from 'passport-okta-oidc/client';
 
 const jwk: PrivateJWK = { kty: 'RSA', kid: 'app-key-1', alg: 'RS256', n: 'n', e: 'AQAB', d: 'd' };
 const options: OktaClientOptions = { authServerId: 'default', tokenEndpointAuthMethod: 'private_key_jwt', privateKey: jwk };
@@ -184,7 +180,7 @@ export async function signIn(idToken: string): Promise<string> {
     const wrong: number = claims.sub;
     return \`\${claims.sub} \${when} \${wrong} \${claims.email ?? ''}\`;
   } catch (err) {
-    return err instanceof IdTokenError ? err.claim : 'other';
+    return err instanceof errors.IdTokenError ? err.claim : 'other';
   }
 }
 
@@ -247,7 +243,10 @@ const jestTsconfig = {
 const jestSpec = `
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import * as pkg from 'passport-okta-oidc';
+import * as root from 'passport-okta-oidc';
+import * as client from 'passport-okta-oidc/client';
+
+const pkg = { ...root, ...client };
 
 describe('passport-okta-oidc inside Jest', () => {
   it('verifies an ID token against a local key set', async () => {
