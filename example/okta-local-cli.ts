@@ -1,5 +1,5 @@
 /**
- * `npm run okta:local`: the local Okta-like provider of the example (example/local-okta.ts),
+ * `npm run okta:local`: the local Okta-like provider of the example (example/local-okta/),
  * alone, for pointing your own app at it. It prints its issuer, the client it knows, the
  * redirect URIs it accepts, the demo users, and the settings to give `OktaStrategy`.
  *
@@ -17,7 +17,7 @@
  * Only for development: the secret is known to everyone who reads this file.
  */
 import { parseArgs } from 'node:util';
-import { startLocalOkta, type LocalOkta } from './local-okta.js';
+import { startLocalOkta, type LocalOkta } from './local-okta/index.js';
 
 export const DEFAULT_PORT = 4010;
 export const DEFAULT_CLIENT_ID = 'local-app';

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createApp, CALLBACK_PATH, type ExampleConfig } from './app.js';
-import { startLocalOkta, type LocalOkta } from './local-okta.js';
+import { startLocalOkta, type LocalOkta } from './local-okta/index.js';
 
 const OKTA_VARIABLES = ['OKTA_DOMAIN', 'OKTA_CLIENT_ID', 'OKTA_CLIENT_SECRET'] as const;
 

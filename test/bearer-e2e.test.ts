@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { RequestListener } from 'node:http';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { createApp, type ExampleApp, type ExampleConfig, type ExampleUser } from '../example/app.js';
-import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
+import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta/index.js';
 import { DPoPProver } from '../lib/client/dpop.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { call } from './support/bearer.js';

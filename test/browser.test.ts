@@ -7,7 +7,7 @@ import { Passport } from 'passport';
 import { chromium, type Browser } from 'playwright-core';
 import ts from 'typescript';
 import { createApp } from '../example/app.js';
-import { startLocalOkta, type LocalOkta } from '../example/local-okta.js';
+import { startLocalOkta, type LocalOkta } from '../example/local-okta/index.js';
 import * as oktaOidc from '../lib/index.js';
 import { listen, type Listening } from './support/server.js';
 import { snippetsOf } from './support/snippets.js';

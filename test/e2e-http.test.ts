@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import { expect } from 'chai';
 import express from 'express';
 import { createApp, SESSION_COOKIE, type ExampleConfig, type ExampleUser } from '../example/app.js';
-import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
+import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta/index.js';
 import { TokenError } from '../lib/core/errors.js';
 import { type FetchLike } from '../lib/client.js';
 import { type OktaStrategy } from '../lib/index.js';
@@ -11,7 +11,7 @@ import { express4 } from './support/express4.js';
 import { formAction, isOktaForm, signIn as signInAs } from './support/okta-login.js';
 import { openSlot, type Slot } from './support/server.js';
 
-// The example app (example/app.ts) and the local Okta (example/local-okta.ts), both on
+// The example app (example/app.ts) and the local Okta (example/local-okta/), both on
 // 127.0.0.1 over real HTTP, driven by a scripted browser through whole sign-ins.
 
 const alice = DEMO_USERS.find((user) => user.username.startsWith('alice')) as DemoUser;

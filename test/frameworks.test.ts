@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
+import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta/index.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { signIn } from './support/okta-login.js';
 

@@ -5,7 +5,7 @@ import session from 'express-session';
 import { request as httpRequest, type RequestListener } from 'node:http';
 import { Passport } from 'passport';
 import { createClient } from 'redis';
-import { DEMO_USERS, startLocalOkta, type LocalOkta } from '../example/local-okta.js';
+import { DEMO_USERS, startLocalOkta, type LocalOkta } from '../example/local-okta/index.js';
 import { CookieStateStore, OktaStrategy, type StateStore } from '../lib/index.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { signIn } from './support/okta-login.js';

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { SignJWT, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { DEMO_USERS, startLocalOkta } from '../example/local-okta';
-import type { DemoUser, LocalOkta, LocalOktaClient } from '../example/local-okta';
+import { DEMO_USERS, startLocalOkta } from '../example/local-okta/index.js';
+import type { DemoUser, LocalOkta, LocalOktaClient } from '../example/local-okta/index.js';
 
 // Real HTTP against the local Okta on 127.0.0.1. The client's redirect URIs point at a port
 // nothing listens on: redirects are never followed there, only read.
@@ -106,7 +106,7 @@ async function dpopProof(
     .sign(key.privateKey);
 }
 
-describe('local Okta (example/local-okta.ts)', function () {
+describe('local Okta (example/local-okta/)', function () {
   let okta: LocalOkta;
 
   before(async function () {

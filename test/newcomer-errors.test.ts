@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta.js';
+import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../example/local-okta/index.js';
 import { Diagnosis } from '../lib/sign-in/diagnose.js';
 import { ConfigurationError, RequestError, ResponseError, TokenError } from '../lib/core/errors.js';
 import { OktaClient } from '../lib/client.js';

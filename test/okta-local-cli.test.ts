@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { DEMO_USERS, type DemoUser } from '../example/local-okta.js';
+import { DEMO_USERS, type DemoUser } from '../example/local-okta/index.js';
 import { DEFAULT_CLIENT_SECRET, readSettings } from '../example/okta-local-cli.js';
 import { OktaStrategy } from '../lib/index.js';
 import { ScriptedBrowser } from './support/browser.js';

@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { DEMO_USERS, type DemoUser } from '../example/local-okta.js';
+import { DEMO_USERS, type DemoUser } from '../example/local-okta/index.js';
 import { ScriptedBrowser } from './support/browser.js';
 import { startOktaLocal, type OktaLocalProcess } from './support/okta-local-process.js';
 import { formAction, isOktaForm, signIn } from './support/okta-login.js';

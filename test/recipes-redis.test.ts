@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { request as httpRequest, type RequestListener } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DEMO_USERS, startLocalOkta, type LocalOkta } from '../example/local-okta.js';
+import { DEMO_USERS, startLocalOkta, type LocalOkta } from '../example/local-okta/index.js';
 import {
   accessClaims,
   call,

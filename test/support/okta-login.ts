@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DemoUser } from '../../example/local-okta.js';
+import type { DemoUser } from '../../example/local-okta/index.js';
 import type { Page, ScriptedBrowser } from './browser.js';
 
 /** The action of the local Okta's sign-in form, as an absolute URL. */

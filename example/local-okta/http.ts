@@ -1,0 +1,35 @@
+/** HTTP helpers for the pages the provider serves itself (outside oidc-provider). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorPage } from './html.js';
+import type { Settings } from './settings.js';
+
+/** Sends a page that is never cached nor framed. */
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Frame-Options': 'DENY',
+  });
+  res.end(html);
+}
+
+/** A form body (`application/x-www-form-urlencoded`), refused beyond 16 KiB. */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const limit = 16 * 1024;
+  let body = '';
+  for await (const chunk of req) {
+    body += String(chunk);
+    if (body.length > limit) throw new Error('form body too large');
+  }
+  return new URLSearchParams(body);
+}
+
+/** The answer to a request whose handler threw: a 500 page, or a cut connection once headers are out. */
+export function failRequest(res: ServerResponse, settings: Settings, err: unknown): void {
+  if (!settings.quiet) console.error('[local-okta] request failed:', err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendHtml(res, 500, errorPage({ error: 'server_error', error_description: 'The local Okta failed on this request.' }));
+}
