@@ -128,6 +128,15 @@ describe('the layers of lib/ (ARCHITECTURE.md), as npm run lint enforces them', 
     expect(found.map((f) => f.rule)).to.deep.equal(['no-restricted-syntax', 'no-restricted-syntax']);
   });
 
+  it('is the table of ARCHITECTURE.md', () => {
+    const markdown = readFileSync(path.join(root, 'ARCHITECTURE.md'), 'utf8');
+    const rows = [...markdown.matchAll(/^\| `([a-z-]+)\/` +\| ([a-z, -]+?) +\|$/gm)].map(([, layer, mayImport]) => [
+      layer,
+      mayImport!.split(', '),
+    ]);
+    expect(Object.fromEntries(rows)).to.deep.equal(MAY_IMPORT);
+  });
+
   it('holds for the real lib/: no layer imports what it may not', async () => {
     const results = await eslint.lintFiles(['lib']);
     const broken = results.flatMap((r) =>
