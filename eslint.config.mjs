@@ -1,6 +1,64 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of lib/ and the layers each may import (ARCHITECTURE.md explains them). A file in
+ * lib/<layer>/ may import its own layer, the layers listed here and packages; nothing else of
+ * lib/. Nothing in a layer imports an entry point (lib/index.ts, lib/bearer.ts, lib/client.ts);
+ * the entry points may import anything. Import circles are refused by dependency-cruiser
+ * (.dependency-cruiser.cjs, `npm run lint:cycles`), type-only imports included.
+ */
+const LAYERS = {
+  core: ['core'],
+  passport: ['core', 'passport'],
+  client: ['core', 'client'],
+  'sign-in': ['core', 'passport', 'client', 'sign-in'],
+  bearer: ['core', 'passport', 'bearer'],
+  app: ['core', 'passport', 'client', 'sign-in', 'bearer', 'app'],
+};
+const ENTRY_POINTS = ['index', 'bearer', 'client'];
+
+// Import specifiers are matched as written: a relative path that goes through a folder named
+// after a layer reaches that layer, so no sub-folder of a layer may be named after a layer.
+const through = (folder) => `^\\.{1,2}/(?:.*/)?${folder}(?:/|$)`;
+// '../index.js', '../../client', '..': a climb that ends at a file of lib/ named like an entry point.
+const entryPoint = `^(?:\\.\\./)*\\.\\.(?:/(?:${ENTRY_POINTS.join('|')})(?:\\.[cm]?[jt]s)?)?/?$`;
+
+function layerRules(layer, allowed) {
+  const mayImport = allowed.map((name) => `${name}/`).join(', ');
+  const forbidden = Object.keys(LAYERS).filter((other) => !allowed.includes(other));
+  return {
+    files: [`lib/${layer}/**`],
+    rules: {
+      // Type-only imports and `export ... from` are checked too.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...forbidden.map((other) => ({
+              regex: through(other),
+              message: `lib/${layer}/ may import ${mayImport} only, not ${other}/ (ARCHITECTURE.md).`,
+            })),
+            { regex: entryPoint, message: `lib/${layer}/ must not import an entry point of lib/ (ARCHITECTURE.md).` },
+          ],
+        },
+      ],
+      // Imports the rule above cannot see.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSImportType',
+          message: 'Import the type with `import type` at the top: the layer rules read import declarations.',
+        },
+        {
+          selector: 'ImportExpression[source.value=/^\\./]',
+          message: 'No dynamic import of lib/ code: the layer rules read import declarations.',
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -13,6 +71,7 @@ export default tseslint.config(
       'test/frameworks/nestjs-esm/',
     ],
   },
+  ...Object.entries(LAYERS).map(([layer, allowed]) => layerRules(layer, allowed)),
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

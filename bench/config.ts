@@ -192,3 +192,19 @@ export interface AppStats {
 export type EndpointName = 'authorize' | 'token' | 'keys' | 'userinfo' | 'discovery' | 'other';
 /** What the stub answers on `GET /__counts`: requests per authorization server and endpoint. */
 export type StubCounts = Record<string, Record<EndpointName, number>>;
+
+/** The counts of one sign-in benchmark run (bench/run.ts), printed in RESULTS.md (bench/report.ts). */
+export interface Plan {
+  /** Sign-ins (concurrency 32) and start steps to warm each contender before anything is measured. */
+  warmSignIns: number;
+  warmStarts: number;
+  rounds: number;
+  /** Unmeasured sign-ins before each contender's turn in a round, against cool-down. */
+  rewarm: number;
+  signInsC1: number;
+  signInsC32: number;
+  starts: number;
+  /** Sign-ins after warm-up before the last memory reading (topped up after the rounds). */
+  memorySignIns: number;
+  concurrency: number;
+}

@@ -2,8 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type os from 'node:os';
-import type { Contender, EndpointName } from './config.js';
-import type { Plan } from './run.js';
+import type { Contender, EndpointName, Plan } from './config.js';
 import type { ThreadCpu } from './threads.js';
 
 export interface RoundFigures {

@@ -37,6 +37,7 @@ import {
   type AppStats,
   type Contender,
   type EndpointName,
+  type Plan,
   type ReadyMessage,
   type StubCounts,
 } from './config.js';
@@ -57,21 +58,6 @@ const ONLY = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const SCALE = Number(args.find((a) => a.startsWith('--scale='))?.slice('--scale='.length) ?? 1);
 /** `--rounds=20`: more (or fewer) interleaved rounds (development only). */
 const ROUNDS = args.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
-
-export interface Plan {
-  /** Sign-ins (concurrency 32) and start steps to warm each contender before anything is measured. */
-  warmSignIns: number;
-  warmStarts: number;
-  rounds: number;
-  /** Unmeasured sign-ins before each contender's turn in a round, against cool-down. */
-  rewarm: number;
-  signInsC1: number;
-  signInsC32: number;
-  starts: number;
-  /** Sign-ins after warm-up before the last memory reading (topped up after the rounds). */
-  memorySignIns: number;
-  concurrency: number;
-}
 
 const FULL: Plan = {
   warmSignIns: 3000,
