@@ -1,15 +1,8 @@
-import {
-  decodeJwt,
-  decodeProtectedHeader,
-  errors as joseErrors,
-  jwtVerify,
-  type JWTPayload,
-  type ProtectedHeaderParameters,
-} from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { issuerMismatch } from '../core/endpoints.js';
-import { IdTokenError } from '../core/errors.js';
-import type { KeyStore } from '../core/keys.js';
 import { AccessTokenError } from '../core/errors.js';
+import { JwtRefusal, verifyJwt, type JwtFailure } from '../core/jwt.js';
+import type { KeyStore } from '../core/keys.js';
 
 /**
  * Verified claims of an Okta access token. Okta names the client `cid` and lists the
@@ -115,43 +108,23 @@ export async function verifyJwtAccessToken(
   keys: KeyStore,
   settings: AccessTokenSettings,
 ): Promise<{ claims: OktaAccessTokenClaims; kid: string | undefined }> {
-  let header: ProtectedHeaderParameters;
+  let verified: Awaited<ReturnType<typeof verifyJwt>>;
   try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    throw refuse('The access token is not a well-formed JWT');
-  }
-  if (header.crit !== undefined) throw refuse('The access token names critical header parameters');
-  if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
-    throw refuse('The access token is signed with an algorithm that is not allowed');
-  }
-  if (header.typ !== undefined) {
-    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : '';
-    if (!ACCESS_TOKEN_TYPES.has(typ)) throw refuse('The token is not an access token (typ)');
-  }
-  let payload: JWTPayload;
-  try {
-    const key = keys.cachedKey(header) ?? (await keys.getKey(header));
-    ({ payload } = await jwtVerify(token, key, {
+    verified = await verifyJwt(token, keys, {
       issuer: settings.issuer,
       audience: settings.audiences,
       algorithms: settings.algorithms,
       clockTolerance: settings.clockTolerance,
-      currentDate: new Date(settings.now()),
+      now: settings.now,
       requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
-    }));
+      types: ACCESS_TOKEN_TYPES,
+    });
   } catch (err) {
-    if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'iss' && err.reason === 'check_failed') {
-      throw anotherIssuer(err.payload.iss, settings.issuer);
-    }
-    throw fromJose(err);
+    throw err instanceof JwtRefusal ? accessTokenError(err.failure, settings.issuer) : err;
   }
-  if (typeof payload.iat === 'number' && payload.iat > settings.now() / 1000 + settings.clockTolerance) {
-    throw refuse('The access token was issued in the future (iat)');
-  }
-  const claims = checkAccessTokenProfile(payload);
+  const claims = checkAccessTokenProfile(verified.payload);
   checkClient(claims, settings.clientIds);
-  return { claims, kid: header.kid };
+  return { claims, kid: verified.header.kid };
 }
 
 /**
@@ -195,38 +168,49 @@ function scopesOf(payload: Record<string, unknown>): string[] | undefined {
   return undefined;
 }
 
-/** jose's failure as a token-free `invalid_token`; key set failures (not the token's fault) go through. */
-function fromJose(err: unknown): Error {
-  if (err instanceof AccessTokenError) return err;
-  if (err instanceof IdTokenError) {
-    // From the key store: unknown kid, too small a key, ambiguous kid.
-    return refuse(
-      err.claim === 'key'
-        ? 'The access token is signed with a key that is too small'
-        : 'The access token is signed with an unknown key',
-    );
+/** A refusal of the JWT pipeline as a token-free `invalid_token`. */
+function accessTokenError(failure: JwtFailure, issuer: string): AccessTokenError {
+  switch (failure.kind) {
+    case 'malformed':
+      return refuse('The access token is not a well-formed JWT');
+    case 'crit':
+      return refuse('The access token names critical header parameters');
+    case 'alg':
+      return refuse('The access token is signed with an algorithm that is not allowed');
+    case 'typ':
+      return refuse('The token is not an access token (typ)');
+    case 'key':
+      return refuse(
+        failure.reason === 'too-small'
+          ? 'The access token is signed with a key that is too small'
+          : 'The access token is signed with an unknown key',
+      );
+    case 'signature':
+      return refuse('The access token signature is invalid');
+    case 'expired':
+      return refuse('The access token expired');
+    case 'not-yet-valid':
+      return refuse('The access token is not valid yet (nbf)');
+    case 'issued-in-future':
+      return refuse('The access token was issued in the future (iat)');
+    case 'issuer':
+      return anotherIssuer(failure.received, issuer);
+    case 'claim':
+      return claimError(failure.claim, failure.reason);
   }
-  if (err instanceof joseErrors.JWTExpired) return refuse('The access token expired');
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    switch (err.claim) {
-      case 'iss':
-        return refuse('The access token was issued by another authorization server (iss)');
-      case 'aud':
-        return refuse('The access token is not meant for this API (aud)');
-      case 'nbf':
-        return refuse('The access token is not valid yet (nbf)');
-      default:
-        return refuse(
-          err.reason === 'missing'
-            ? `The access token has no ${err.claim} claim`
-            : `The access token's ${err.claim} claim is invalid`,
-        );
-    }
+}
+
+function claimError(claim: string, reason: 'missing' | 'mismatch' | 'invalid'): AccessTokenError {
+  switch (claim) {
+    case 'iss':
+      return refuse('The access token was issued by another authorization server (iss)');
+    case 'aud':
+      return refuse('The access token is not meant for this API (aud)');
+    case 'nbf':
+      return refuse('The access token is not valid yet (nbf)');
+    default:
+      return refuse(
+        reason === 'missing' ? `The access token has no ${claim} claim` : `The access token's ${claim} claim is invalid`,
+      );
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return refuse('The access token signature is invalid');
-  if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) {
-    return refuse('The access token is signed with an algorithm that is not allowed');
-  }
-  if (err instanceof joseErrors.JOSEError) return refuse('The access token is not a well-formed JWT');
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -2,7 +2,8 @@ import { ClientAuthenticator } from '../core/client-auth.js';
 import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from '../core/endpoints.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { HttpSettings } from '../core/http.js';
-import { sharedKeyStore, type KeyStore } from '../core/keys.js';
+import { bearerKeyStore } from '../core/key-cache.js';
+import type { KeyStore } from '../core/keys.js';
 import { check, checkOptionNames } from '../core/options.js';
 import type { ReportErrorHandler } from '../passport/strategy-base.js';
 import type { AccessTokenSettings } from './access-token.js';
@@ -24,7 +25,7 @@ export interface BearerSettings {
   verifyTimeout: number;
   onReportError: ReportErrorHandler | undefined;
   /** The key set, for a custom authorization server (the org server's tokens can only be introspected). */
-  keys: KeyStore | undefined;
+  keys: (() => KeyStore) | undefined;
   tokenSettings: AccessTokenSettings;
   verified: VerifiedTokens;
   introspector: Introspector | undefined;
@@ -52,7 +53,7 @@ export function resolveBearerOptions(options: OktaBearerStrategyOptions | OktaBe
     // The org server's access tokens are for Okta's own APIs: Okta does not support checking them locally.
     options.authServerId === undefined
       ? undefined
-      : sharedKeyStore(http, endpoints.keys, {
+      : bearerKeyStore(http, endpoints.keys, {
           cooldown: check.milliseconds('jwksCooldown', options.jwksCooldown, 30_000, 0),
           maxAge: check.milliseconds('jwksMaxAge', options.jwksMaxAge, 3_600_000),
           now,

@@ -130,7 +130,8 @@ export class OktaBearerStrategy extends OktaPassportStrategy {
    * without a request to Okta.
    */
   private async verifyToken(token: string): Promise<{ claims: OktaAccessTokenClaims; hash?: string | undefined }> {
-    const { keys, verified, tokenSettings, introspector } = this.settings;
+    const { verified, tokenSettings, introspector } = this.settings;
+    const keys = this.settings.keys?.();
     const jwtShaped = token.includes('.');
     if (jwtShaped && keys !== undefined && this.settings.introspectMode !== 'always') {
       const published = (kid: string | undefined): string | undefined => keys.published(kid);

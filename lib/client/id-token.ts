@@ -1,7 +1,8 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import type { JWTPayload } from 'jose';
 import { issuerMismatch } from '../core/endpoints.js';
-import { IdTokenError, OktaError } from '../core/errors.js';
-import type { KeyStore } from '../core/keys.js';
+import { IdTokenError } from '../core/errors.js';
+import { JwtRefusal, verifyJwt, type JwtFailure } from '../core/jwt.js';
+import { MIN_RSA_BITS, type KeyError, type KeyStore } from '../core/keys.js';
 
 /** Verified claims of an Okta ID token. Okta adds `ver`, `idp`, `amr` and `auth_time`. */
 export interface IdTokenClaims {
@@ -70,39 +71,19 @@ export async function verifyIdToken(
   const nowSeconds = settings.now() / 1000;
   let payload: JWTPayload;
   try {
-    let header: ProtectedHeaderParameters;
-    try {
-      // Three parts: a JWS. An encrypted (JWE) token has five and cannot be checked.
-      const second = idToken.indexOf('.', idToken.indexOf('.') + 1);
-      if (second <= 0 || idToken.includes('.', second + 1)) throw new TypeError('not a compact JWS');
-      header = decodeProtectedHeader(idToken);
-    } catch {
-      throw new IdTokenError('token', 'is not a well-formed signed JWT');
-    }
-    // Okta sends no critical header parameters; jose would report one as "not supported",
-    // which reads like an algorithm problem.
-    if (header.crit !== undefined) throw new IdTokenError('crit', 'names header parameters this client does not understand');
-    if (typeof header.alg !== 'string' || !settings.algorithms.includes(header.alg)) {
-      throw new IdTokenError('alg', 'is not an allowed algorithm');
-    }
-    // The key is resolved here, not by a jose key-set function, so that its import is cached.
-    const key = keys.cachedKey(header) ?? (await keys.getKey(header));
-    ({ payload } = await jwtVerify(idToken, key, {
+    ({ payload } = await verifyJwt(idToken, keys, {
       issuer: settings.issuer,
       audience: settings.clientId,
       algorithms: settings.algorithms,
       clockTolerance: settings.clockTolerance,
-      currentDate: new Date(settings.now()),
+      now: settings.now,
       requiredClaims: ['sub', 'iat', 'exp'],
     }));
   } catch (err) {
-    throw fromJose(err, settings);
+    throw err instanceof JwtRefusal ? idTokenError(err.failure, settings) : err;
   }
   const claims = payload as IdTokenClaims;
   if (typeof claims.sub !== 'string' || claims.sub === '') throw new IdTokenError('sub', 'is not a non-empty string');
-  if (claims.iat > nowSeconds + settings.clockTolerance) {
-    throw new IdTokenError('iat', inTheFuture(claims.iat - nowSeconds, settings.clockTolerance));
-  }
   checkAuthorizedParty(claims, settings.clientId);
   checkAudiences(claims, settings);
   if (expect.nonce !== undefined) {
@@ -154,35 +135,53 @@ const inTheFuture = (seconds: number, tolerance: number): string =>
   `is ${Math.ceil(seconds)} s in the future, beyond the clockTolerance of ${tolerance} s`;
 
 /**
- * jose's error as an IdTokenError that names the claim and the reason. Never with jose's
- * error as cause: its claim errors carry the whole payload. Time claims say by how much
- * they missed, in seconds, as jose counts them (whole seconds of the clock).
+ * A refusal of the JWT pipeline as an IdTokenError that names the claim and the reason. Time
+ * claims say by how much they missed, in seconds; `iss` says which issuer came and which was
+ * expected.
  */
-function fromJose(err: unknown, settings: IdTokenSettings): OktaError {
-  if (err instanceof OktaError) return err;
-  const now = Math.floor(settings.now() / 1000);
+function idTokenError(failure: JwtFailure, settings: IdTokenSettings): IdTokenError {
   const tolerance = settings.clockTolerance;
-  if (err instanceof joseErrors.JWTExpired) {
-    const exp = err.payload.exp;
-    if (typeof exp !== 'number') return new IdTokenError('exp', 'has passed');
-    return new IdTokenError('exp', `passed ${Math.ceil(now - exp)} s ago, beyond the clockTolerance of ${tolerance} s`);
+  switch (failure.kind) {
+    case 'malformed':
+      return new IdTokenError('token', 'is not a well-formed signed JWT');
+    case 'crit':
+      return new IdTokenError('crit', 'names header parameters this client does not understand');
+    case 'alg':
+    case 'typ':
+      return new IdTokenError('alg', 'is not an allowed algorithm');
+    case 'key':
+      return keyError(failure.reason);
+    case 'signature':
+      return new IdTokenError('signature', 'does not verify with the provider key');
+    case 'expired':
+      return failure.secondsAgo === undefined
+        ? new IdTokenError('exp', 'has passed')
+        : new IdTokenError('exp', `passed ${failure.secondsAgo} s ago, beyond the clockTolerance of ${tolerance} s`);
+    case 'not-yet-valid':
+      return new IdTokenError(
+        'nbf',
+        failure.secondsAhead === undefined ? 'does not match' : inTheFuture(failure.secondsAhead, tolerance),
+      );
+    case 'issued-in-future':
+      return new IdTokenError('iat', inTheFuture(failure.secondsAhead, tolerance));
+    case 'issuer':
+      return new IdTokenError('iss', issuerMismatch(failure.received, settings.issuer));
+    case 'claim':
+      return new IdTokenError(failure.claim, CLAIM_REASONS[failure.reason]);
   }
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const nbf = err.payload.nbf;
-    if (err.claim === 'nbf' && err.reason === 'check_failed' && typeof nbf === 'number') {
-      return new IdTokenError('nbf', inTheFuture(nbf - now, tolerance));
-    }
-    if (err.claim === 'iss' && err.reason === 'check_failed') {
-      return new IdTokenError('iss', issuerMismatch(err.payload.iss, settings.issuer));
-    }
-    const reason = err.reason === 'missing' ? 'is missing' : err.reason === 'check_failed' ? 'does not match' : 'is invalid';
-    return new IdTokenError(err.claim, reason);
+}
+
+const CLAIM_REASONS = { missing: 'is missing', mismatch: 'does not match', invalid: 'is invalid' } as const;
+
+function keyError(reason: KeyError['reason']): IdTokenError {
+  switch (reason) {
+    case 'unknown-kid':
+      return new IdTokenError('kid', 'matches no key in the key set');
+    case 'ambiguous-kid':
+      return new IdTokenError('kid', 'names several keys of the key set');
+    case 'no-kid':
+      return new IdTokenError('kid', 'is missing and several keys could match');
+    case 'too-small':
+      return new IdTokenError('key', `is too small (RSA keys must be ${MIN_RSA_BITS} bits or more)`);
   }
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return new IdTokenError('signature', 'does not verify with the provider key');
-  }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new IdTokenError('alg', 'is not an allowed algorithm');
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return new IdTokenError('kid', 'matches no key in the key set');
-  if (err instanceof joseErrors.JOSENotSupported) return new IdTokenError('alg', 'is not supported');
-  return new IdTokenError('token', 'is not a well-formed signed JWT');
 }

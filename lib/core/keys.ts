@@ -8,7 +8,7 @@ import {
 } from 'jose';
 
 type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
-import { IdTokenError, KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
+import { KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
 import { failureFrom, parseJSONObject, send, type HttpSettings } from './http.js';
 
 export interface KeyStoreOptions {
@@ -27,7 +27,19 @@ const MAX_FAILURE_BACKOFF = 5 * 60_000;
  */
 const MIN_KEY_SET_AGE = 5_000;
 /** NIST SP 800-131A: RSA signatures need a modulus of 2048 bits or more. */
-const MIN_RSA_BITS = 2048;
+export const MIN_RSA_BITS = 2048;
+
+/**
+ * Why no key verifies a token's header: no key has its `kid` (`unknown-kid`), several have it
+ * (`ambiguous-kid`), it has no `kid` and several keys could match (`no-kid`; Okta always
+ * sends one), or the key is an RSA key under {@link MIN_RSA_BITS} bits (`too-small`). Neutral:
+ * the JWT pipeline (`core/jwt.ts`) turns it into its caller's refusal.
+ */
+export class KeyError extends Error {
+  constructor(readonly reason: 'unknown-kid' | 'ambiguous-kid' | 'no-kid' | 'too-small') {
+    super(`no key for this token: ${reason}`);
+  }
+}
 
 /**
  * Okta's signing keys (`/v1/keys`), fetched on first use and cached. jose picks and
@@ -86,7 +98,7 @@ export class KeyStore {
         return this.pick(header);
       }
       const now = this.options.now();
-      if (!this.mayFetchForKid(now)) throw new IdTokenError('kid', 'matches no key in the key set');
+      if (!this.mayFetchForKid(now)) throw new KeyError('unknown-kid');
       this.kidFetchAt = now;
       await this.refresh();
       return this.pick(header);
@@ -165,14 +177,13 @@ export class KeyStore {
     } catch (err) {
       if (err instanceof joseErrors.JWKSMultipleMatchingKeys) {
         // Okta always sends a `kid` that names one key; we refuse rather than try every key.
-        const reason = header.kid === undefined ? 'is missing and several keys could match' : 'names several keys of the key set';
-        throw new IdTokenError('kid', reason);
+        throw new KeyError(header.kid === undefined ? 'no-kid' : 'ambiguous-kid');
       }
       throw err;
     }
     const bits = rsaModulusBits(picked);
     if (bits !== undefined && bits < MIN_RSA_BITS) {
-      throw new IdTokenError('key', `is too small (RSA keys must be ${MIN_RSA_BITS} bits or more)`);
+      throw new KeyError('too-small');
     }
     // Only while this set is current: a refresh in between cleared `picked` and made it stale.
     if (this.picked.get(id) === key) this.ready.set(id, picked);
@@ -244,56 +255,6 @@ export class KeyStore {
       { cause: this.lastFailure },
     );
   }
-}
-
-/**
- * One key cache per issuer's key set, shared by the sign-in client and the bearer strategy
- * of the same server, whichever is made first. Shared only when reached the same way: the
- * same keys URL, timeout, cooldown and maximum age, clock and `fetch` (instances that differ
- * could disagree on when to refetch). Each sign-in client still has a cache of its own, as
- * it always had: a second `OktaClient` for the same server does not adopt the first's.
- */
-interface Registered {
-  store: KeyStore;
-  /** A sign-in client uses it: the next client makes its own. */
-  claimed: boolean;
-}
-const registry = new WeakMap<object, WeakMap<() => number, Map<string, Registered>>>();
-const NODE_TRANSPORT = {};
-
-function registered(http: HttpSettings, url: string, options: KeyStoreOptions): { stores: Map<string, Registered>; id: string } {
-  const transport = http.fetch ?? NODE_TRANSPORT;
-  let byClock = registry.get(transport);
-  if (!byClock) registry.set(transport, (byClock = new WeakMap()));
-  let stores = byClock.get(options.now);
-  if (!stores) byClock.set(options.now, (stores = new Map()));
-  return { stores, id: `${url} ${http.timeout} ${options.cooldown} ${options.maxAge}` };
-}
-
-/**
- * The key cache of a sign-in client: the one a bearer strategy of the same server made, if
- * no client uses it yet, else a new one, which bearer strategies made later then share.
- */
-export function clientKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
-  const { stores, id } = registered(http, url, options);
-  const entry = stores.get(id);
-  if (entry && !entry.claimed) {
-    entry.claimed = true;
-    return entry.store;
-  }
-  const store = new KeyStore(http, url, options);
-  stores.set(id, { store, claimed: true });
-  return store;
-}
-
-/** The key cache of a bearer strategy: the last one made for this server and these settings. */
-export function sharedKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
-  const { stores, id } = registered(http, url, options);
-  const entry = stores.get(id);
-  if (entry) return entry.store;
-  const store = new KeyStore(http, url, options);
-  stores.set(id, { store, claimed: false });
-  return store;
 }
 
 /** The modulus length of an RSA key, or undefined for other keys. */

@@ -76,7 +76,9 @@ export const check = {
   milliseconds(name: string, value: unknown, fallback: number, min: 0 | 'positive' = 'positive'): number {
     const ms = value ?? fallback;
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || (min === 'positive' && ms === 0)) {
-      throw new ConfigurationError(`${name} must be ${min === 0 ? 'a number of milliseconds >= 0' : 'a positive number of milliseconds'}`);
+      throw new ConfigurationError(
+        `${name} must be ${min === 0 ? 'a number of milliseconds >= 0' : 'a positive number of milliseconds'}`,
+      );
     }
     return ms;
   },

@@ -1,0 +1,52 @@
+import type { HttpSettings } from './http.js';
+import { KeyStore, type KeyStoreOptions } from './keys.js';
+
+// Which key cache each user of Okta's key sets takes. The whole rule:
+// - every OktaClient (and so every OktaStrategy, through its client) has a key cache of its own;
+// - an OktaBearerStrategy, when it first needs a key, uses the key cache of an OktaClient
+//   alive in this process that reaches the same key set the same way (keys URL, transport,
+//   timeout, cooldown, max age and clock); with none, one of its own.
+// So an app that signs users in and protects its API with one Okta authorization server
+// fetches the key set once and learns of a rotation once, whichever it made first; and a
+// second client is never tied to the first.
+
+const NODE_TRANSPORT = {};
+/** Live clients' key caches: by transport (`fetch`, or node:http), by clock, by keys URL and timings. */
+const clients = new WeakMap<object, WeakMap<() => number, Map<string, Set<WeakRef<KeyStore>>>>>();
+
+function registry(http: HttpSettings, url: string, options: KeyStoreOptions): Set<WeakRef<KeyStore>> {
+  const transport = http.fetch ?? NODE_TRANSPORT;
+  let byClock = clients.get(transport);
+  if (!byClock) clients.set(transport, (byClock = new WeakMap()));
+  let byId = byClock.get(options.now);
+  if (!byId) byClock.set(options.now, (byId = new Map()));
+  const id = `${url} ${http.timeout} ${options.cooldown} ${options.maxAge}`;
+  let stores = byId.get(id);
+  if (!stores) byId.set(id, (stores = new Set()));
+  return stores;
+}
+
+/** A client's key cache: its own, offered to the bearer strategies of the same key set. */
+export function clientKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
+  const store = new KeyStore(http, url, options);
+  registry(http, url, options).add(new WeakRef(store));
+  return store;
+}
+
+/**
+ * A bearer strategy's key cache, chosen when it is first asked for (see the rule above) and
+ * kept from then on.
+ */
+export function bearerKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): () => KeyStore {
+  let chosen: KeyStore | undefined;
+  return () => {
+    if (chosen !== undefined) return chosen;
+    const stores = registry(http, url, options);
+    for (const ref of stores) {
+      chosen = ref.deref();
+      if (chosen !== undefined) return chosen;
+      stores.delete(ref);
+    }
+    return (chosen = new KeyStore(http, url, options));
+  };
+}
