@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../core/cache.js';
 import type { OktaClient } from '../client/client.js';
 import { RateLimitError, RefreshUnavailableError } from '../core/errors.js';
 
@@ -27,7 +28,7 @@ interface Backoff {
  */
 export class RefreshGate {
   private rateLimited: Backoff | undefined;
-  private readonly sessions = new Map<string, Backoff>();
+  private readonly sessions = new BoundedCache<string, Backoff>({ maxEntries: MAX_SESSIONS });
 
   /** The key of a refresh token: its hash, so that no token is kept. */
   keyOf(refreshToken: string): string {
@@ -62,8 +63,6 @@ export class RefreshGate {
       return;
     }
     const failures = (this.sessions.get(key)?.failures ?? 0) + 1;
-    this.sessions.delete(key);
-    if (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
     const wait = Math.min(FIRST_BACKOFF * 2 ** (failures - 1), MAX_WAIT);
     this.sessions.set(key, { failures, retryAt: now + wait, cause: err });
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { BoundedCache } from '../core/cache.js';
 import { withDeadline } from '../core/deadline.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import { rsaModulusBits } from '../core/keys.js';
@@ -53,8 +54,7 @@ interface CheckedHeader {
 }
 
 /** Normalized `htu`s and request URLs: a client sends the same few on every request. */
-const MAX_CACHED_URLS = 1000;
-const normalizedURLs = new Map<string, string | undefined>();
+const normalizedURLs = new BoundedCache<string, string | null>({ maxEntries: 1000 });
 
 const bad = (description: string): AccessTokenError => new AccessTokenError('invalid_dpop_proof', description);
 
@@ -68,9 +68,9 @@ const bad = (description: string): AccessTokenError => new AccessTokenError('inv
  * open once it has.
  */
 export class ProofVerifier {
-  private readonly keys = new Map<string, Promise<ProofKey>>();
+  private readonly keys = new BoundedCache<string, Promise<ProofKey>>({ maxEntries: MAX_CACHED_KEYS });
   /** Checked protected headers, by their base64url segment. */
-  private readonly headers = new Map<string, Promise<CheckedHeader>>();
+  private readonly headers = new BoundedCache<string, Promise<CheckedHeader>>({ maxEntries: MAX_CACHED_KEYS });
 
   constructor(private readonly settings: ProofSettings) {}
 
@@ -89,7 +89,6 @@ export class ProofVerifier {
     let checked = this.headers.get(segment);
     if (checked === undefined) {
       checked = checkHeader(proof, settings.algorithms);
-      if (this.headers.size >= MAX_CACHED_KEYS) this.headers.delete(this.headers.keys().next().value!);
       this.headers.set(segment, checked);
       checked.catch(() => this.headers.delete(segment));
     }
@@ -157,7 +156,6 @@ export class ProofVerifier {
     let entry = this.keys.get(id);
     if (entry === undefined) {
       entry = importProofKey(jwk, alg);
-      if (this.keys.size >= MAX_CACHED_KEYS) this.keys.delete(this.keys.keys().next().value!);
       this.keys.set(id, entry);
       entry.catch(() => this.keys.delete(id));
     }
@@ -230,13 +228,12 @@ export function normalizeHtu(htu: string): string | undefined {
   return url.origin + url.pathname;
 }
 
-/** {@link normalizeHtu}, remembered for the last {@link MAX_CACHED_URLS} distinct strings. */
+/** {@link normalizeHtu}, remembered for the last thousand distinct strings. */
 export function normalizeHtuCached(htu: string): string | undefined {
   let normalized = normalizedURLs.get(htu);
-  if (normalized === undefined && !normalizedURLs.has(htu)) {
-    normalized = normalizeHtu(htu);
-    if (normalizedURLs.size >= MAX_CACHED_URLS) normalizedURLs.delete(normalizedURLs.keys().next().value!);
+  if (normalized === undefined) {
+    normalized = normalizeHtu(htu) ?? null;
     normalizedURLs.set(htu, normalized);
   }
-  return normalized;
+  return normalized ?? undefined;
 }

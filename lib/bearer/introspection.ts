@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClientAuthenticator } from '../core/client-auth.js';
+import { BoundedCache } from '../core/cache.js';
 import { withDeadline } from '../core/deadline.js';
 import { ConfigurationError, RateLimitError, ResponseError } from '../core/errors.js';
 import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
@@ -47,16 +48,14 @@ export interface MemoryIntrospectionCacheOptions {
  * ```
  */
 export class MemoryIntrospectionCache implements IntrospectionCache {
-  private readonly entries = new Map<string, { claims: OktaAccessTokenClaims; expiresAt: number }>();
-  private readonly maxEntries: number;
-  private readonly now: () => number;
+  private readonly entries: BoundedCache<string, OktaAccessTokenClaims>;
 
   constructor(options: MemoryIntrospectionCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 10_000;
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) {
+    const maxEntries = options.maxEntries ?? 10_000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
       throw new ConfigurationError('maxEntries must be a positive whole number');
     }
-    this.now = options.now ?? Date.now;
+    this.entries = new BoundedCache({ maxEntries, now: options.now });
   }
 
   get size(): number {
@@ -64,19 +63,11 @@ export class MemoryIntrospectionCache implements IntrospectionCache {
   }
 
   get(key: string): OktaAccessTokenClaims | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.claims;
+    return this.entries.get(key);
   }
 
   set(key: string, claims: OktaAccessTokenClaims, ttl: number): void {
-    this.entries.delete(key);
-    while (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { claims, expiresAt: this.now() + ttl });
+    this.entries.set(key, claims, ttl);
   }
 }
 
@@ -112,18 +103,19 @@ const DEFAULT_RATE_LIMIT_WAIT = 60_000;
  */
 export class Introspector {
   private readonly inFlight = new Map<string, Promise<OktaAccessTokenClaims>>();
-  /** Hashes of tokens Okta refused, and when to forget them (oldest first). */
-  private readonly refused = new Map<string, number>();
+  /** Hashes of tokens Okta refused, forgotten after a minute (oldest first when full). */
+  private readonly refused: BoundedCache<string, true>;
   private limitedUntil = Number.NEGATIVE_INFINITY;
   private lastLimit: RateLimitError | undefined;
 
-  constructor(private readonly settings: IntrospectionSettings) {}
+  constructor(private readonly settings: IntrospectionSettings) {
+    this.refused = new BoundedCache({ maxEntries: MAX_NEGATIVE, ttl: NEGATIVE_TTL, now: settings.now });
+  }
 
   async introspect(token: string): Promise<OktaAccessTokenClaims> {
     const { settings } = this;
     const key = createHash('sha256').update(`${settings.issuer} ${token}`).digest('base64url');
-    const refusedUntil = this.refused.get(key);
-    if (refusedUntil !== undefined && refusedUntil > settings.now()) throw inactive();
+    if (this.refused.get(key) === true) throw inactive();
     const cached = await this.cached(key);
     // Past its exp the answer is Okta's to give again (revoked since? refreshed?), tolerance or not.
     if (cached !== undefined && typeof cached.exp === 'number' && cached.exp * 1000 > settings.now()) return this.check(cached);
@@ -199,9 +191,7 @@ export class Introspector {
   }
 
   private remember(key: string): void {
-    this.refused.delete(key);
-    if (this.refused.size >= MAX_NEGATIVE) this.refused.delete(this.refused.keys().next().value!);
-    this.refused.set(key, this.settings.now() + NEGATIVE_TTL);
+    this.refused.set(key, true);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../core/cache.js';
 import type { OktaAccessTokenClaims } from './access-token.js';
 
 /** A verdict: the claims, and the key that verified them as it was published. */
@@ -18,13 +19,15 @@ interface Verdict {
  * by a SHA-256 hash, so no token is kept; bounded, the oldest entry going first.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, Verdict>();
+  private readonly entries: BoundedCache<string, Verdict>;
 
   constructor(
     private readonly maxEntries: number,
     private readonly clockTolerance: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.entries = new BoundedCache({ maxEntries });
+  }
 
   /**
    * The claims of a token verified earlier, not expired since, whose key `published` still
@@ -46,7 +49,6 @@ export class VerifiedTokens {
 
   set(key: string, claims: OktaAccessTokenClaims, kid: string | undefined, published: string | undefined): void {
     if (this.maxEntries === 0 || published === undefined) return;
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { claims: copy(claims), kid, key: published });
   }
 }

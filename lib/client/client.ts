@@ -1,4 +1,5 @@
 import { checkServer } from './check.js';
+import { BoundedCache } from '../core/cache.js';
 import { ClientAuthenticator } from '../core/client-auth.js';
 import { DPoPProver } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from '../core/errors.js';
@@ -104,9 +105,9 @@ export class OktaClient {
   /** What the authorize URL reuses; an object of its own, so that copies of the client share it. */
   private readonly cache: {
     authorizePrefix?: string;
-    redirectURIs: Map<string, string>;
+    redirectURIs: BoundedCache<string, string>;
     scopes: WeakMap<readonly string[], string>;
-  } = { redirectURIs: new Map(), scopes: new WeakMap() };
+  } = { redirectURIs: new BoundedCache({ maxEntries: 64 }), scopes: new WeakMap() };
 
   constructor(
     oktaDomain: string,
@@ -234,7 +235,6 @@ export class OktaClient {
     if (encoded === undefined) {
       encoded = formValue(this.resolveRedirectURI(uri));
       // Hosts come from requests: bounded, should a client send many.
-      if (this.cache.redirectURIs.size >= 64) this.cache.redirectURIs.clear();
       this.cache.redirectURIs.set(uri, encoded);
     }
     return encoded;

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import zlib from 'node:zlib';
+import { BoundedCache } from './cache.js';
 import { OktaError, RateLimitError, RequestError, ResponseError, TokenError, type OktaErrorBody } from './errors.js';
 import { readRateLimit, type AnswerHeaders } from './rate-limit.js';
 
@@ -144,7 +145,7 @@ interface Target {
 }
 
 /** Request options per URL: the client sends to a handful of fixed endpoints. */
-const targets = new Map<string, Target>();
+const targets = new BoundedCache<string, Target>({ maxEntries: 64 });
 
 function targetOf(url: string): Target {
   let target = targets.get(url);
@@ -152,7 +153,6 @@ function targetOf(url: string): Target {
     const parsed = new URL(url);
     target = { module: parsed.protocol === 'https:' ? https : http, options: urlToHttpOptions(parsed) };
     // Bounded, in case an app builds URLs per request (they carry no secrets: query strings are not used).
-    if (targets.size >= 64) targets.clear();
     targets.set(url, target);
   }
   return target;

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../core/cache.js';
 import type { TokenEndpointAuthMethod } from '../core/client-auth.js';
 import { ConfigurationError, TokenError } from '../core/errors.js';
 import { requestOrigin } from '../passport/request.js';
@@ -34,7 +35,7 @@ const SECURE_COOKIE_ON_HTTP =
  * Passport derives from it.
  */
 export class Diagnosis {
-  private readonly notes = new Map<string, StartNote>();
+  private readonly notes = new BoundedCache<string, StartNote>({ maxEntries: MAX_NOTES });
   /** Each kind of diagnosis is also logged, once per strategy. */
   private readonly logged = new Set<string>();
   /** The last redirect URI's host name: one URL parse per URI, not per sign-in. */
@@ -65,7 +66,6 @@ export class Diagnosis {
     if (!elsewhere && !insecure) return;
     const note: StartNote = elsewhere ? { startHost, callbackHost } : {};
     if (insecure) note.secureCookieOnHttp = true;
-    if (this.notes.size >= MAX_NOTES) this.notes.delete(this.notes.keys().next().value!);
     this.notes.set(state, note);
   }
 

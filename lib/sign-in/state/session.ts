@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { BoundedCache } from '../../core/cache.js';
 import { ConfigurationError } from '../../core/errors.js';
 import { knownFormat, LOGIN_FORMAT, nonceFor, stateFor } from '../login-secrets.js';
 import type { OktaRequest } from '../../passport/request.js';
@@ -42,12 +43,12 @@ interface Extras {
 type Stored = PendingLogin | CompactLogin | UnversionedLogin;
 type Bag = Record<string, Stored[] | undefined>;
 
-const tags = new Map<string, string>();
+const tags = new BoundedCache<string, string>({ maxEntries: 100 });
 function issuerTag(issuer: string): string {
   let tag = tags.get(issuer);
   if (tag === undefined) {
     tag = hash('sha256', issuer, 'base64url').slice(0, 22);
-    if (tags.size < 100) tags.set(issuer, tag);
+    tags.set(issuer, tag);
   }
   return tag;
 }
