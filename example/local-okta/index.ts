@@ -62,4 +62,12 @@
 export { API_SCOPES } from './access-tokens.js';
 export { startLocalOkta } from './start.js';
 export { DEMO_USERS } from './users.js';
-export type { DemoUser, LocalOkta, LocalOktaClient, LocalOktaOptions } from './types.js';
+export type {
+  DemoUser,
+  LocalOkta,
+  LocalOktaClient,
+  LocalOktaOptions,
+  UniversalLogoutFormat,
+  UniversalLogoutRequest,
+  UniversalLogoutResult,
+} from './types.js';
