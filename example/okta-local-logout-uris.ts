@@ -13,6 +13,7 @@ export const LOGOUT_URIS = [
 
 /** `backchannelLogoutUri`, `frontchannelLogoutUri` or `universalLogoutUri`. */
 export type LogoutUriName = (typeof LOGOUT_URIS)[number]['name'];
+/** Some of the three URLs, by client field. */
 export type LogoutUris = Partial<Record<LogoutUriName, string>>;
 
 /** `backchannel-logout-uri` -> `LOCAL_OKTA_BACKCHANNEL_LOGOUT_URI`. */

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { UniversalLogoutResult } from './local-okta/index.js';
 
+/** The subcommand's help, part of `npm run okta:local -- --help`. */
 export const UNIVERSAL_LOGOUT_USAGE = `Usage: npm run okta:local -- universal-logout --user <login or id> [options]
 
   --user <login>            the user to sign out everywhere (alice@example.com, or a sub)

@@ -13,6 +13,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { API_SCOPES, apiResourceServer, type SubjectSignIn } from './access-tokens.js';
 import { oidc } from './oidc.js';
 
+/** The `grant_type` of RFC 8693 token exchange. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'groups']);
