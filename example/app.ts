@@ -154,10 +154,6 @@ export function createApp(config: ExampleConfig): ExampleApp {
   app.use(passport.initialize());
   app.use(passport.session());
 
-  app.get('/', (req, res) => {
-    res.send(homePage(currentUser(req)));
-  });
-
   // Sign-in around the routes: the callback returns to the page asked for and keeps a
   // record of the sign-in (groups, acr, auth_time) that the guards and the lifetime read.
   const okta = oktaSession(passport, strategy, {
@@ -171,6 +167,10 @@ export function createApp(config: ExampleConfig): ExampleApp {
   });
   app.use(okta.checkSession());
   if (config.silentSignIn) app.use(okta.silentSignIn());
+
+  app.get('/', (req, res) => {
+    res.send(homePage(currentUser(req)));
+  });
 
   // `/login?returnTo=/reports`: only a same-origin path is kept (`//evil.example` is dropped).
   app.get('/login', okta.signIn());

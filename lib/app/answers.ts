@@ -26,6 +26,8 @@ export type OktaRefusalReason =
   | 'step_up_required'
   /** A step-up was tried and did not give what was asked, or came back for another user (403). */
   | 'step_up_failed'
+  /** A sign-in came back with an `auth_time` already past the absolute lifetime (a clock is wrong) (403). */
+  | 'authentication_too_old'
   /** The user is signed in, but no sign-in record was kept (signed in by another callback than `oktaSession`'s) (403). */
   | 'no_sign_in_record';
 

@@ -49,6 +49,12 @@ export interface GuardContext {
   quietPaths: readonly string[];
   /** Said once, when a signed-in user has no sign-in record. */
   warnNoRecord(): void;
+  /**
+   * The absolute session lifetime in seconds, if any: every sign-in asks for a `max_age`
+   * within it ({@link signInMaxAge}), so that Okta authenticates the user again rather than
+   * hand back an `auth_time` that would end the new session at once (a loop through Okta's session).
+   */
+  absoluteLifetime: number | undefined;
 }
 
 /** Paths longer than this are not carried through a sign-in (the `state` option's size is bounded). */
@@ -80,7 +86,11 @@ export function markerCookie(ctx: GuardContext, req: OktaRequest): string {
   });
 }
 
-function startSignIn(
+/**
+ * A sign-in that returns to `returnTo` (by default the request's own path), asking for
+ * `max_age` no longer than the absolute session lifetime, marking the browser.
+ */
+export function startSignIn(
   ctx: GuardContext,
   req: OktaRequest,
   extra: Omit<OktaSignInOptions, 'state'>,
@@ -89,8 +99,20 @@ function startSignIn(
   const options: OktaSignInOptions = { state: { returnTo: returnPath(req, ctx.defaultReturnTo), ...state } };
   if (extra.prompt !== undefined) options.prompt = extra.prompt;
   if (extra.acrValues !== undefined) options.acrValues = extra.acrValues;
-  if (extra.maxAge !== undefined) options.maxAge = extra.maxAge;
+  const maxAges = [extra.maxAge, signInMaxAge(ctx.absoluteLifetime)].filter((age): age is number => age !== undefined);
+  if (maxAges.length > 0) options.maxAge = Math.min(...maxAges);
   return { kind: 'sign-in', options, cookies: [markerCookie(ctx, req)] };
+}
+
+/**
+ * The `max_age` that keeps a new session clear of the absolute lifetime: a little shorter
+ * (a minute, or a quarter of a short lifetime), so that an Okta session about to pass the
+ * lifetime is authenticated again rather than handed back at the edge (`auth_time` has
+ * whole seconds) and refused.
+ */
+export function signInMaxAge(absoluteLifetime: number | undefined): number | undefined {
+  if (absoluteLifetime === undefined) return undefined;
+  return Math.max(0, absoluteLifetime - Math.min(60, Math.ceil(absoluteLifetime / 4)));
 }
 
 function refuse(status: 401 | 403, reason: OktaRefusal['reason'], message: string): OktaGuardDecision {

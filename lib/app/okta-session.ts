@@ -13,7 +13,7 @@ import {
   decideSignIn,
   decideSilent,
   isSignedIn,
-  markerCookie,
+  startSignIn,
   type OktaGuardDecision,
   type OktaSignInOptions,
 } from './guards.js';
@@ -62,6 +62,7 @@ export function oktaSession(
   }
   const markerName = options.markerCookie ?? 'okta_silent';
   if (!/^[A-Za-z0-9_-]+$/.test(markerName)) throw new ConfigurationError('markerCookie may use letters, digits, _ and - only');
+  const absoluteLifetime = wholeSeconds('absoluteLifetime', options.absoluteLifetime);
   let warned = false;
   const ctx: SettleContext = {
     now: check.fn('now', options.now) ?? Date.now,
@@ -74,16 +75,13 @@ export function oktaSession(
         ? [strategy.callbackPath]
         : [strategy.callbackPath, new URL(failureRedirect, 'http://x').pathname],
     failureRedirect,
+    absoluteLifetime,
     warnNoRecord: () => {
       if (warned) return;
       warned = true;
       console.warn(NO_RECORD_WARNING);
     },
   };
-  const absoluteLifetime =
-    options.absoluteLifetime === undefined
-      ? undefined
-      : check.seconds('absoluteLifetime', options.absoluteLifetime, 0, 'positive');
   const idleTimeout =
     options.idleTimeout === undefined ? undefined : check.seconds('idleTimeout', options.idleTimeout, 0, 'positive');
   const getTokens = check.fn('getTokens', options.getTokens);
@@ -182,10 +180,9 @@ export function oktaSession(
       (extra = {}) =>
       (req, res, next) => {
         const query = (req.query ?? {}) as Record<string, unknown>;
-        const asked = safeRedirectPath(query.returnTo, ctx.defaultReturnTo);
-        const returnTo = asked.length > 1024 ? ctx.defaultReturnTo : asked;
+        const returnTo = safeRedirectPath(query.returnTo, ctx.defaultReturnTo);
         if (isSignedIn(req)) return sendAnswer(res, redirectAnswer(returnTo));
-        apply({ kind: 'sign-in', options: { ...extra, state: { returnTo } }, cookies: [markerCookie(ctx, req)] }, req, res, next);
+        apply(startSignIn(ctx, req, extra, returnTo.length > 1024 ? {} : { returnTo }), req, res, next);
       },
     requireSignIn: () => guard((req) => decideSignIn(ctx, req)),
     requireGroups: (...args: Array<string | RequireGroupsOptions>) => {
@@ -220,6 +217,15 @@ export function oktaSession(
     settle,
     answer: (req, refusal) => refusalAnswer(req, refusal),
   };
+}
+
+/** Whole seconds above zero (they are sent as `max_age`), when given. */
+function wholeSeconds(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ConfigurationError(`${name} must be a whole number of seconds > 0`);
+  }
+  return value;
 }
 
 /** `req.logIn(user, { keepSessionInfo: true }, done)`: a new session id, this session's data kept (other tabs' sign-ins). */

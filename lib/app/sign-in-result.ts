@@ -67,6 +67,13 @@ export function settleSignIn(
       return stepUpFailed(req, previous, 'The stronger sign-in was made as another user: you are still signed in as before.');
     }
   }
+  if (tooOld(ctx, claims.auth_time)) {
+    if (state.silent) return { kind: 'answer', answer: redirectAnswer(state.returnTo) };
+    const message =
+      "Okta's authentication is already older than this app's session lifetime, although a newer one was asked " +
+      "for (max_age): check this server's clock.";
+    return { kind: 'answer', answer: refusalAnswer(req, { status: 403, reason: 'authentication_too_old', message }, true) };
+  }
   return {
     kind: 'log-in',
     user,
@@ -116,6 +123,19 @@ function failed(
 function stepUpFailed(req: OktaRequest, previous: SignInRecord, message: string): OktaSignInSettlement {
   writeRecord(req, { ...previous, stepUp: undefined });
   return { kind: 'answer', answer: refusalAnswer(req, { status: 403, reason: 'step_up_failed', message }, true) };
+}
+
+/**
+ * Whether an `auth_time` is already past the absolute lifetime: a session made of it would
+ * end at once and send the user through Okta again, a loop. Okta was asked for `max_age`,
+ * so only a wrong clock gets here.
+ */
+function tooOld(ctx: SettleContext, authTime: unknown): boolean {
+  return (
+    ctx.absoluteLifetime !== undefined &&
+    typeof authTime === 'number' &&
+    ctx.now() - authTime * 1000 >= ctx.absoluteLifetime * 1000
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -59,6 +59,7 @@ function context(overrides: Partial<GuardContext> = {}): GuardContext & { warnin
     defaultReturnTo: '/',
     markerCookie: 'okta_silent',
     markerMaxAge: undefined,
+    absoluteLifetime: undefined,
     quietPaths: ['/auth/okta/callback', '/login-failed'],
     warnNoRecord: () => {
       ctx.warnings++;
@@ -131,6 +132,18 @@ describe('unit: app/guards', () => {
         expect(returnTo).to.not.include('\n');
       });
     }
+
+    it('asks for max_age within the absolute session lifetime, so that Okta authenticates again rather than loop', () => {
+      // A minute short of the lifetime (a quarter of a short one).
+      expect(signIn(decideSignIn(context({ absoluteLifetime: 28_800 }), request())).options.maxAge).to.equal(28_740);
+      expect(signIn(decideSignIn(context({ absoluteLifetime: 3 }), request())).options.maxAge).to.equal(2);
+      const acr = decideAcr(context({ absoluteLifetime: 28_800 }), request(), 'urn:okta:loa:2fa:any', 900);
+      expect(signIn(acr).options.maxAge).to.equal(900);
+      expect(signIn(decideSilent(context({ absoluteLifetime: 600 }), request())).options).to.deep.include({
+        prompt: 'none',
+        maxAge: 540,
+      });
+    });
 
     it('marks the cookie Secure on https', () => {
       const req = request();

@@ -14,6 +14,7 @@ function context(overrides: Partial<SettleContext> = {}): SettleContext {
     defaultReturnTo: '/',
     markerCookie: 'okta_silent',
     markerMaxAge: undefined,
+    absoluteLifetime: undefined,
     quietPaths: [],
     failureRedirect: undefined,
     warnNoRecord: () => undefined,
@@ -137,6 +138,20 @@ describe('unit: app/sign-in-result', () => {
         expect(sent.status).to.equal(403);
       }
     });
+  });
+
+  it('an auth_time already past the absolute lifetime (a wrong clock): a 403 page rather than a session that ends at once', () => {
+    const ctx = context({ absoluteLifetime: 3600 });
+    const old = aliceClaims({ auth_time: T0 / 1000 - 3600 });
+    const sent = answer(settleSignIn(ctx, callbackRequest(), null, { id: 'alice' }, { state: { returnTo: '/r' }, claims: old }));
+    expect(sent.status).to.equal(403);
+    expect(sent.body).to.include('clock');
+    const silent = answer(
+      settleSignIn(ctx, callbackRequest(), null, { id: 'alice' }, { state: { returnTo: '/r', silent: true }, claims: old }),
+    );
+    expect([silent.status, silent.headers.Location]).to.deep.equal([302, '/r']);
+    const fresh = aliceClaims({ auth_time: T0 / 1000 - 3599 });
+    expect(settleSignIn(ctx, callbackRequest(), null, { id: 'alice' }, { state: {}, claims: fresh }).kind).to.equal('log-in');
   });
 
   it('any other error goes to the error handler', () => {
