@@ -4,7 +4,13 @@ import session from 'express-session';
 import { decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { RequestListener } from 'node:http';
 import { Passport } from 'passport';
-import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta, type LocalOktaClient } from '../../example/local-okta/index.js';
+import {
+  DEMO_USERS,
+  startLocalOkta,
+  type DemoUser,
+  type LocalOkta,
+  type LocalOktaClient,
+} from '../../example/local-okta/index.js';
 import {
   keepTokensFresh,
   oktaLogout,

@@ -4,7 +4,12 @@ import type { RequestListener } from 'node:http';
 import { Passport } from 'passport';
 import { listen } from '../support/server.js';
 import { SignJWT } from 'jose';
-import { MemoryDPoPReplayStore, OktaBearerStrategy, type IntrospectionCache, type OktaAccessTokenClaims } from '../../lib/bearer.js';
+import {
+  MemoryDPoPReplayStore,
+  OktaBearerStrategy,
+  type IntrospectionCache,
+  type OktaAccessTokenClaims,
+} from '../../lib/bearer.js';
 import { OktaStrategy } from '../../lib/index.js';
 import { ConfigurationError } from '../../lib/core/errors.js';
 import {

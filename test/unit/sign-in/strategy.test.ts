@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import nock from 'nock';
 import { AuthorizationError, ConfigurationError, IdTokenError, TokenError, UserInfoError } from '../../../lib/core/errors.js';
-import { OktaStrategy, type OktaProfile, type OktaStrategyOptions, type OktaTokens, type VerifyFunction } from '../../../lib/index.js';
+import {
+  OktaStrategy,
+  type OktaProfile,
+  type OktaStrategyOptions,
+  type OktaTokens,
+  type VerifyFunction,
+} from '../../../lib/index.js';
 import { CLIENT_ID, CLIENT_SECRET, DOMAIN, FakeOkta, mockedOkta } from '../../support/okta-mock.js';
 import { request, run, type Outcome } from '../../support/passport.js';
 
