@@ -8,7 +8,6 @@ import {
   callbackRequest,
   describeOutcome,
   makeStrategy,
-  observed,
   signIn,
   startSignIn,
   type Session,
@@ -16,6 +15,7 @@ import {
 } from '../support/hostile-harness.js';
 import { CLIENT_ID, HostileOkta, makeKey } from '../support/hostile-okta.js';
 import { request, run, type Outcome } from '../support/passport.js';
+import { expectNoLeak } from '../support/secret-leaks.js';
 import { listen, type Listening } from '../support/server.js';
 
 /** Counts the store calls, to prove that refused callbacks do no work. */
@@ -49,11 +49,6 @@ function pendingIn(session: Session, strategy = 'okta'): number {
   return ((session['passport-okta-oidc'] as Record<string, unknown[]> | undefined)?.[strategy] ?? []).length;
 }
 
-function record(where: string, outcome: Outcome): Outcome {
-  observed.push({ where, outcome });
-  return outcome;
-}
-
 function failure(outcome: Outcome): { status: number | undefined; message: string } {
   expect(outcome.kind, describeOutcome(outcome)).to.equal('fail');
   const { status, challenge } = outcome as Extract<Outcome, { kind: 'fail' }>;
@@ -75,6 +70,12 @@ describe('attacks on the callback (hostile provider over real HTTP)', () => {
   after(async () => {
     await okta.close();
   });
+
+  /** An outcome this file produced outside `signIn`, searched for the provider's secrets there and then. */
+  function record(where: string, outcome: Outcome): Outcome {
+    expectNoLeak({ where, outcome }, okta.secrets);
+    return outcome;
+  }
 
   describe('login CSRF and foreign state', () => {
     it("refuses a callback carrying the attacker's code and state in a browser that never started it", async () => {

@@ -7,8 +7,9 @@ import { Passport, type AuthenticateOptions } from 'passport';
 import { AuthorizationError, IdTokenError, RateLimitError, TokenError } from '../../lib/core/errors.js';
 import { type OktaAuthenticateOptions, type OktaStrategy } from '../../lib/index.js';
 import { CookieBrowser, type Answer } from '../support/hostile-app.js';
-import { makeStrategy, observed } from '../support/hostile-harness.js';
+import { makeStrategy } from '../support/hostile-harness.js';
 import { HostileOkta, type Behaviour, type TokenRequest } from '../support/hostile-okta.js';
+import { expectNoLeak } from '../support/secret-leaks.js';
 import { listen } from '../support/server.js';
 
 /**
@@ -60,7 +61,6 @@ async function startApp(strategy: OktaStrategy): Promise<ReportingApp> {
   });
   const record: ErrorRequestHandler = (err: Error, _req, _res, next) => {
     errors.push(err);
-    observed.push({ where: 'error-reports', outcome: { kind: 'error', error: err } });
     next(err);
   };
   app.use(record);
@@ -113,8 +113,14 @@ describe('what errors tell an app, its logs and the browser (Express over real H
   });
   beforeEach(() => okta.reset());
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    try {
+      // Every error the app's handler met, searched for the secrets the provider saw.
+      for (const error of app?.errors ?? [])
+        expectNoLeak({ where: 'error-reports', outcome: { kind: 'error', error } }, okta.secrets);
+    } finally {
+      await app?.close();
+      app = undefined;
+    }
   });
   after(async () => {
     await okta.close();

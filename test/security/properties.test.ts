@@ -4,7 +4,6 @@ import type { OktaStrategy } from '../../lib/index.js';
 import {
   describeOutcome,
   makeStrategy,
-  observed,
   runTracked,
   sleep,
   startSignIn,
@@ -13,6 +12,7 @@ import {
 } from '../support/hostile-harness.js';
 import { CLIENT_ID, HostileOkta, type Behaviour, type Forgery } from '../support/hostile-okta.js';
 import { request, type Outcome } from '../support/passport.js';
+import { expectNoLeak } from '../support/secret-leaks.js';
 
 /**
  * Property-based tests over what reaches the callback: random query strings and form
@@ -246,7 +246,7 @@ describe('properties of the callback (fast-check, hostile provider over real HTT
     expect(tracked.threw, 'authenticate threw').to.deep.equal([]);
     pending.push({ input, tracked });
     const outcome = await tracked.first;
-    observed.push({ where: 'property', outcome, reflected: [...stringsIn(req.query), ...stringsIn(req.body)] });
+    expectNoLeak({ where: 'property', outcome, reflected: [...stringsIn(req.query), ...stringsIn(req.body)] }, okta.secrets);
     return outcome;
   }
 

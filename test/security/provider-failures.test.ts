@@ -9,7 +9,6 @@ import {
   describeOutcome,
   eventually,
   makeStrategy,
-  observed,
   runTracked,
   signIn,
   sleep,
@@ -19,6 +18,7 @@ import {
 import { HostileOkta, sharedKey, type TestKey } from '../support/hostile-okta.js';
 import type { Outcome } from '../support/passport.js';
 import { CookieBrowser, createTestApp } from '../support/hostile-app.js';
+import { expectNoLeak } from '../support/secret-leaks.js';
 import { listen, type Listening } from '../support/server.js';
 
 const MB = 1024 * 1024;
@@ -114,14 +114,17 @@ describe('a provider that is slow, down or wrong (real HTTP, small timeouts)', (
     const strategy = makeStrategy({ origin: closed.origin, authServerId: 'default' });
     const session: Session = {};
     await startSignIn(strategy, session);
-    const state = ((session['passport-okta-oidc'] as Record<string, Array<{ state: string }>>).okta ?? [])[0]!.state;
+    const { state, codeVerifier } = ((
+      session['passport-okta-oidc'] as Record<string, Array<{ state: string; codeVerifier: string }>>
+    ).okta ?? [])[0]!;
     const started = Date.now();
     const tracked = runTracked(
       strategy,
       callbackRequest(new URL(`https://app.example/auth/okta/callback?code=c&state=${state}`), session),
     );
     const err = errorOf(await tracked.first);
-    observed.push({ where: 'provider-down', outcome: { kind: 'error', error: err } });
+    // No provider saw this sign-in: the secrets are the client secret and the verifier sent.
+    expectNoLeak({ where: 'provider-down', outcome: { kind: 'error', error: err } }, [codeVerifier]);
     expect(err).to.be.instanceOf(RequestError).with.property('timeout', false);
     expect(err.message).to.match(/token endpoint failed/);
     expect(Date.now() - started).to.be.below(1000);

@@ -138,7 +138,7 @@ export interface HostileOktaOptions {
   issuer?: string;
   /** Keys published at `/keys` (the first signs). Default: one shared RS256 key. */
   keys?: TestKey[];
-  /** Remember every code, verifier and token for the secrets test. Default true. */
+  /** Remember every code, verifier and token in `secrets`. Default true (false for floods). */
   trackSecrets?: boolean;
   /** Lifetime of issued ID tokens, in seconds. Default 3600. */
   tokenLifetime?: number;
@@ -147,9 +147,6 @@ export interface HostileOktaOptions {
   /** How long an idle keep-alive connection is kept open (ms). Default 1000. */
   keepAliveTimeout?: number;
 }
-
-/** Every code, verifier and token any tracking provider saw or issued in this process. */
-export const seenSecrets = new Set<string>([CLIENT_SECRET]);
 
 const MAX_REQUEST_BODY = 64 * 1024;
 
@@ -186,6 +183,11 @@ export class HostileOkta {
   fillerBytesWritten = 0;
   /** The last ID token the token endpoint issued. */
   lastIdToken: string | undefined;
+  /**
+   * Every code, verifier and token this provider saw or issued, and the client secret: what no
+   * error or failure may show (test/support/secret-leaks.ts). Kept across `reset()`.
+   */
+  readonly secrets = new Set<string>([CLIENT_SECRET]);
 
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -366,7 +368,7 @@ export class HostileOkta {
   }
 
   private track(secret: string | undefined): void {
-    if (this.trackSecrets && secret) seenSecrets.add(secret);
+    if (this.trackSecrets && secret) this.secrets.add(secret);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
