@@ -1,17 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { OktaStrategy } from '../../lib/index.js';
-import {
-  describeOutcome,
-  makeStrategy,
-  runTracked,
-  sleep,
-  startSignIn,
-  type Session,
-  type TestUser,
-} from '../support/hostile-harness.js';
+import { describeOutcome, makeStrategy, sleep, startSignIn, type Session, type TestUser } from '../support/hostile-harness.js';
 import { CLIENT_ID, HostileOkta, type Behaviour, type Forgery } from '../support/hostile-okta.js';
-import { request, type Outcome } from '../support/passport.js';
+import { request, track, type Outcome, type Tracked } from '../support/passport.js';
 import { expectNoLeak } from '../support/secret-leaks.js';
 
 /**
@@ -223,7 +215,7 @@ describe('properties of the callback (fast-check, hostile provider over real HTT
   this.timeout(60_000);
   let okta: HostileOkta;
   let strategy: OktaStrategy;
-  const pending: Array<{ input: unknown; tracked: ReturnType<typeof runTracked> }> = [];
+  const pending: Array<{ input: unknown; tracked: Tracked }> = [];
 
   /** A started sign-in with its code issued, plus another browser's, to tempt the strategy. */
   async function live(session: Session): Promise<Live> {
@@ -242,7 +234,7 @@ describe('properties of the callback (fast-check, hostile provider over real HTT
 
   /** Runs one callback; checks "no throw" at once and "one outcome" at the end of the property. */
   async function callback(input: unknown, req: ReturnType<typeof request>): Promise<Outcome> {
-    const tracked = runTracked(strategy, req);
+    const tracked = track(strategy, req);
     expect(tracked.threw, 'authenticate threw').to.deep.equal([]);
     pending.push({ input, tracked });
     const outcome = await tracked.first;

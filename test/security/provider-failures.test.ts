@@ -9,14 +9,13 @@ import {
   describeOutcome,
   eventually,
   makeStrategy,
-  runTracked,
   signIn,
   sleep,
   startSignIn,
   type Session,
 } from '../support/hostile-harness.js';
 import { HostileOkta, sharedKey, type TestKey } from '../support/hostile-okta.js';
-import type { Outcome } from '../support/passport.js';
+import { track, type Outcome } from '../support/passport.js';
 import { CookieBrowser, createTestApp } from '../support/hostile-app.js';
 import { expectNoLeak } from '../support/secret-leaks.js';
 import { listen, type Listening } from '../support/server.js';
@@ -98,7 +97,7 @@ describe('a provider that is slow, down or wrong (real HTTP, small timeouts)', (
       const session: Session = {};
       const url = await okta.authorize(await startSignIn(strategy, session));
       okta.behaviour = { delay: { token: 400 } }; // then a valid token response
-      const tracked = runTracked(strategy, callbackRequest(url, session));
+      const tracked = track(strategy, callbackRequest(url, session));
       const first = await tracked.first;
       expect(errorOf(first)).to.be.instanceOf(RequestError).with.property('timeout', true);
       await sleep(500); // the late, valid answer has arrived by now
@@ -118,7 +117,7 @@ describe('a provider that is slow, down or wrong (real HTTP, small timeouts)', (
       session['passport-okta-oidc'] as Record<string, Array<{ state: string; codeVerifier: string }>>
     ).okta ?? [])[0]!;
     const started = Date.now();
-    const tracked = runTracked(
+    const tracked = track(
       strategy,
       callbackRequest(new URL(`https://app.example/auth/okta/callback?code=c&state=${state}`), session),
     );

@@ -97,36 +97,6 @@ export async function signIn(strategy: OktaStrategy, okta: HostileOkta, options:
   return { outcome, session, authorizeURL, callbackURL };
 }
 
-/** Runs the strategy like Passport and records every outcome, including late ones. */
-export function runTracked(
-  strategy: OktaStrategy,
-  req: OktaRequest,
-  options?: object,
-): { first: Promise<Outcome>; all: Outcome[]; threw: unknown[] } {
-  const all: Outcome[] = [];
-  const threw: unknown[] = [];
-  let resolveFirst!: (outcome: Outcome) => void;
-  const first = new Promise<Outcome>((resolve) => {
-    resolveFirst = resolve;
-  });
-  const record = (outcome: Outcome): void => {
-    all.push(outcome);
-    if (all.length === 1) resolveFirst(outcome);
-  };
-  const instance = Object.create(strategy) as OktaStrategy & Record<string, unknown>;
-  instance.redirect = (url: string, status?: number) => record({ kind: 'redirect', url, status });
-  instance.success = (user: unknown, info?: Record<string, unknown>) => record({ kind: 'success', user, info });
-  instance.fail = (challenge: unknown, status?: number) => record({ kind: 'fail', challenge, status });
-  instance.error = (error: Error) => record({ kind: 'error', error });
-  instance.pass = () => record({ kind: 'pass' });
-  try {
-    instance.authenticate(req, options);
-  } catch (err) {
-    threw.push(err);
-  }
-  return { first, all, threw };
-}
-
 /** One line for a case report: `accepted: user 00ualice`, `rejected: IdTokenError alg`, ... */
 export function describeOutcome(outcome: Outcome): string {
   switch (outcome.kind) {
