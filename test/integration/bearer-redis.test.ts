@@ -1,17 +1,7 @@
 import { expect } from 'chai';
 import { createClient } from 'redis';
-import {
-  accessClaims,
-  call,
-  dpopKey,
-  proof,
-  signingKey,
-  signToken,
-  startApi,
-  startFakeOkta,
-  type Api,
-  type FakeOktaServer,
-} from '../support/bearer.js';
+import { accessClaims, call, dpopKey, proof, signingKey, signToken, startApi, type Api } from '../support/bearer.js';
+import { HostileOkta } from '../support/hostile-okta.js';
 import { redisIntrospectionCache, redisReplayStore } from '../support/redis-bearer-stores.js';
 import { hasRedisServer, startRedis, type RedisServer } from '../support/redis-server.js';
 
@@ -22,7 +12,7 @@ describe('OktaBearerStrategy on several instances sharing Redis', function () {
   this.timeout(30_000);
   let redis: RedisServer | undefined;
   let client: ReturnType<typeof createClient>;
-  let okta: FakeOktaServer;
+  let okta: HostileOkta;
   let instances: Api[];
   const PUBLIC = 'https://api.example.com';
   const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com' };
@@ -36,7 +26,7 @@ describe('OktaBearerStrategy on several instances sharing Redis', function () {
     redis = await startRedis();
     client = createClient({ url: redis.url });
     await client.connect();
-    okta = await startFakeOkta([await signingKey('k1')]);
+    okta = await HostileOkta.start({ keys: [await signingKey('k1')] });
     const options = {
       oktaDomain: okta.origin,
       trustProxy: true,
@@ -75,19 +65,21 @@ describe('OktaBearerStrategy on several instances sharing Redis', function () {
 
   it('introspects an opaque token once for all instances', async () => {
     const now = Math.floor(Date.now() / 1000);
-    okta.introspect = (t) =>
-      t === 'opaque-shared'
-        ? {
-            active: true,
-            scope: 'orders:read',
-            client_id: '0oaspa',
-            sub: 'svc',
-            exp: now + 300,
-            iat: now,
-            iss: okta.issuer,
-            aud: 'api://default',
-          }
-        : { active: false };
+    okta.behaviour = {
+      introspection: (t) =>
+        t === 'opaque-shared'
+          ? {
+              active: true,
+              scope: 'orders:read',
+              client_id: '0oaspa',
+              sub: 'svc',
+              exp: now + 300,
+              iat: now,
+              iss: okta.issuer,
+              aud: 'api://default',
+            }
+          : { active: false },
+    };
     for (const api of instances) {
       const answer = await call(`${api.origin}/api/orders`, { authorization: 'Bearer opaque-shared' });
       expect(answer.status).to.equal(200);
@@ -104,7 +96,7 @@ describe('OktaBearerStrategy when the shared Redis stalls', function () {
   this.timeout(30_000);
   let redis: RedisServer | undefined;
   let client: ReturnType<typeof createClient>;
-  let okta: FakeOktaServer;
+  let okta: HostileOkta;
   let api: Api;
 
   before(async function () {
@@ -117,7 +109,7 @@ describe('OktaBearerStrategy when the shared Redis stalls', function () {
     client = createClient({ url: redis.url });
     client.on('error', () => undefined);
     await client.connect();
-    okta = await startFakeOkta([await signingKey('k1')]);
+    okta = await HostileOkta.start({ keys: [await signingKey('k1')] });
   });
   const startStalledApi = async (proofMaxAge: number, introspect: 'always' | 'never', timeout: number): Promise<void> => {
     api = await startApi({
@@ -146,7 +138,7 @@ describe('OktaBearerStrategy when the shared Redis stalls', function () {
     await startStalledApi(1, 'never', 5_000); // the replay store is the only use of Redis, and answers within timeout
     const holder = await dpopKey();
     const token = await signToken(okta.keys[0]!, accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } }));
-    okta.introspect = () => ({ active: true, ...accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } }) });
+    okta.behaviour = { introspection: () => ({ active: true, ...accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } }) }) };
     const url = `${api.origin}/api/me`;
     const p = await proof(holder, 'GET', url, token);
     await call(url, { authorization: `Bearer ${await signToken(okta.keys[0]!, accessClaims(okta.issuer))}` }); // warm
@@ -164,7 +156,7 @@ describe('OktaBearerStrategy when the shared Redis stalls', function () {
     const holder = await dpopKey();
     const claims = accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } });
     const token = await signToken(okta.keys[0]!, claims);
-    okta.introspect = () => ({ active: true, ...claims });
+    okta.behaviour = { introspection: () => ({ active: true, ...claims }) };
     const url = `${api.origin}/api/me`;
     redis!.pause();
     const started = Date.now();
@@ -175,7 +167,7 @@ describe('OktaBearerStrategy when the shared Redis stalls', function () {
     // Bounded: the cache read, the cache write and the replay store each waited at most the timeout (1.5 s).
     expect(elapsed).to.be.below(6_000);
     const plain = await signToken(okta.keys[0]!, accessClaims(okta.issuer));
-    okta.introspect = () => ({ active: true, ...accessClaims(okta.issuer) });
+    okta.behaviour = { introspection: () => ({ active: true, ...accessClaims(okta.issuer) }) };
     expect((await call(url, { authorization: `Bearer ${plain}` })).status, 'a bearer token needs no replay store').to.equal(200);
     redis!.resume();
     const healed = await call(url, { authorization: `DPoP ${token}`, dpop: await proof(holder, 'GET', url, token) });

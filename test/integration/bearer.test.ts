@@ -22,12 +22,11 @@ import {
   signingKey,
   signToken,
   startApi,
-  startFakeOkta,
   type Api,
   type DPoPKey,
-  type FakeOktaServer,
   type SigningKey,
 } from '../support/bearer.js';
+import { HostileOkta } from '../support/hostile-okta.js';
 
 // OktaBearerStrategy through its public API: an Express API on 127.0.0.1 guarded by the
 // strategy, a local Okta serving keys and introspection, tokens and proofs signed by jose.
@@ -44,7 +43,7 @@ describe('OktaBearerStrategy', function () {
   let key: SigningKey;
   let otherKey: SigningKey;
   let holder: DPoPKey;
-  let okta: FakeOktaServer;
+  let okta: HostileOkta;
   let api: Api;
   const servers: Array<{ close(): Promise<void> }> = [];
 
@@ -52,7 +51,7 @@ describe('OktaBearerStrategy', function () {
     [key, otherKey, holder] = await Promise.all([signingKey('k1'), signingKey('k1'), dpopKey()]);
   });
   beforeEach(async () => {
-    okta = await startFakeOkta([key]);
+    okta = await HostileOkta.start({ keys: [key], orgServer: true });
     servers.push(okta);
   });
   afterEach(async () => {
@@ -147,12 +146,12 @@ describe('OktaBearerStrategy', function () {
         const t = await token();
         const fetchesFor = async (options: Record<string, unknown>): Promise<number> => {
           await api_({ ...refreshEachTime, ...options });
-          const before = okta.keyFetches;
+          const before = okta.hits.keys;
           for (let i = 0; i < 4; i++) {
             await new Promise((resolve) => setTimeout(resolve, 5));
             expect((await call(`${api.origin}/api/me`, bearer(t))).status).to.equal(200);
           }
-          return okta.keyFetches - before;
+          return okta.hits.keys - before;
         };
         expect(await fetchesFor({})).to.equal(1);
         expect(await fetchesFor({ verifiedTokenCacheSize: 0 })).to.equal(4);
@@ -284,17 +283,17 @@ describe('OktaBearerStrategy', function () {
       const forged = await Promise.all(Array.from({ length: 20 }, (_, i) => token({}, { kid: `forged-${i}` })));
       const answers = await Promise.all(forged.map((t) => call(`${api.origin}/api/me`, bearer(t))));
       expect(answers.map((a) => a.status)).to.deep.equal(Array(20).fill(401));
-      expect(okta.keyFetches).to.be.at.most(2);
+      expect(okta.hits.keys).to.be.at.most(2);
     });
 
     it('ends in a 503 error, not a refusal, when the key set cannot be fetched', async () => {
-      okta.keysStatus = 500;
+      okta.behaviour = { keys: { status: 500, body: { keys: okta.keys.map((k) => k.jwk) } } };
       await api_();
       const answer = await call(`${api.origin}/api/me`, bearer(await token()));
       expect(answer.status).to.equal(502);
       const again = await call(`${api.origin}/api/me`, bearer(await token()));
       expect(again.status).to.equal(503);
-      expect(okta.keyFetches).to.equal(1);
+      expect(okta.hits.keys).to.equal(1);
     });
 
     it('shares one key cache with an OktaStrategy of the same authorization server', async () => {
@@ -306,7 +305,7 @@ describe('OktaBearerStrategy', function () {
       expect((await call(`${api.origin}/api/me`, bearer(await token()))).status).to.equal(200);
       const idToken = await signToken(key, { ...accessClaims(okta.issuer), aud: '0oaspa' }, {});
       await signIn.client.verifyIdToken(idToken);
-      expect(okta.keyFetches).to.equal(1);
+      expect(okta.hits.keys).to.equal(1);
     });
 
     it('hands claims and token to the verify function, whose false refuses and whose info joins authInfo', async () => {
@@ -604,14 +603,14 @@ describe('OktaBearerStrategy', function () {
     });
 
     it("introspects the org server's tokens with the client's credentials and caches active answers", async () => {
-      okta.introspect = (t) => (t === 'opaque-token-1' ? active() : { active: false });
+      okta.behaviour = { introspection: (t) => (t === 'opaque-token-1' ? active() : { active: false }) };
       await api_({ authServerId: undefined, clientID: '0oaintro', clientSecret: 'intro-secret' });
       const answers = await Promise.all([1, 2, 3].map(() => call(`${api.origin}/api/orders`, bearer('opaque-token-1'))));
       expect(answers.map((a) => a.status)).to.deep.equal([200, 200, 200]);
       expect((await call(`${api.origin}/api/orders`, bearer('opaque-token-1'))).status).to.equal(200);
       expect(okta.introspections).to.have.length(1);
-      expect(okta.introspections[0]!.get('token_type_hint')).to.equal('access_token');
-      expect(okta.introspectionAuth[0]).to.equal(`Basic ${Buffer.from('0oaintro:intro-secret').toString('base64')}`);
+      expect(okta.introspections[0]!.form.get('token_type_hint')).to.equal('access_token');
+      expect(okta.introspections[0]!.authorization).to.equal(`Basic ${Buffer.from('0oaintro:intro-secret').toString('base64')}`);
       const inactive = await call(`${api.origin}/api/orders`, bearer('opaque-token-2'));
       expect(inactive.headers['www-authenticate']).to.equal(
         invalidToken('The access token is not active (expired, revoked or unknown)'),
@@ -632,7 +631,7 @@ describe('OktaBearerStrategy', function () {
       ];
       await api_({ authServerId: undefined, clientID: '0oaintro', clientSecret: 'intro-secret' });
       for (const [i, [extra, description]] of cases.entries()) {
-        okta.introspect = () => active(extra);
+        okta.behaviour = { introspection: () => active(extra) };
         const answer = await call(`${api.origin}/api/me`, bearer(`opaque-${i}`));
         expect(answer.headers['www-authenticate'], description).to.equal(invalidToken(description));
       }
@@ -641,12 +640,12 @@ describe('OktaBearerStrategy', function () {
     it("introspects even JWTs with introspect: 'always', and sees DPoP binding in cnf", async () => {
       await api_({ introspect: 'always', clientID: '0oaintro', clientSecret: 'intro-secret' });
       const t = await token({ cnf: { jkt: holder.jkt } });
-      okta.introspect = () => active({ iss: okta.issuer, token_type: 'DPoP', cnf: { jkt: holder.jkt } });
+      okta.behaviour = { introspection: () => active({ iss: okta.issuer, token_type: 'DPoP', cnf: { jkt: holder.jkt } }) };
       const url = `${api.origin}/api/me`;
       const answer = await call(url, { authorization: `DPoP ${t}`, dpop: await proof(holder, 'GET', url, t) });
       expect(answer.status).to.equal(200);
       expect(okta.introspections).to.have.length(1);
-      expect(okta.keyFetches).to.equal(0);
+      expect(okta.hits.keys).to.equal(0);
       const downgrade = await call(url, bearer(t));
       expect(downgrade.status).to.equal(401);
     });
@@ -662,7 +661,7 @@ describe('OktaBearerStrategy', function () {
           ttls.push(ttl);
         },
       };
-      okta.introspect = () => active({ exp: Math.floor(now / 1000) + 60 });
+      okta.behaviour = { introspection: () => active({ exp: Math.floor(now / 1000) + 60 }) };
       await api_({
         authServerId: undefined,
         clientID: '0oaintro',
@@ -675,7 +674,7 @@ describe('OktaBearerStrategy', function () {
       expect([...entries.keys()][0]).to.match(/^[A-Za-z0-9_-]{43}$/);
       expect(ttls).to.deep.equal([30_000]);
       now += 61_000;
-      okta.introspect = () => ({ active: false });
+      okta.behaviour = { introspection: () => ({ active: false }) };
       expect((await call(`${api.origin}/api/me`, bearer('opaque-a'))).status).to.equal(401);
       expect(okta.introspections).to.have.length(2);
     });

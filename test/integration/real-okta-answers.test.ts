@@ -4,7 +4,7 @@ import { ConfigurationError, IdTokenError, RateLimitError, ResponseError, TokenE
 import { OktaBearerStrategy } from '../../lib/bearer.js';
 import { OktaClient } from '../../lib/client.js';
 import { OktaStrategy } from '../../lib/index.js';
-import { accessClaims, AUDIENCE, call, signingKey, signToken, startApi, startFakeOkta, type Api } from '../support/bearer.js';
+import { accessClaims, AUDIENCE, call, signingKey, signToken, startApi, type Api } from '../support/bearer.js';
 import { describeOutcome, makeStrategy, signIn, type SignIn } from '../support/hostile-harness.js';
 import { CLIENT_ID, CLIENT_SECRET, HostileOkta, sharedKey, type Reply } from '../support/hostile-okta.js';
 import type { Outcome } from '../support/passport.js';
@@ -84,7 +84,7 @@ describe('real Okta answers, over HTTP (issue 19)', () => {
 
     it('OktaBearerStrategy verifies access tokens with the issuer option, and says the same without it', async () => {
       const key = await signingKey('custom-domain-key');
-      const server = await startFakeOkta([key]);
+      const server = await HostileOkta.start({ keys: [key] });
       const apis: Api[] = [];
       try {
         const token = await signToken(key, accessClaims(OKTA_URL_ISSUER));

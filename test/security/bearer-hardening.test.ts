@@ -10,12 +10,11 @@ import {
   signingKey,
   signToken,
   startApi,
-  startFakeOkta,
   type Api,
   type DPoPKey,
-  type FakeOktaServer,
   type SigningKey,
 } from '../support/bearer.js';
+import { HostileOkta } from '../support/hostile-okta.js';
 
 // Issue 18, the API strategy's findings: each test attacks or faults through the public
 // API over real HTTP, and failed on the code before the fix.
@@ -25,21 +24,17 @@ const challenge = (answer: { headers: Record<string, unknown> }): string => Stri
 
 describe('OktaBearerStrategy hardening (issue 18)', function () {
   this.timeout(20_000);
-  let okta: FakeOktaServer;
+  let okta: HostileOkta;
   let key: SigningKey;
   const apis: Api[] = [];
   before(async () => {
     key = await signingKey('k1');
-    okta = await startFakeOkta([key]);
+    okta = await HostileOkta.start({ keys: [key], orgServer: true });
   });
   afterEach(async () => {
     await Promise.all(apis.splice(0).map((api) => api.close()));
-    okta.keys = [key];
-    okta.introspect = () => ({ active: false });
-    okta.introspectReply = undefined;
-    okta.introspections.length = 0;
-    okta.keyFetches = 0;
-    okta.keysDelay = 0;
+    okta.reset(); // honest answers, no introspection recorded, no key fetch counted
+    okta.rotate([key]);
   });
   after(async () => {
     await okta.close();
@@ -79,7 +74,7 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       const orders = await api({ ...shared, audience: 'api://orders' });
       const billing = await api({ ...shared, audience: 'api://billing' });
       const restricted = await api({ ...shared, audience: 'api://orders', clientIds: ['0oa-reports'] });
-      okta.introspect = () => activeAnswer();
+      okta.behaviour = { introspection: () => activeAnswer() };
       const token = 'opaqueAccessToken0123456789';
       expect((await call(`${orders.origin}/api/me`, bearer(token))).status).to.equal(200);
       expect(cache.size).to.equal(1);
@@ -105,7 +100,7 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
         introspectionCache: slow,
         timeout: 300,
       });
-      okta.introspect = () => activeAnswer();
+      okta.behaviour = { introspection: () => activeAnswer() };
       const started = Date.now();
       expect((await call(`${orders.origin}/api/me`, bearer('opaqueAccessToken0123456789'))).status).to.equal(200);
       expect(Date.now() - started).to.be.below(2_000);
@@ -124,20 +119,22 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
     it("refuses Okta's introspection answer for a refresh token (no aud, no iss) with 401", async () => {
       const orders = await api({ ...orgIntrospection, oktaDomain: okta.origin, audience: 'api://orders' });
       const now = Math.floor(Date.now() / 1000);
-      okta.introspect = () => ({
-        active: true,
-        token_type: 'Bearer',
-        scope: 'openid profile email',
-        client_id: '0oaspa',
-        username: 'alice@example.com',
-        exp: now + 3600,
-        sub: 'alice@example.com',
-        device_id: 'q4SZgrA9sOeHkfst5uaa',
-      });
+      okta.behaviour = {
+        introspection: () => ({
+          active: true,
+          token_type: 'Bearer',
+          scope: 'openid profile email',
+          client_id: '0oaspa',
+          username: 'alice@example.com',
+          exp: now + 3600,
+          sub: 'alice@example.com',
+          device_id: 'q4SZgrA9sOeHkfst5uaa',
+        }),
+      };
       const answer = await call(`${orders.origin}/api/me`, bearer('opaqueRefreshToken0123456789'));
       expect(answer.status).to.equal(401);
       expect(challenge(answer)).to.include('error="invalid_token"').and.include('no aud');
-      okta.introspect = () => activeAnswer({ iss: undefined });
+      okta.behaviour = { introspection: () => activeAnswer({ iss: undefined }) };
       const noIssuer = await call(`${orders.origin}/api/me`, bearer('anotherOpaqueToken0123456789'));
       expect(noIssuer.status).to.equal(401);
       expect(challenge(noIssuer)).to.include('(iss is missing, not the expected');
@@ -178,15 +175,17 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
 
     it("answers Okta's 400 for the client's token with 401, and asks Okta once for a token it refused", async () => {
       const orders = await api({ ...orgIntrospection, oktaDomain: okta.origin, audience: 'api://orders' });
-      okta.introspectReply = () => ({
-        status: 400,
-        body: { error: 'invalid_request', error_description: 'The token is invalid.' },
-      });
+      okta.behaviour = {
+        introspect: () => ({
+          status: 400,
+          body: { error: 'invalid_request', error_description: 'The token is invalid.' },
+        }),
+      };
       for (let i = 0; i < 20; i++) {
         const answer = await call(`${orders.origin}/api/me`, bearer('opaqueGarbageToken0123456789'));
         expect(answer.status).to.equal(401);
       }
-      okta.introspectReply = undefined;
+      okta.behaviour = {};
       for (let i = 0; i < 20; i++) {
         expect((await call(`${orders.origin}/api/me`, bearer('inactiveOpaqueToken0123456'))).status).to.equal(401);
       }
@@ -197,11 +196,17 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       let now = Date.now();
       const orders = await api({ ...orgIntrospection, oktaDomain: okta.origin, audience: 'api://orders', now: () => now });
       const reset = Math.floor(now / 1000) + 30;
-      okta.introspectReply = () => ({
-        status: 429,
-        headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
-        body: { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.', errorCauses: [] },
-      });
+      okta.behaviour = {
+        introspect: () => ({
+          status: 429,
+          headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
+          body: {
+            errorCode: 'E0000047',
+            errorSummary: 'API call exceeded rate limit due to too many requests.',
+            errorCauses: [],
+          },
+        }),
+      };
       for (let i = 0; i < 5; i++) {
         const answer = await call(`${orders.origin}/api/me`, bearer(`rateLimitedOpaqueToken${i}xxxx`));
         expect(answer.status).to.equal(503);
@@ -210,15 +215,14 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       }
       expect(okta.introspections).to.have.length(1);
       now = reset * 1000 + 1000;
-      okta.introspectReply = undefined;
-      okta.introspect = () => activeAnswer({ exp: Math.floor(now / 1000) + 600, iat: Math.floor(now / 1000) });
+      okta.behaviour = { introspection: () => activeAnswer({ exp: Math.floor(now / 1000) + 600, iat: Math.floor(now / 1000) }) };
       expect((await call(`${orders.origin}/api/me`, bearer('rateLimitedOpaqueToken0xxxx'))).status).to.equal(200);
       expect(okta.introspections).to.have.length(2);
     });
 
     it('with only Retry-After, waits that long', async () => {
       const orders = await api({ ...orgIntrospection, oktaDomain: okta.origin, audience: 'api://orders' });
-      okta.introspectReply = () => ({ status: 429, headers: { 'retry-after': '20' }, body: { errorCode: 'E0000047' } });
+      okta.behaviour = { introspect: () => ({ status: 429, headers: { 'retry-after': '20' }, body: { errorCode: 'E0000047' } }) };
       const first = await call(`${orders.origin}/api/me`, bearer('retryAfterOpaqueToken01234'));
       expect(first.status).to.equal(503);
       expect(Number(first.headers['retry-after'])).to.be.within(18, 21);
@@ -337,12 +341,12 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       );
       const rotated = await signingKey('k2');
       okta.keys = [key, rotated];
-      okta.keysDelay = 150;
+      okta.behaviour = { delay: { keys: 150 } };
       now += 31_000; // past the refetch cooldown
       const tokens = await Promise.all(Array.from({ length: 100 }, () => signToken(rotated, accessClaims(okta.issuer))));
       const answers = await Promise.all(tokens.map((t) => call(`${resource.origin}/api/me`, bearer(t))));
       expect(answers.filter((a) => a.status !== 200).map((a) => challenge(a))).to.deep.equal([]);
-      expect(okta.keyFetches).to.equal(2);
+      expect(okta.hits.keys).to.equal(2);
     });
 
     it('drops the cached verdict of a token whose key left the key set', async () => {
