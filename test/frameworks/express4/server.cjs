@@ -1,4 +1,5 @@
-// Express 4 + express-session + passport 0.5 (whose req.logout() is synchronous).
+// Express 4 + express-session + passport 0.5 (whose req.logout() is synchronous); oktaSession's
+// callback and guards are Express middleware.
 const express = require('express');
 const session = require('express-session');
 const passport = require('passport');

@@ -1,4 +1,5 @@
-// Express 5 + express-session + passport 0.7, the package loaded with import.
+// Express 5 + express-session + passport 0.7, the package loaded with import; oktaSession's
+// callback and guards are Express middleware.
 /* global console, process */
 import express from 'express';
 import session from 'express-session';

@@ -88,8 +88,10 @@ const callback = passport.authenticate('okta', async (request, reply, err, user,
 app.get('/login', { preValidation: passport.authenticate('okta') }, async () => 'unreachable');
 app.get('/callback', { preValidation: callback }, async () => 'unreachable');
 app.get('/me', async (request) => ({ user: request.user ? request.user.id : null }));
-app.get('/reports', { preHandler: guard(okta.requireSignIn()) }, async (request) => ({ page: 'reports', user: request.user.id }));
-app.get('/staff', { preHandler: guard(okta.requireGroups('Staff')) }, async (request) => ({ page: 'staff', user: request.user.id }));
+const signedIn = guard(okta.requireSignIn());
+const staff = guard(okta.requireGroups('Staff'));
+app.get('/reports', { preHandler: signedIn }, async (request) => ({ page: 'reports', user: request.user.id }));
+app.get('/staff', { preHandler: staff }, async (request) => ({ page: 'staff', user: request.user.id }));
 app.post('/logout', async (request, reply) => send(request, reply, await logout.handle(request)));
 app.get('/signed-out', async (request, reply) => send(request, reply, logout.handleCallback(request)));
 

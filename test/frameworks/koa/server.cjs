@@ -58,7 +58,8 @@ const guard = (oktaGuard) => async (ctx, next) => {
   if (decision.kind === 'pass') return next();
   if (decision.kind === 'refuse') return send(ctx, okta.answer(req, decision.refusal));
   await passport.authenticate('okta', decision.options)(ctx, next);
-  // Koa answers once the middleware is done: the cookies join the redirect to Okta.
+  // After passport (Koa answers once the middleware is done): CookieStateStore sets its cookies
+  // through koa-passport's response, whose setHeader replaces Set-Cookie as a whole.
   for (const cookie of decision.cookies) ctx.append('Set-Cookie', cookie);
 };
 /** The callback: passport's custom callback, settled by oktaSession, the user logged in by koa-passport. */
