@@ -151,13 +151,13 @@ export class Revocations {
   /** Records that `revocation` ends every session it names that was signed in until now. */
   async revoke(revocation: Revocation): Promise<void> {
     const now = this.settings.now();
-    await this.bounded(this.settings.store.put(revocationKey(revocation), now, now + this.settings.keepFor));
+    await this.bounded(() => this.settings.store.put(revocationKey(revocation), now, now + this.settings.keepFor));
     this.answers.clear();
   }
 
   /** `true` the first time a logout token's `jti` is seen (by any instance), `false` for a replay. */
   async firstUse(kind: string, iss: string, jti: string, expiresAt: number): Promise<boolean> {
-    return this.bounded(this.settings.store.claim(tokenKey(kind, iss, jti), expiresAt));
+    return this.bounded(() => this.settings.store.claim(tokenKey(kind, iss, jti), expiresAt));
   }
 
   /** Whether a revocation recorded after this session's sign-in here names it. */
@@ -166,16 +166,17 @@ export class Revocations {
     const cacheKey = `${record.signedInAt}\n${keys.join('\n')}`;
     const cached = this.settings.cacheFor > 0 ? this.answers.get(cacheKey) : undefined;
     if (cached !== undefined) return cached;
-    const values = await this.bounded(this.settings.store.get(keys));
+    const values = await this.bounded(() => this.settings.store.get(keys));
     const revoked = values.some((at) => typeof at === 'number' && Number.isFinite(at) && record.signedInAt <= at);
     if (this.settings.cacheFor > 0) this.answers.set(cacheKey, revoked);
     return revoked;
   }
 
-  private async bounded<T>(work: T | PromiseLike<T>): Promise<T> {
+  /** Runs one store call (a synchronous throw included) under the deadline; any failure is a StoreUnavailableError. */
+  private async bounded<T>(call: () => T | PromiseLike<T>): Promise<T> {
     try {
       return await withDeadline(
-        work,
+        call(),
         this.settings.timeout,
         () => new StoreUnavailableError('The revocation store did not answer in time'),
       );
