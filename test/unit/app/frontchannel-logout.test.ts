@@ -69,7 +69,13 @@ describe('frontChannelLogoutReceiver (Front-Channel Logout 1.0)', function () {
   });
 
   it('refuses only one of iss and sid, repeated parameters, and (by default) neither', async () => {
-    const queries = [{ iss: ISSUER }, { sid: SID }, { iss: ISSUER, sid: '' }, `iss=${ISSUER}&sid=${SID}&sid=other`, ''];
+    const queries: Array<Record<string, string> | string> = [
+      { iss: ISSUER },
+      { sid: SID },
+      { iss: ISSUER, sid: '' },
+      `iss=${ISSUER}&sid=${SID}&sid=other`,
+      '',
+    ];
     for (const query of queries) {
       expect((await receiver().handle(get(query))).status, JSON.stringify(query)).to.equal(400);
     }
