@@ -5,7 +5,13 @@ import { ConfigurationError, ResponseError, UserInfoError } from '../core/errors
 import type { OktaEndpoints } from '../core/endpoints.js';
 import { failureFrom, parseJSONObject, send, type HttpAnswer, type HttpSettings } from '../core/http.js';
 import { challengeFailure } from '../core/www-authenticate.js';
-import { verifyIdToken, type IdTokenClaims, type IdTokenExpectations, type IdTokenSettings } from './id-token.js';
+import {
+  verifyIdToken,
+  type ClientJwtContext,
+  type IdTokenClaims,
+  type IdTokenExpectations,
+  type IdTokenSettings,
+} from './id-token.js';
 import { clientKeyStore } from '../core/key-cache.js';
 import type { KeyStore } from '../core/keys.js';
 import { resolveClientOptions, type OktaClientOptions } from './options.js';
@@ -59,6 +65,7 @@ export class OktaClient {
   private readonly http: HttpSettings;
   private readonly idTokenSettings: IdTokenSettings;
   private readonly keys: KeyStore;
+  private readonly jwt: ClientJwtContext;
   private readonly now: () => number;
   private readonly requests: ClientRequests;
   private readonly authorize: AuthorizeRequest;
@@ -95,11 +102,14 @@ export class OktaClient {
       trustedAudiences: settings.trustedAudiences,
       now: settings.now,
     };
-    this.keys = clientKeyStore(settings.http, settings.keysURL, {
-      cooldown: settings.jwksCooldown,
-      maxAge: settings.jwksMaxAge,
-      now: settings.now,
-    });
+    const keyStore = { cooldown: settings.jwksCooldown, maxAge: settings.jwksMaxAge, now: settings.now };
+    this.keys = clientKeyStore(settings.http, settings.keysURL, keyStore);
+    this.jwt = { keys: this.keys, keysURL: settings.keysURL, idToken: this.idTokenSettings, http: settings.http, keyStore };
+  }
+
+  /** This client's key cache and JWT settings, for the logout receivers. @internal */
+  jwtContext(): ClientJwtContext {
+    return this.jwt;
   }
 
   /**

@@ -2,7 +2,8 @@ import type { JWTPayload } from 'jose';
 import { issuerMismatch } from '../core/endpoints.js';
 import { IdTokenError } from '../core/errors.js';
 import { JwtRefusal, verifyJwt, type JwtFailure } from '../core/jwt.js';
-import { MIN_RSA_BITS, type KeyError, type KeyStore } from '../core/keys.js';
+import type { HttpSettings } from '../core/http.js';
+import { MIN_RSA_BITS, type KeyError, type KeyStore, type KeyStoreOptions } from '../core/keys.js';
 
 /** Verified claims of an Okta ID token. Okta adds `ver`, `idp`, `amr` and `auth_time`. */
 export interface IdTokenClaims {
@@ -33,6 +34,20 @@ export interface IdTokenSettings {
   /** Audiences besides `clientId` that `aud` may name (OpenID Connect Core §3.1.3.7, step 3). */
   trustedAudiences: readonly string[];
   now: () => number;
+}
+
+/**
+ * How a client checks Okta's JWTs, for the logout receivers of `app/`: its key cache and ID
+ * token settings, and what another key set of the same Okta org is fetched with.
+ *
+ * @internal
+ */
+export interface ClientJwtContext {
+  keys: KeyStore;
+  keysURL: string;
+  idToken: IdTokenSettings;
+  http: HttpSettings;
+  keyStore: KeyStoreOptions;
 }
 
 /** What one sign-in expects of its ID token, beyond the fixed checks. */
