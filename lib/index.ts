@@ -9,6 +9,7 @@ export { keepTokensFresh } from './app/refresh.js';
 export { oktaLogout } from './app/logout.js';
 export { oktaAuthenticate } from './app/authenticate.js';
 export { oktaSession } from './app/okta-session.js';
+export { MemoryRevocationStore } from './app/revocation.js';
 export * as errors from './core/errors.js';
 
 export type { OktaErrorCode } from './core/errors.js';
@@ -42,3 +43,8 @@ export type { OktaAnswer, OktaRefusal, OktaRefusalReason } from './app/answers.j
 export type { OktaSignInSettlement } from './app/sign-in-result.js';
 export type { LifetimeDecision, SessionEndReason } from './app/lifetime.js';
 export type { ClaimRule, RequireGroupsOptions } from './core/claims.js';
+export type { RevocationStore, MemoryRevocationStoreOptions, Revocation } from './app/revocation.js';
+export type { OktaLogoutReceiver, ReceiverBodyOptions, ReceiverJwtOptions } from './app/logout-receiver.js';
+export type { UniversalLogoutOptions } from './app/universal-logout.js';
+export type { BackChannelLogoutOptions } from './app/backchannel-logout.js';
+export type { FrontChannelLogoutOptions } from './app/frontchannel-logout.js';

@@ -21,7 +21,7 @@ import {
 } from './logout-receiver.js';
 import type { Revocation, Revocations } from './revocation.js';
 
-/** Options of {@link backChannelLogoutReceiver}. */
+/** Options of `okta.backChannelLogout()` (see `oktaSession`). */
 export type BackChannelLogoutOptions = ReceiverJwtOptions;
 
 const OPTION_NAMES = ['clockTolerance', 'maxTokenAge', 'maxBodyBytes', 'bodyTimeout', 'onError'];

@@ -8,7 +8,7 @@ import type { Revocations } from './revocation.js';
 import { readRecord } from './session-record.js';
 import { endLocalSession, type SessionRequest } from './session.js';
 
-/** Options of {@link frontChannelLogoutReceiver}. */
+/** Options of `okta.frontChannelLogout()` (see `oktaSession`). */
 export interface FrontChannelLogoutOptions {
   /**
    * Whether Okta sends `iss` and `sid` (Okta's Single Logout "Include user session details";

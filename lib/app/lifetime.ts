@@ -9,7 +9,9 @@ export type SessionEndReason =
   /** Unused for `idleTimeout`. */
   | 'idle'
   /** Signed in without a sign-in record, so with no lifetime to check: ended (fails closed). */
-  | 'no_record';
+  | 'no_record'
+  /** A logout Okta started (Universal Logout, back- or front-channel), or `okta.revoke()`, named it. */
+  | 'revoked';
 
 export interface LifetimeSettings {
   /** Seconds from `auth_time` (or the sign-in here, without one). */

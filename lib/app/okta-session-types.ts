@@ -5,7 +5,12 @@ import type { Middleware } from '../passport/response.js';
 import type { OktaAnswer, OktaRefusal } from './answers.js';
 import type { OktaGuardDecision, OktaSignInOptions } from './guards.js';
 import type { LifetimeDecision, SessionEndReason } from './lifetime.js';
+import type { BackChannelLogoutOptions } from './backchannel-logout.js';
+import type { FrontChannelLogoutOptions } from './frontchannel-logout.js';
+import type { OktaLogoutReceiver } from './logout-receiver.js';
+import type { Revocation, RevocationStore } from './revocation.js';
 import type { SessionRequest } from './session.js';
+import type { UniversalLogoutOptions } from './universal-logout.js';
 import type { OktaSignInSettlement } from './sign-in-result.js';
 
 // The types of oktaSession (app/okta-session.ts): its options and what it returns.
@@ -34,6 +39,19 @@ export interface OktaSessionOptions {
   markerCookie?: string | undefined;
   /** Seconds that cookie lives. Default: until the browser session ends. */
   markerMaxAge?: number | undefined;
+  /**
+   * Where revocations are kept (Okta's Universal Logout, back- and front-channel logout,
+   * `okta.revoke()`): share one store (Redis) between the instances of the app. Default: in
+   * memory, for one process. See docs/logout.md.
+   */
+  revocationStore?: RevocationStore | undefined;
+  /**
+   * Milliseconds this instance reuses the store's answer about one session: a revocation
+   * reaches the other instances within this time. Default 1000; 0 reads the store on every request.
+   */
+  revocationCache?: number | undefined;
+  /** Milliseconds to wait for the revocation store before answering 503 (fail closed). Default 1000. */
+  storeTimeout?: number | undefined;
   /** Clock in epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
@@ -48,6 +66,9 @@ export const OPTION_NAMES = [
   'onRefused',
   'markerCookie',
   'markerMaxAge',
+  'revocationStore',
+  'revocationCache',
+  'storeTimeout',
   'now',
 ] as const;
 
@@ -74,7 +95,12 @@ export interface OktaGuard extends Middleware {
 
 /** The session middleware `checkSession()`, with its decision for other frameworks. */
 export interface OktaSessionCheck extends Middleware<SessionRequest> {
-  check(req: OktaRequest): LifetimeDecision;
+  /**
+   * Whether the session is to end (lifetime, or revoked); rejects with a
+   * `StoreUnavailableError` when the revocation store cannot answer. The framework then ends
+   * the session its own way.
+   */
+  check(req: OktaRequest): Promise<LifetimeDecision>;
 }
 
 /** What {@link oktaSession} returns. */
@@ -94,4 +120,15 @@ export interface OktaSession {
   settle(req: OktaRequest, err: unknown, user: unknown, info: unknown, status?: number): OktaSignInSettlement;
   /** The answer to a refusal, for other frameworks to send. */
   answer(req: OktaRequest, refusal: OktaRefusal): OktaAnswer;
+  /**
+   * The Universal Logout endpoint Okta calls (POST, a JWT signed by the org): records that the
+   * user's sessions are over. Register its URL in the app's Logout settings.
+   */
+  universalLogout(options: UniversalLogoutOptions): OktaLogoutReceiver;
+  /** The Back-Channel Logout 1.0 endpoint (POST `logout_token`): ends the session it names. */
+  backChannelLogout(options?: BackChannelLogoutOptions): OktaLogoutReceiver;
+  /** The Front-Channel Logout 1.0 page (GET with `iss` and `sid`, in an iframe): ends that session. */
+  frontChannelLogout(options?: FrontChannelLogoutOptions): OktaLogoutReceiver;
+  /** Ends sessions from the app itself (an admin's "sign this user out everywhere"): on their next request, on every instance. */
+  revoke(revocation: Revocation): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { groupArguments, isAcrValue, type RequireGroupsOptions } from '../core/c
 import { ConfigurationError } from '../core/errors.js';
 import { check, checkOptionNames } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
-import { runAsync, type Middleware } from '../passport/response.js';
+import type { Middleware } from '../passport/response.js';
 import type { OktaStrategy } from '../sign-in/strategy.js';
 import { redirectAnswer, refusalAnswer, sendAnswer } from './answers.js';
 import {
@@ -17,18 +17,20 @@ import {
   type OktaGuardDecision,
   type OktaSignInOptions,
 } from './guards.js';
-import { decideLifetime, type LifetimeDecision, type SessionEndReason } from './lifetime.js';
+import { backChannelLogoutReceiver } from './backchannel-logout.js';
+import { frontChannelLogoutReceiver } from './frontchannel-logout.js';
 import {
   OPTION_NAMES,
   type OktaGuard,
   type OktaSession,
-  type OktaSessionCheck,
   type OktaSessionOptions,
   type OktaSessionPassport,
 } from './okta-session-types.js';
 import { safeRedirectPath } from './redirect.js';
-import { restartSession, type SessionRequest } from './session.js';
+import { MemoryRevocationStore, Revocations } from './revocation.js';
+import { sessionCheck, type SessionCheckSettings } from './session-check.js';
 import { settleSignIn, type OktaSignInSettlement, type SettleContext } from './sign-in-result.js';
+import { universalLogoutReceiver } from './universal-logout.js';
 
 /**
  * Sign-in around the routes of a session app: a callback that returns to the page the
@@ -83,8 +85,6 @@ export function oktaSession(
   };
   const idleTimeout =
     options.idleTimeout === undefined ? undefined : check.seconds('idleTimeout', options.idleTimeout, 0, 'positive');
-  const getTokens = check.fn('getTokens', options.getTokens);
-  const onSessionEnded = check.fn('onSessionEnded', options.onSessionEnded);
   const onRefused = check.fn('onRefused', options.onRefused);
 
   const authenticate = (signIn: OktaSignInOptions): Middleware => passport.authenticate(name, signIn) as unknown as Middleware;
@@ -123,38 +123,20 @@ export function oktaSession(
     return middleware;
   };
 
-  const lifetime = { absoluteLifetime, idleTimeout, now: ctx.now, warnNoRecord: ctx.warnNoRecord };
-
-  const endSession = async (req: SessionRequest, reason: SessionEndReason): Promise<void> => {
-    const refreshToken = getTokens?.(req)?.refreshToken ?? undefined;
-    await restartSession(req);
-    let revokeError: unknown;
-    if (refreshToken) {
-      try {
-        await strategy.client.revokeToken(refreshToken, 'refresh_token');
-      } catch (err) {
-        revokeError = err;
-      }
-    }
-    await onSessionEnded?.(req, reason, revokeError);
-  };
-
-  const checkSession = (): OktaSessionCheck => {
-    const middleware = ((req, res, next) => {
-      let decision: LifetimeDecision;
-      try {
-        decision = decideLifetime(req, lifetime);
-      } catch (err) {
-        return next(err);
-      }
-      if (decision.kind === 'pass') return next();
-      runAsync(res, next, async () => {
-        await endSession(req, decision.reason);
-        return 'next';
-      });
-    }) as OktaSessionCheck;
-    middleware.check = (req) => decideLifetime(req, lifetime);
-    return middleware;
+  const revocations = new Revocations({
+    store: options.revocationStore ?? new MemoryRevocationStore({ now: ctx.now }),
+    // A revocation outlives every session it can name: the absolute lifetime, or 30 days.
+    keepFor: (absoluteLifetime ?? 30 * 24 * 3600) * 1000,
+    cacheFor: check.milliseconds('revocationCache', options.revocationCache, 1000, 0),
+    timeout: check.milliseconds('storeTimeout', options.storeTimeout, 1000),
+    now: ctx.now,
+  });
+  const sessionSettings: SessionCheckSettings = {
+    lifetime: { absoluteLifetime, idleTimeout, now: ctx.now, warnNoRecord: ctx.warnNoRecord },
+    revocations,
+    client: strategy.client,
+    getTokens: check.fn('getTokens', options.getTokens),
+    onSessionEnded: check.fn('onSessionEnded', options.onSessionEnded),
   };
 
   const settle = (req: OktaRequest, err: unknown, user: unknown, info: unknown, status?: number): OktaSignInSettlement =>
@@ -204,9 +186,13 @@ export function oktaSession(
       return guard((req) => decideAcr(ctx, req, acr, maxAge));
     },
     silentSignIn: () => guard((req) => decideSilent(ctx, req)),
-    checkSession,
+    checkSession: () => sessionCheck(sessionSettings),
     settle,
     answer: (req, refusal) => refusalAnswer(req, refusal),
+    universalLogout: (receiverOptions) => universalLogoutReceiver(revocations, strategy, receiverOptions),
+    backChannelLogout: (receiverOptions) => backChannelLogoutReceiver(revocations, strategy, receiverOptions),
+    frontChannelLogout: (receiverOptions) => frontChannelLogoutReceiver(revocations, strategy, receiverOptions),
+    revoke: (revocation) => revocations.revoke(revocation),
   };
 }
 

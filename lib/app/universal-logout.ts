@@ -22,7 +22,7 @@ import {
 } from './logout-receiver.js';
 import type { Revocation, Revocations } from './revocation.js';
 
-/** Options of {@link universalLogoutReceiver}. */
+/** Options of `okta.universalLogout()` (see `oktaSession`). */
 export interface UniversalLogoutOptions extends ReceiverJwtOptions {
   /**
    * The endpoint's own URL, as registered in Okta (the app's Authentication tab, Logout,
