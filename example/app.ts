@@ -24,6 +24,7 @@ import {
   oktaSession,
   OktaStrategy,
   type OktaProfile,
+  type RevocationStore,
   type OktaTokens,
   type StateStore,
 } from '../lib/index.js';
@@ -65,6 +66,10 @@ export interface ExampleConfig {
   idleTimeout?: number | undefined;
   /** Seconds a session may last from the sign-in at Okta; default 28800 (8 hours). */
   absoluteLifetime?: number | undefined;
+  /** Where revocations (Okta-initiated sign-outs) are kept; share one (Redis) across instances. Default: in memory. */
+  revocationStore?: RevocationStore | undefined;
+  /** Milliseconds an instance reuses the store's answer about a session; default 1000. */
+  revocationCache?: number | undefined;
   /** Ask for DPoP-bound tokens (the Okta app must require DPoP); default false. */
   dpop?: boolean | undefined;
   /** Where warnings and errors go; default `console`. */
@@ -164,6 +169,8 @@ export function createApp(config: ExampleConfig): ExampleApp {
     // An ended session's refresh token is revoked at Okta too.
     getTokens: (req) => currentUser(req)?.tokens,
     now: config.now,
+    revocationStore: config.revocationStore,
+    revocationCache: config.revocationCache,
   });
   app.use(okta.checkSession());
   if (config.silentSignIn) app.use(okta.silentSignIn());

@@ -59,6 +59,10 @@ async function main(): Promise<void> {
           clientSecret,
           redirectUris: [`${baseURL}${CALLBACK_PATH}`],
           postLogoutRedirectUris: [`${baseURL}/signed-out`],
+          // Okta-initiated sign-outs: the example answers all three (docs/logout.md).
+          backchannelLogoutUri: `${baseURL}/auth/okta/backchannel-logout`,
+          frontchannelLogoutUri: `${baseURL}/auth/okta/frontchannel-logout`,
+          universalLogoutUri: `${baseURL}/auth/okta/universal-logout`,
         },
         // A service (client credentials) that calls the example's API: see docs/api-protection.md.
         { clientId: 'example-service', clientSecret, redirectUris: [`${baseURL}/unused`], clientCredentials: true },
