@@ -135,7 +135,7 @@ export async function verifyJwtAccessToken(
  * `at_hash`, `c_hash`. Okta's ID tokens have no `cid` and no `scp`. Returns the claims
  * with `cid` and `scp` filled in.
  */
-export function checkAccessTokenProfile(payload: JWTPayload): OktaAccessTokenClaims {
+export function checkAccessTokenProfile(payload: Readonly<Record<string, unknown>>): OktaAccessTokenClaims {
   for (const claim of ID_TOKEN_ONLY) {
     if (payload[claim] !== undefined) throw refuse(`The token is not an access token (it has ${claim})`);
   }

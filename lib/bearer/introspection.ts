@@ -3,7 +3,8 @@ import type { ClientAuthenticator } from '../core/client-auth.js';
 import { BoundedCache } from '../core/cache.js';
 import { withDeadline } from '../core/deadline.js';
 import { ConfigurationError, RateLimitError, ResponseError } from '../core/errors.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
+import { failureFrom, parseJSONObject } from '../core/answers.js';
+import { send, type HttpSettings } from '../core/http.js';
 import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from '../core/errors.js';
 

@@ -1,7 +1,7 @@
 import { BoundedCache } from '../core/cache.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
 import { ConfigurationError, ResponseError } from '../core/errors.js';
-import { parseJSONObject } from '../core/http.js';
+import { parseJSONObject } from '../core/answers.js';
 import { codeChallengeS256 } from '../core/random.js';
 import { checkExtraParams } from './authorize-params.js';
 import type { ClientRequests } from './requests.js';

@@ -1,6 +1,7 @@
 import { ConfigurationError, OktaError, RateLimitError, RequestError } from '../core/errors.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
+import { failureFrom, parseJSONObject } from '../core/answers.js';
+import { send, type HttpSettings } from '../core/http.js';
 import type { KeyStore } from '../core/keys.js';
 
 /** What {@link checkServer} needs of a client. */

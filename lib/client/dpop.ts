@@ -67,9 +67,20 @@ export class DPoPProver {
 
   private async load(): Promise<{ privateKey: CryptoKey; jwk: JWK; alg: string }> {
     const pair = this.keys === true ? await generateKeyPair('ES256', { extractable: false }) : this.keys;
-    const { kty, crv, x, y, n, e } = await exportJWK(pair.publicKey);
-    const jwk: JWK = kty === 'RSA' ? { kty, n, e } : { kty, crv, x, y };
+    const exported = await exportJWK(pair.publicKey);
+    const { kty, crv } = exported;
     const alg = kty === 'RSA' ? 'RS256' : crv === 'P-384' ? 'ES384' : crv === 'Ed25519' ? 'EdDSA' : 'ES256';
-    return { privateKey: pair.privateKey, jwk, alg };
+    return { privateKey: pair.privateKey, jwk: publicMembers(exported), alg };
   }
+}
+
+/** The members that name the public key, those its type has (no `y` for Ed25519): nothing else of the export goes in a proof. */
+function publicMembers(exported: JWK): JWK {
+  const names = exported.kty === 'RSA' ? (['kty', 'n', 'e'] as const) : (['kty', 'crv', 'x', 'y'] as const);
+  const jwk: Record<string, string> = {};
+  for (const name of names) {
+    const value = exported[name];
+    if (value !== undefined) jwk[name] = value;
+  }
+  return jwk;
 }

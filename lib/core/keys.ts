@@ -9,7 +9,8 @@ import {
 
 type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 import { KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from './http.js';
+import { failureFrom, parseJSONObject } from './answers.js';
+import { send, type HttpSettings } from './http.js';
 
 export interface KeyStoreOptions {
   /** Least time between two fetches (ms): after an unknown `kid`, and the first wait after a failed fetch. */

@@ -1,5 +1,6 @@
 import { TokenError } from './errors.js';
-import { redact, type HttpAnswer } from './http.js';
+import { redact } from './answers.js';
+import type { HttpAnswer } from './http.js';
 
 /** A scheme, or an auth-param (RFC 9110 §11.2): a token, then `=` and a token or quoted-string. */
 const PARAM = /[\s,]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*(=)[ \t]*("(?:[^"\\]|\\[\s\S])*"|[!#$%&'*+.^_`|~0-9A-Za-z/-]+=*)?)?/y;

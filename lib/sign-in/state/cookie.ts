@@ -130,7 +130,13 @@ export class CookieStateStore implements StateStore {
     for (const other of dropped) appendCookie(res, clearCookie(other, attributes.secure === true));
     appendCookie(
       res,
-      serializeCookie(counterName, counter, { path: '/', maxAge, httpOnly: true, sameSite: 'lax', secure: attributes.secure }),
+      serializeCookie(counterName, counter, {
+        path: '/',
+        maxAge,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: attributes.secure === true,
+      }),
     );
   }
 
