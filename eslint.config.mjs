@@ -84,6 +84,11 @@ export default tseslint.config(
   {
     files: LIB_TS,
     rules: {
+      // `||` on a string says that empty counts as absent (Okta's empty refresh_token, a blank
+      // header, an unset secret variable): `??` would keep the empty string.
+      '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true } }],
+      // Passing on an error we were given (unknown by nature) is allowed, as only-throw-error allows it.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
       complexity: ['error', 15],
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
       // strictTypeChecked's setting, but numbers allowed: messages quote milliseconds, byte

@@ -36,7 +36,7 @@ export type ScopeMiddleware = (
  * app.post('/api/orders', passport.authenticate('okta-bearer', { session: false }), requireScopes('orders:read', 'orders:write'), addOrder)
  * ```
  */
-export function requireScopes(...scopes: Array<string | readonly string[]>): ScopeMiddleware {
+export function requireScopes(...scopes: (string | readonly string[])[]): ScopeMiddleware {
   const needed = scopes.flat();
   if (needed.length === 0 || needed.some((s) => typeof s !== 'string' || !SCOPE_TOKEN.test(s))) {
     throw new ConfigurationError('requireScopes needs one or more scopes such as "orders:read"');
@@ -46,12 +46,14 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Sco
     const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
     const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
     if (!info || !settings || !Array.isArray(info.scopes)) {
-      return next(
-        new ConfigurationError("requireScopes must come after passport.authenticate('okta-bearer', { session: false })"),
-      );
+      next(new ConfigurationError("requireScopes must come after passport.authenticate('okta-bearer', { session: false })"));
+      return;
     }
     const granted = info.scopes;
-    if (needed.every((s) => granted.includes(s))) return next();
+    if (needed.every((s) => granted.includes(s))) {
+      next();
+      return;
+    }
     const description = 'The access token does not grant the scopes this request needs';
     res.statusCode = 403;
     res.setHeader(

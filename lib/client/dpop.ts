@@ -2,6 +2,7 @@ import { createHash, type webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { ConfigurationError } from '../core/errors.js';
 import type { HttpAnswer } from '../core/http.js';
+import { isObject } from '../core/options.js';
 import { randomToken } from '../core/random.js';
 
 /** A DPoP key pair: give your own (e.g. to share it between instances) or let one be generated. */
@@ -23,7 +24,7 @@ export class DPoPProver {
     private readonly keys: true | DPoPKeyPair,
     private readonly now: () => number,
   ) {
-    if (keys !== true && (!keys || typeof keys !== 'object' || !keys.privateKey || !keys.publicKey)) {
+    if (keys !== true && !isKeyPair(keys)) {
       throw new ConfigurationError('dpop must be true or a { privateKey, publicKey } key pair');
     }
   }
@@ -55,7 +56,7 @@ export class DPoPProver {
     const changed = this.nonces.get(origin) !== nonce;
     this.nonces.set(origin, nonce);
     if (!changed) return false;
-    if (answer.status === 401) return /use_dpop_nonce/.test(answer.headers.get('www-authenticate') ?? '');
+    if (answer.status === 401) return (answer.headers.get('www-authenticate') ?? '').includes('use_dpop_nonce');
     if (answer.status === 400) return /"error"\s*:\s*"use_dpop_nonce"/.test(answer.text);
     return false;
   }
@@ -83,4 +84,11 @@ function publicMembers(exported: JWK): JWK {
     if (value !== undefined) jwk[name] = value;
   }
   return jwk;
+}
+
+/** Whether `dpop` is a key pair: from JavaScript, it may be anything. */
+function isKeyPair(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  const { privateKey, publicKey } = value as Partial<DPoPKeyPair>;
+  return Boolean(privateKey) && Boolean(publicKey);
 }

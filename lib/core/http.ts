@@ -65,14 +65,15 @@ function sendWithNode(timeout: number, url: string, request: OutboundRequest, wh
     try {
       target = targetOf(url);
     } catch (err) {
-      return reject(failed(what, err));
+      reject(failed(what, err));
+      return;
     }
     const headers = request.headers;
     headers['user-agent'] ??= 'passport-okta-oidc';
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     let settled = false;
     let expired = false;
-    const finish = (err: unknown, answer?: HttpAnswer): void => {
+    const finish: Finish = (err, answer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -84,40 +85,58 @@ function sendWithNode(timeout: number, url: string, request: OutboundRequest, wh
       expired = true;
       req.destroy(new Error('timed out'));
     }, timeout);
-    req.on('error', (err) => finish(err));
+    req.on('error', finish);
     req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      // Settle only once the connection is closed, so that nothing of the answer is still
-      // buffered when the caller goes on.
-      const abandon = (err: unknown): void => {
-        chunks.length = 0;
-        if (req.closed) finish(err);
-        else req.once('close', () => finish(err));
-        req.destroy();
-      };
-      if (Number(res.headers['content-length']) > MAX_BODY_BYTES) return abandon(tooLarge(status, what));
-      // Like fetch, decode a compressed answer; the size cap applies to the decoded bytes.
-      const decoder = decoderFor(res.headers['content-encoding']);
-      if (decoder === null) return abandon(new ResponseError(`Okta's ${what} answered with an unknown content-encoding`, status));
-      const body = decoder ? res.pipe(decoder) : res;
-      // pipe() does not forward the answer's own errors to the decoder.
-      if (decoder) res.on('error', (err) => finish(err));
-      let size = 0;
-      body.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          decoder?.destroy();
-          return abandon(tooLarge(status, what));
-        }
-        chunks.push(chunk);
-      });
-      body.on('error', (err) => finish(err));
-      body.on('end', () =>
-        finish(undefined, { status, headers: new NodeHeaders(res.headers), text: Buffer.concat(chunks, size).toString('utf8') }),
-      );
+      readAnswer(req, res, what, finish);
     });
     req.end(request.body);
+  });
+}
+
+/** Settles a request: with its answer, or with why there is none. */
+type Finish = (err: unknown, answer?: HttpAnswer) => void;
+
+/** Reads the answer to `req`, decoded and under the size cap, and hands it to `finish`. */
+function readAnswer(req: http.ClientRequest, res: http.IncomingMessage, what: string, finish: Finish): void {
+  const status = res.statusCode ?? 0;
+  const chunks: Buffer[] = [];
+  // Settle only once the connection is closed, so that nothing of the answer is still
+  // buffered when the caller goes on.
+  const abandon = (err: unknown): void => {
+    chunks.length = 0;
+    const settle = (): void => {
+      finish(err);
+    };
+    if (req.closed) settle();
+    else req.once('close', settle);
+    req.destroy();
+  };
+  if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
+    abandon(tooLarge(status, what));
+    return;
+  }
+  // Like fetch, decode a compressed answer; the size cap applies to the decoded bytes.
+  const decoder = decoderFor(res.headers['content-encoding']);
+  if (decoder === null) {
+    abandon(new ResponseError(`Okta's ${what} answered with an unknown content-encoding`, status));
+    return;
+  }
+  const body = decoder ? res.pipe(decoder) : res;
+  // pipe() does not forward the answer's own errors to the decoder.
+  if (decoder) res.on('error', finish);
+  let size = 0;
+  body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      decoder?.destroy();
+      abandon(tooLarge(status, what));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  body.on('error', finish);
+  body.on('end', () => {
+    finish(undefined, { status, headers: new NodeHeaders(res.headers), text: Buffer.concat(chunks, size).toString('utf8') });
   });
 }
 
@@ -175,7 +194,9 @@ async function sendWithFetch(
   what: string,
 ): Promise<HttpAnswer> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeout);
+  const timer = setTimeout(() => {
+    controller.abort();
+  }, timeout);
   try {
     const response = await fetchImpl(url, { ...request, redirect: 'manual', signal: controller.signal });
     const text = await readCapped(response, what);
