@@ -100,20 +100,16 @@ export abstract class OktaPassportStrategy extends PassportStrategy {
   protected report(req: OktaRequest, outcome: Outcome): void {
     try {
       switch (outcome.kind) {
-        case 'redirect': {
+        case 'redirect':
           this.redirect(outcome.url);
           return;
-        }
-        case 'success': {
+        case 'success':
           this.success(outcome.user, outcome.info);
           return;
-        }
         case 'fail':
           setHeaders(req, outcome.headers);
-          {
-            this.fail(outcome.challenge, outcome.status);
-            return;
-          }
+          this.fail(outcome.challenge, outcome.status);
+          return;
         case 'error': {
           const error = this.explain(outcome.error);
           const retryAfter = retryAfterOf(error);
