@@ -2,32 +2,34 @@
  * The example app: Express + express-session + Passport + OktaStrategy.
  *
  * Pages: `/` (home), `/login` (starts a sign-in), `/auth/okta/callback` (GET for
- * `response_mode=query`, POST for `form_post`), `/profile`, `/logout` (POST from the
- * Sign out button, same origin only), `/login-failed`, and `/me.json` (the signed-in
- * user's public fields, for scripts and tests).
+ * `response_mode=query`, POST for `form_post`), `/profile` and `/reports` (any signed-in
+ * user), `/admin` (the `Admins` group, signed in with two factors in the last 15
+ * minutes), `/logout` (POST from the Sign out button, same origin only), `/login-failed`,
+ * and `/me.json` (the signed-in user's public fields, for scripts and tests). Sessions end
+ * after 30 minutes unused or 8 hours after the sign-in at Okta.
  *
  * The API (custom authorization server only): `/api/me` takes an Okta access token
  * (`Authorization: Bearer` or `DPoP` with a proof) for the API audience and answers with
- * its subject and scopes; `/api/orders` also needs the `orders:read` scope.
+ * its subject and scopes; `/api/orders` also needs the `orders:read` scope, and
+ * `/api/admin/orders` a token of a member of `Admins`.
  */
 import { createHmac } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 // A real app imports these from 'passport-okta-oidc'; the example uses the sources.
 import {
   CookieStateStore,
   oktaLogout,
+  oktaSession,
   OktaStrategy,
-  oktaAuthenticate,
-  safeRedirectPath,
   type OktaProfile,
   type OktaTokens,
   type StateStore,
 } from '../lib/index.js';
-import { OktaBearerStrategy, requireScopes, type OktaBearerAuthInfo } from '../lib/bearer.js';
+import { OktaBearerStrategy, requireGroups, requireScopes, type OktaBearerAuthInfo } from '../lib/bearer.js';
 import { type FetchLike } from '../lib/client.js';
-import { errorPage, homePage, loginFailedPage, notFoundPage, profilePage } from './views.js';
+import { adminPage, errorPage, homePage, loginFailedPage, notFoundPage, profilePage, reportsPage } from './views.js';
 
 /** Settings of {@link createApp}. */
 export interface ExampleConfig {
@@ -55,8 +57,14 @@ export interface ExampleConfig {
   fetch?: FetchLike | undefined;
   /** The audience of the API's access tokens; default `api://{authServerId}`. No API without authServerId. */
   apiAudience?: string | undefined;
-  /** Clock (epoch ms) of the API's token checks; for tests. Default `Date.now`. */
+  /** Clock (epoch ms) of the API's token checks and of the session's lifetime; for tests. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /** Try a silent sign-in (`prompt=none`) once per browser on an anonymous visit; default false. */
+  silentSignIn?: boolean | undefined;
+  /** Seconds a session may go unused; default 1800. */
+  idleTimeout?: number | undefined;
+  /** Seconds a session may last from the sign-in at Okta; default 28800 (8 hours). */
+  absoluteLifetime?: number | undefined;
   /** Ask for DPoP-bound tokens (the Okta app must require DPoP); default false. */
   dpop?: boolean | undefined;
   /** Where warnings and errors go; default `console`. */
@@ -146,38 +154,45 @@ export function createApp(config: ExampleConfig): ExampleApp {
   app.use(passport.initialize());
   app.use(passport.session());
 
+  // Sign-in around the routes: the callback returns to the page asked for and keeps a
+  // record of the sign-in (groups, acr, auth_time) that the guards and the lifetime read.
+  const okta = oktaSession(passport, strategy, {
+    defaultReturnTo: '/profile',
+    failureRedirect: '/login-failed',
+    idleTimeout: config.idleTimeout ?? 30 * 60,
+    absoluteLifetime: config.absoluteLifetime ?? 8 * 60 * 60,
+    // An ended session's refresh token is revoked at Okta too.
+    getTokens: (req) => currentUser(req)?.tokens,
+    now: config.now,
+  });
+  app.use(okta.checkSession());
+  if (config.silentSignIn) app.use(okta.silentSignIn());
+
   app.get('/', (req, res) => {
     res.send(homePage(currentUser(req)));
   });
 
-  app.get('/login', (req, res, next) => {
-    // Only a same-origin path is kept; anything else (`//evil.example`) is dropped.
-    const returnTo = safeRedirectPath(req.query.returnTo, '') || undefined;
-    // oktaAuthenticate types the options for this strategy: an object `state` needs no cast.
-    oktaAuthenticate(passport, { state: { returnTo } })(req, res, next);
-  });
+  // `/login?returnTo=/reports`: only a same-origin path is kept (`//evil.example` is dropped).
+  app.get('/login', okta.signIn());
+  // Passport 0.6+ regenerates the session on sign-in; oktaSession keeps the other tabs'
+  // pending sign-ins (keepSessionInfo), and the session id still changes.
+  const callback = okta.callback;
+  app.get(CALLBACK_PATH, callback);
+  app.post(CALLBACK_PATH, expressModule.urlencoded({ extended: false }), callback);
 
-  // Passport 0.6+ regenerates the session on sign-in; keepSessionInfo keeps the other
-  // tabs' pending sign-ins (the session id still changes).
-  const finishSignIn: RequestHandler = passport.authenticate('okta', {
-    failureRedirect: '/login-failed',
-    failureMessage: true,
-    keepSessionInfo: true,
+  const signedIn = okta.requireSignIn();
+  app.get('/profile', signedIn, (req, res) => {
+    res.send(profilePage(currentUser(req)!));
   });
-  const afterSignIn: RequestHandler = (req, res) => {
-    // info.state comes back from our own store, but it is still checked before use.
-    res.redirect(303, safeRedirectPath(returnToFrom(req.authInfo), '/profile'));
-  };
-  app.get(CALLBACK_PATH, finishSignIn, afterSignIn);
-  app.post(CALLBACK_PATH, expressModule.urlencoded({ extended: false }), finishSignIn, afterSignIn);
-
-  app.get('/profile', (req, res) => {
-    const user = currentUser(req);
-    if (!user) {
-      res.redirect(`/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
-      return;
-    }
-    res.send(profilePage(user));
+  app.get('/reports', signedIn, (req, res) => {
+    res.send(reportsPage(currentUser(req)!));
+  });
+  // A member of Admins (403 for anyone else, never a loop), who signed in with two
+  // factors in the last 15 minutes (else a step-up at Okta, back to /admin).
+  const admins = okta.requireGroups('Admins');
+  const twoFactors = okta.requireAcr('urn:okta:loa:2fa:any', { maxAge: 15 * 60 });
+  app.get('/admin', admins, twoFactors, (req, res) => {
+    res.send(adminPage(currentUser(req)!));
   });
 
   app.get('/me.json', (req, res) => {
@@ -202,7 +217,7 @@ export function createApp(config: ExampleConfig): ExampleApp {
   // tokens, ends the Passport and express-session sessions, then Okta's session through
   // /v1/logout, which comes back to /signed-out with the logout state.
   const logout = oktaLogout(strategy, {
-    getTokens: (req) => currentUser(req as Request)?.tokens,
+    getTokens: (req) => currentUser(req)?.tokens,
     postLogoutRedirectURI: `${baseURL}/signed-out`,
     redirectTo: '/',
     onRevokeError: (err) => {
@@ -213,8 +228,8 @@ export function createApp(config: ExampleConfig): ExampleApp {
       (res as express.Response | undefined)?.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax' });
     },
   });
-  app.post('/logout', logout as unknown as RequestHandler);
-  app.get('/signed-out', logout.callback as unknown as RequestHandler);
+  app.post('/logout', logout);
+  app.get('/signed-out', logout.callback);
 
   app.use((_req, res) => {
     res.status(404).send(notFoundPage());
@@ -260,8 +275,18 @@ function mountApi(app: express.Express, passport: InstanceType<typeof Passport>,
     res.json({ ...(req.user as object), scopes: info.scopes, tokenType: info.tokenType });
   };
   app.get('/api/me', bearer, me);
-  app.get('/api/orders', bearer, requireScopes('orders:read') as unknown as RequestHandler, (req, res) => {
+  app.get('/api/orders', bearer, requireScopes('orders:read'), (req, res) => {
     res.json({ orders: [{ id: 'o-1001', owner: (req.user as { sub: string }).sub, total: 42 }] });
+  });
+  // Every order, for members of Admins only: the token's `groups` claim, 403 otherwise.
+  const admins = requireGroups('Admins');
+  app.get('/api/admin/orders', bearer, requireScopes('orders:read'), admins, (_req, res) => {
+    res.json({
+      orders: [
+        { id: 'o-1001', total: 42 },
+        { id: 'o-1002', total: 7 },
+      ],
+    });
   });
 }
 
@@ -296,13 +321,8 @@ function publicFields(user: ExampleUser) {
   };
 }
 
-function currentUser(req: Request): ExampleUser | undefined {
+function currentUser(req: { user?: unknown }): ExampleUser | undefined {
   return req.user as ExampleUser | undefined;
-}
-
-function returnToFrom(info: unknown): unknown {
-  const state = (info as { state?: unknown } | undefined)?.state;
-  return state !== null && typeof state === 'object' ? (state as { returnTo?: unknown }).returnTo : undefined;
 }
 
 /**

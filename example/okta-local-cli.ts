@@ -1,7 +1,10 @@
 /**
  * `npm run okta:local`: the local Okta-like provider of the example (example/local-okta/),
- * alone, for pointing your own app at it. It prints its issuer, the client it knows, the
- * redirect URIs it accepts, the demo users, and the settings to give `OktaStrategy`.
+ * alone, for pointing your own app at it. It prints its issuer, the client it knows, every URL
+ * of the app it calls (sign-in and sign-out redirects, back-channel, front-channel and
+ * Universal Logout), the demo users, and the settings to give `OktaStrategy`.
+ * `npm run okta:local -- universal-logout --user <login>` asks a running one to sign a user
+ * out everywhere (okta-local-universal-logout.ts).
  *
  * Every setting has a flag and an environment variable (the flag wins):
  *
@@ -12,12 +15,18 @@
  *   --client-secret             LOCAL_OKTA_CLIENT_SECRET      default a fixed, printed one
  *   --redirect-uri (repeat)     LOCAL_OKTA_REDIRECT_URIS      default http://localhost:3000/auth/okta/callback
  *   --post-logout-redirect-uri  LOCAL_OKTA_POST_LOGOUT_URIS   default each redirect URI's origin + `/signed-out` and `/`
+ *   --backchannel-logout-uri    LOCAL_OKTA_BACKCHANNEL_LOGOUT_URI   default origin + `/auth/okta/backchannel-logout`
+ *   --frontchannel-logout-uri   LOCAL_OKTA_FRONTCHANNEL_LOGOUT_URI  default origin + `/auth/okta/frontchannel-logout`
+ *   --universal-logout-uri      LOCAL_OKTA_UNIVERSAL_LOGOUT_URI     default origin + `/auth/okta/universal-logout`
  *
+ * (origin: the first redirect URI's; `none` turns one off.)
  * The environment variables holding lists take URIs separated by commas or spaces.
  * Only for development: the secret is known to everyone who reads this file.
  */
 import { parseArgs } from 'node:util';
 import { startLocalOkta, type LocalOkta } from './local-okta/index.js';
+import { LOGOUT_URIS, appLogoutUris, logoutLines, readLogoutUris, type LogoutUris } from './okta-local-logout-uris.js';
+import { UNIVERSAL_LOGOUT_USAGE, runUniversalLogout } from './okta-local-universal-logout.js';
 
 export const DEFAULT_PORT = 4010;
 export const DEFAULT_CLIENT_ID = 'local-app';
@@ -38,15 +47,24 @@ const USAGE = `Usage: npm run okta:local -- [options]
   --post-logout-redirect-uri <uri>  a sign-out redirect URI to accept; repeat for several
                                     (default: each redirect URI's origin followed by
                                     /signed-out, and by /)
+  --backchannel-logout-uri <uri>    where logout tokens are POSTed on sign-out
+  --frontchannel-logout-uri <uri>   loaded in an iframe when another app signs the user out
+  --universal-logout-uri <uri>      the app's Universal Logout (Global Token Revocation) endpoint
+                                    (defaults: the first redirect URI's origin followed by
+                                    ${LOGOUT_URIS.map(({ path }) => path).join(', ')}; none: off)
   --help                            this text
 
 Environment variables: LOCAL_OKTA_PORT, LOCAL_OKTA_HOST, LOCAL_OKTA_AUTH_SERVER_ID,
-LOCAL_OKTA_CLIENT_ID, LOCAL_OKTA_CLIENT_SECRET, LOCAL_OKTA_REDIRECT_URIS and
-LOCAL_OKTA_POST_LOGOUT_URIS (lists separated by commas or spaces). Flags win.`;
+LOCAL_OKTA_CLIENT_ID, LOCAL_OKTA_CLIENT_SECRET, LOCAL_OKTA_REDIRECT_URIS,
+LOCAL_OKTA_POST_LOGOUT_URIS (lists separated by commas or spaces),
+LOCAL_OKTA_BACKCHANNEL_LOGOUT_URI, LOCAL_OKTA_FRONTCHANNEL_LOGOUT_URI and
+LOCAL_OKTA_UNIVERSAL_LOGOUT_URI. Flags win.
+
+${UNIVERSAL_LOGOUT_USAGE}`;
 
 class UsageError extends Error {}
 
-export interface LocalOktaCliSettings {
+export interface LocalOktaCliSettings extends LogoutUris {
   port: number;
   host: string;
   authServerId: string;
@@ -71,6 +89,9 @@ export function readSettings(args: string[], env: NodeJS.ProcessEnv): LocalOktaC
         'client-secret': { type: 'string' },
         'redirect-uri': { type: 'string', multiple: true },
         'post-logout-redirect-uri': { type: 'string', multiple: true },
+        'backchannel-logout-uri': { type: 'string' },
+        'frontchannel-logout-uri': { type: 'string' },
+        'universal-logout-uri': { type: 'string' },
         help: { type: 'boolean' },
       },
     });
@@ -106,7 +127,13 @@ export function readSettings(args: string[], env: NodeJS.ProcessEnv): LocalOktaC
   const clientId = flags['client-id'] ?? env.LOCAL_OKTA_CLIENT_ID ?? DEFAULT_CLIENT_ID;
   const clientSecret = flags['client-secret'] ?? env.LOCAL_OKTA_CLIENT_SECRET ?? DEFAULT_CLIENT_SECRET;
   if (clientId === '' || clientSecret === '') throw new UsageError('--client-id and --client-secret must not be empty');
-  return { port, host, authServerId, clientId, clientSecret, redirectUris, postLogoutRedirectUris };
+  let logoutUris: LogoutUris; // only those a flag or variable gives (a URL, or none)
+  try {
+    logoutUris = readLogoutUris(flags, env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { port, host, authServerId, clientId, clientSecret, redirectUris, postLogoutRedirectUris, ...logoutUris };
 }
 
 /** Starts the provider with one client, as the settings say. */
@@ -122,6 +149,7 @@ export function startFromSettings(settings: LocalOktaCliSettings): Promise<Local
         clientSecret: settings.clientSecret,
         redirectUris: settings.redirectUris,
         postLogoutRedirectUris: settings.postLogoutRedirectUris,
+        ...appLogoutUris(settings),
       },
     ],
   });
@@ -138,6 +166,7 @@ export function describe(okta: LocalOkta, settings: LocalOktaCliSettings): strin
     `  client secret          ${settings.clientSecret}`,
     `  sign-in redirect URIs  ${settings.redirectUris.join(' ')}`,
     `  sign-out redirect URIs ${settings.postLogoutRedirectUris.join(' ')}`,
+    ...logoutLines(appLogoutUris(settings)),
     '',
     `For the README's quick start (or any app reading these variables), opened at ${new URL(callback).origin}/:`,
     '',
@@ -162,6 +191,12 @@ export function describe(okta: LocalOkta, settings: LocalOktaCliSettings): strin
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'universal-logout') {
+    const { lines, ok } = await runUniversalLogout(process.argv.slice(3), process.env);
+    (ok ? console.log : console.error)(lines.join('\n'));
+    process.exitCode = ok ? 0 : 1;
+    return;
+  }
   const settings = readSettings(process.argv.slice(2), process.env);
   if (settings === 'help') {
     console.log(USAGE);

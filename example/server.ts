@@ -69,7 +69,7 @@ async function main(): Promise<void> {
 
   let server: Server | undefined;
   try {
-    const { app, stateStore } = createApp({ ...okta, baseURL, responseMode, sessionSecret });
+    const { app, stateStore } = createApp({ ...okta, baseURL, responseMode, sessionSecret, silentSignIn: true });
     server = createServer(app);
     await listen(server, port, host);
     const issuer = okta.authServerId

@@ -18,6 +18,8 @@ export function homePage(user: ExampleUser | undefined): string {
       <p>You are signed in as <strong>${escapeHtml(user.displayName)}</strong>.</p>
       <div class="actions">
         <a class="button" href="/profile">View profile</a>
+        <a class="button secondary" href="/reports">Reports</a>
+        <a class="button secondary" href="/admin">Admin</a>
         ${signOutButton('secondary')}
       </div>`
     : `<h1>Welcome</h1>
@@ -59,6 +61,36 @@ ${Object.entries(user.claims)
     </table>
     <div class="actions">${signOutButton('primary')}</div>`;
   return layout('Profile', body, user);
+}
+
+/** A page for any signed-in user (behind `requireSignIn()`). */
+export function reportsPage(user: ExampleUser): string {
+  const rows = [
+    ['Q3 revenue', '$1.2M'],
+    ['Q3 orders', '4,210'],
+  ]
+    .map(([name, value]) => `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`)
+    .join('');
+  const body = `<h1>Reports</h1>
+    <p>Any signed-in user sees this page; an anonymous visit signs in first and comes back here.</p>
+    <table class="claims"><tbody>${rows}</tbody></table>`;
+  return layout('Reports', body, user);
+}
+
+/**
+ * The admin page (behind `requireGroups('Admins')` and a step-up to two factors): shows the
+ * class (`acr`) and time (`auth_time`) of the authentication that let the user in.
+ */
+export function adminPage(user: ExampleUser): string {
+  const acr = user.claims.acr;
+  const authTime = user.claims.auth_time;
+  const body = `<h1>Admin</h1>
+    <p>Only members of <span class="badge">Admins</span> who signed in with two factors in the last 15 minutes see this page.</p>
+    <dl class="facts">
+      <dt>Authentication class</dt><dd><code class="acr">${escapeHtml(typeof acr === 'string' ? acr : 'none')}</code></dd>
+      <dt>Authenticated at</dt><dd>${typeof authTime === 'number' ? claimValue('auth_time', authTime) : '<span class="muted">unknown</span>'}</dd>
+    </dl>`;
+  return layout('Admin', body, user);
 }
 
 /** Why the sign-in failed (Passport's failure message), with a way to try again. */

@@ -1,6 +1,7 @@
 // "passport-okta-oidc/bearer": protecting an API with Okta access tokens.
 export { OktaBearerStrategy } from './bearer/strategy.js';
 export { requireScopes } from './bearer/scopes.js';
+export { requireGroups, requireClaims, requireAcr } from './bearer/claim-guards.js';
 export { MemoryDPoPReplayStore } from './bearer/replay.js';
 export { MemoryIntrospectionCache } from './bearer/introspection.js';
 export * as errors from './core/errors.js';
@@ -15,6 +16,7 @@ export type {
   DPoPMode,
 } from './bearer/options.js';
 export type { ScopeMiddleware } from './bearer/scopes.js';
+export type { ClaimRule } from './core/claims.js';
 export type { OktaAccessTokenClaims } from './bearer/access-token.js';
 export type { DPoPReplayStore, MemoryDPoPReplayStoreOptions } from './bearer/replay.js';
 export type { IntrospectionCache, MemoryIntrospectionCacheOptions } from './bearer/introspection.js';

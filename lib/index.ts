@@ -8,6 +8,7 @@ export { safeRedirectPath } from './app/redirect.js';
 export { keepTokensFresh } from './app/refresh.js';
 export { oktaLogout } from './app/logout.js';
 export { oktaAuthenticate } from './app/authenticate.js';
+export { oktaSession } from './app/okta-session.js';
 export * as errors from './core/errors.js';
 
 export type { OktaErrorCode } from './core/errors.js';
@@ -29,3 +30,16 @@ export type { CookieStateStoreOptions } from './sign-in/state/cookie.js';
 export type { KeepTokensFreshOptions, StoredTokens } from './app/refresh.js';
 export type { OktaLogout, OktaLogoutOptions, OktaLogoutAnswer } from './app/logout.js';
 export type { OktaPassportOptions } from './app/authenticate.js';
+export type {
+  OktaSession,
+  OktaSessionOptions,
+  OktaSessionPassport,
+  OktaGuard,
+  OktaSessionCheck,
+  RequireGroupsOptions,
+} from './app/okta-session-types.js';
+export type { OktaGuardDecision, OktaSignInOptions, OktaSignInState } from './app/guards.js';
+export type { OktaAnswer, OktaRefusal, OktaRefusalReason } from './app/answers.js';
+export type { OktaSignInSettlement } from './app/sign-in-result.js';
+export type { LifetimeDecision, SessionEndReason } from './app/lifetime.js';
+export type { ClaimRule } from './core/claims.js';

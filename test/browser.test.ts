@@ -1,18 +1,18 @@
 import { expect } from 'chai';
 import express from 'express';
 import session from 'express-session';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Passport } from 'passport';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import ts from 'typescript';
 import { createApp } from '../example/app.js';
 import { startLocalOkta, type LocalOkta } from '../example/local-okta/index.js';
 import * as oktaOidc from '../lib/index.js';
+import { launchChromium } from './support/chromium.js';
 import { listen, type Listening } from './support/server.js';
 import { snippetsOf } from './support/snippets.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', 'test-output', 'screenshots');
 
 /**
@@ -25,26 +25,8 @@ describe('sign-in in a real browser (Chromium)', function () {
   let browser: Browser | undefined;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)`);
-      console.warn(`      skipped: ${CHROMIUM} not found (apt-get install chromium to run the browser tests)`);
-      this.skip();
-    }
+    browser = await launchChromium(this);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
   });
   after(async () => {
     await browser?.close();

@@ -1,8 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { SignJWT, createRemoteJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  type JWTPayload,
+} from 'jose';
 import { DEMO_USERS, startLocalOkta } from '../example/local-okta/index.js';
 import type { DemoUser, LocalOkta, LocalOktaClient } from '../example/local-okta/index.js';
+import { listen, type Listening } from './support/server.js';
 
 // Real HTTP against the local Okta on 127.0.0.1. The client's redirect URIs point at a port
 // nothing listens on: redirects are never followed there, only read.
@@ -20,6 +30,7 @@ const DPOP_CLIENT: LocalOktaClient = {
   dpopBoundAccessTokens: true,
 };
 const alice = DEMO_USERS.find((user) => user.username.startsWith('alice')) as DemoUser;
+const carol = DEMO_USERS.find((user) => user.username.startsWith('carol')) as DemoUser;
 
 /** Cookies per name and path, as a browser keeps them (the provider scopes some to a path). */
 class CookieJar {
@@ -236,9 +247,11 @@ describe('local Okta (example/local-okta/)', function () {
           'name',
           'nonce',
           'preferred_username',
+          'sid',
           'sub',
           'ver',
         ]);
+        expect(payload.sid, 'the session id, for front- and back-channel logout').to.be.a('string');
         expect(payload).to.include({
           sub: alice.sub,
           name: 'Alice Anderson',
@@ -600,5 +613,622 @@ describe('local Okta with authorizationResponseIss: true', function () {
     const callback = location(await new Browser().get(url));
     expect(callback.searchParams.get('error')).to.equal('login_required');
     expect(callback.searchParams.get('iss')).to.equal(okta.origin);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Groups, step-up with acr_values, sign-out that Okta starts, tenants and token exchange.
+
+/** The forms a journey went through, and where it ended. */
+interface Journey {
+  forms: Array<'password' | 'otp'>;
+  /** The client's redirect URI with its query (code or error), or the last answer. */
+  callback: URL;
+}
+
+/**
+ * Opens `url` and follows the provider's redirects like a user: the sign-in form gets
+ * `user`'s credentials, the second-factor form `otp` (the user's code by default).
+ */
+async function journey(browser: Browser, url: string | URL, user: DemoUser, otp = user.oneTimeCode): Promise<Journey> {
+  const forms: Journey['forms'] = [];
+  let response = await browser.get(url);
+  for (let step = 0; step < 10; step += 1) {
+    const next = location(response);
+    if (`${next.origin}${next.pathname}` === REDIRECT_URI || next.pathname === '/signed-out') return { forms, callback: next };
+    if (!/^\/login\//.test(next.pathname)) {
+      response = await browser.get(next);
+      continue;
+    }
+    const page = await browser.get(next);
+    const html = await page.text();
+    if (html.includes('name="otp"')) {
+      forms.push('otp');
+      response = await browser.post(next, { otp: otp ?? '' });
+    } else if (html.includes('name="password"')) {
+      forms.push('password');
+      response = await browser.post(next, { username: user.username, password: user.password });
+    } else {
+      response = page; // prompt=consent: the page itself redirects on
+    }
+  }
+  throw new Error('too many redirects');
+}
+
+/** An authorize URL of `CLIENT` (or `clientId`) at a layout, with PKCE; `params` adds or overrides. */
+function authorizeUrl(okta: LocalOkta, authServerId: string | undefined, params: Record<string, string> = {}) {
+  const { verifier, challenge } = pkce();
+  const state = randomBytes(8).toString('hex');
+  const base = authServerId === undefined ? `${okta.origin}/oauth2/v1` : `${okta.issuer(authServerId)}/v1`;
+  const url = new URL(`${base}/authorize`);
+  url.search = new URLSearchParams({
+    client_id: CLIENT.clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid profile',
+    state,
+    nonce: randomBytes(8).toString('hex'),
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    ...params,
+  }).toString();
+  return { url, verifier, state, base };
+}
+
+/** POSTs a token request with a client's Basic credentials. */
+async function tokenRequest(endpoint: string, client: LocalOktaClient, body: Record<string, string>) {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body).toString(),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+/** Signs in through `journey` and redeems the code: the verified ID token and the token response. */
+async function signInForTokens(
+  okta: LocalOkta,
+  browser: Browser,
+  user: DemoUser,
+  options: { authServerId?: string; params?: Record<string, string>; client?: LocalOktaClient } = {},
+) {
+  const client = options.client ?? CLIENT;
+  const request = authorizeUrl(okta, options.authServerId, { client_id: client.clientId, ...options.params });
+  const trip = await journey(browser, request.url, user);
+  const code = trip.callback.searchParams.get('code');
+  expect(code, `a code, got ${trip.callback.search}`).to.be.a('string');
+  const tokens = await tokenRequest(`${request.base}/token`, client, {
+    grant_type: 'authorization_code',
+    code: code as string,
+    code_verifier: request.verifier,
+    redirect_uri: REDIRECT_URI,
+  });
+  expect(tokens.status).to.equal(200);
+  const issuer = okta.issuer(options.authServerId);
+  const { payload } = await jwtVerify(tokens.json.id_token as string, createRemoteJWKSet(new URL(`${request.base}/keys`)), {
+    issuer,
+    audience: client.clientId,
+  });
+  return { forms: trip.forms, idToken: payload, tokens: tokens.json };
+}
+
+/** A server on 127.0.0.1 that records what it is sent and answers `status`. */
+async function recorder(status = 204) {
+  const received: Array<{ method: string; path: string; headers: Record<string, unknown>; body: string }> = [];
+  const server: Listening = await listen(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    res.statusCode = req.url?.startsWith('/missing') ? 404 : status;
+    res.end();
+  });
+  return { ...server, received };
+}
+
+const UNMET_DESCRIPTION = "Unable to meet the authentication requirements imposed by 'acr_values' parameter.";
+
+describe('local Okta: groups', function () {
+  let okta: LocalOkta;
+
+  before(async () => {
+    okta = await startLocalOkta({ clients: [CLIENT], groupsClaim: true });
+  });
+  after(() => okta.close());
+
+  it('gives every demo user groups: Alice is an admin, Bob and Carol are not', function () {
+    expect(DEMO_USERS.map((user) => [user.username, user.groups])).to.deep.equal([
+      ['alice@example.com', ['Everyone', 'Admins']],
+      ['bob@example.com', ['Everyone']],
+      ['carol@example.com', ['Everyone']],
+    ]);
+  });
+
+  for (const authServerId of ['default', undefined]) {
+    it(`with groupsClaim, puts groups in the ID token for the groups scope only (${authServerId ?? 'org'} server)`, async function () {
+      const withScope = await signInForTokens(okta, new Browser(), alice, {
+        authServerId,
+        params: { scope: 'openid groups' },
+      });
+      expect(withScope.idToken.groups).to.deep.equal(['Everyone', 'Admins']);
+      const without = await signInForTokens(okta, new Browser(), carol, { authServerId });
+      expect(without.idToken).not.to.have.property('groups');
+    });
+  }
+
+  it("with groupsClaim, puts groups in a custom server's JWT access tokens", async function () {
+    const { tokens } = await signInForTokens(okta, new Browser(), carol, {
+      authServerId: 'default',
+      params: { scope: 'openid groups orders:read' },
+    });
+    const accessToken = decodeJwt(tokens.access_token as string);
+    expect(accessToken).to.include({ aud: 'api://default', uid: carol.sub });
+    expect(accessToken.groups).to.deep.equal(['Everyone']);
+  });
+});
+
+describe('local Okta: step-up with acr_values', function () {
+  let okta: LocalOkta;
+
+  before(async () => {
+    okta = await startLocalOkta({ clients: [CLIENT] });
+  });
+  after(() => okta.close());
+
+  for (const authServerId of ['default', undefined]) {
+    describe(authServerId === undefined ? 'org authorization server' : 'custom authorization server', function () {
+      it('signs in with a password only: amr pwd, auth_time and sid, and no acr when none was asked', async function () {
+        const { forms, idToken } = await signInForTokens(okta, new Browser(), alice, { authServerId });
+        expect(forms).to.deep.equal(['password']);
+        expect(idToken.amr).to.deep.equal(['pwd']);
+        expect(idToken.auth_time).to.be.a('number');
+        expect(idToken.sid).to.be.a('string');
+        expect(idToken).not.to.have.property('acr');
+      });
+
+      it('answers urn:okta:loa:1fa:pwd with a password only, and puts the value asked in acr', async function () {
+        const { forms, idToken } = await signInForTokens(okta, new Browser(), alice, {
+          authServerId,
+          params: { acr_values: 'urn:okta:loa:1fa:pwd' },
+        });
+        expect(forms).to.deep.equal(['password']);
+        expect(idToken).to.include({ acr: 'urn:okta:loa:1fa:pwd' });
+      });
+
+      it('asks for the one-time code after the password for urn:okta:loa:2fa:any: acr 2fa, amr pwd otp mfa', async function () {
+        const { forms, idToken, tokens } = await signInForTokens(okta, new Browser(), alice, {
+          authServerId,
+          params: { acr_values: 'urn:okta:loa:2fa:any', scope: authServerId ? 'openid orders:read' : 'openid' },
+        });
+        expect(forms).to.deep.equal(['password', 'otp']);
+        expect(idToken).to.include({ acr: 'urn:okta:loa:2fa:any' });
+        expect(idToken.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+        if (authServerId) {
+          // Okta's access tokens carry acr and auth_time too.
+          expect(decodeJwt(tokens.access_token as string)).to.include({
+            acr: 'urn:okta:loa:2fa:any',
+            auth_time: idToken.auth_time,
+          });
+        }
+      });
+
+      it('steps a password session up with the code alone, and restarts auth_time', async function () {
+        const browser = new Browser();
+        const first = await signInForTokens(okta, browser, alice, { authServerId });
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const second = await signInForTokens(okta, browser, alice, {
+          authServerId,
+          params: { acr_values: 'urn:okta:loa:2fa:any' },
+        });
+        expect(second.forms).to.deep.equal(['otp']);
+        expect(second.idToken.auth_time).to.be.greaterThan(first.idToken.auth_time as number);
+        expect(second.idToken.sid).to.equal(first.idToken.sid);
+
+        // Two factors done: later requests are answered silently, each with the acr it asked.
+        const again = await signInForTokens(okta, browser, alice, {
+          authServerId,
+          params: { acr_values: 'urn:okta:loa:2fa:any' },
+        });
+        expect(again.forms).to.deep.equal([]);
+        const lower = await signInForTokens(okta, browser, alice, {
+          authServerId,
+          params: { acr_values: 'urn:okta:loa:1fa:any' },
+        });
+        expect(lower.idToken).to.include({ acr: 'urn:okta:loa:1fa:any' });
+        expect(lower.idToken.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+      });
+
+      it('shows the code form again after a wrong code, and sends access_denied on Cancel', async function () {
+        const browser = new Browser();
+        const request = authorizeUrl(okta, authServerId, { acr_values: 'urn:okta:loa:2fa:any' });
+        const login = location(await browser.get(request.url));
+        const resume = location(await browser.post(login, { username: alice.username, password: alice.password }));
+        const codePage = location(await browser.get(resume));
+        expect(await (await browser.get(codePage)).text()).to.include('<input name="otp"');
+        const wrong = await browser.post(codePage, { otp: '000000' });
+        expect(wrong.status).to.equal(401);
+        expect(await wrong.text()).to.include('Invalid code');
+        const cancelled = location(await browser.get(location(await browser.post(codePage, { deny: '1' }))));
+        expect(cancelled.searchParams.get('error')).to.equal('access_denied');
+        expect(cancelled.searchParams.get('state')).to.equal(request.state);
+      });
+
+      it('answers prompt=none with login_required when the session has one factor and two are asked', async function () {
+        const browser = new Browser();
+        await signInForTokens(okta, browser, alice, { authServerId });
+        const request = authorizeUrl(okta, authServerId, { acr_values: 'urn:okta:loa:2fa:any', prompt: 'none' });
+        const callback = location(await browser.get(request.url));
+        expect(callback.searchParams.get('error')).to.equal('login_required');
+        expect(callback.searchParams.get('error_description')).to.equal(
+          'The client specified not to prompt, but the client app requires re-authentication or MFA.',
+        );
+        expect(callback.searchParams.get('state')).to.equal(request.state);
+      });
+
+      it('sends unmet_authentication_requirements for a user without a second factor (Carol), or for phr', async function () {
+        for (const [user, acrValues] of [
+          [carol, 'urn:okta:loa:2fa:any'],
+          [alice, 'phr'],
+        ] as const) {
+          const request = authorizeUrl(okta, authServerId, { acr_values: acrValues });
+          const { forms, callback } = await journey(new Browser(), request.url, user);
+          expect(forms).to.deep.equal(['password']);
+          expect(`${callback.origin}${callback.pathname}`).to.equal(REDIRECT_URI);
+          expect(callback.searchParams.get('error')).to.equal('unmet_authentication_requirements');
+          expect(callback.searchParams.get('error_description')).to.equal(UNMET_DESCRIPTION);
+          expect(callback.searchParams.get('state')).to.equal(request.state);
+        }
+      });
+
+      it('meets urn:okta:loa:2fa:any:ifpossible with one factor for Carol, and with two for Alice', async function () {
+        const ifPossible = { acr_values: 'urn:okta:loa:2fa:any:ifpossible' };
+        const carols = await signInForTokens(okta, new Browser(), carol, { authServerId, params: ifPossible });
+        expect(carols.forms).to.deep.equal(['password']);
+        expect(carols.idToken).to.include({ acr: 'urn:okta:loa:2fa:any:ifpossible' });
+        expect(carols.idToken.amr).to.deep.equal(['pwd']);
+        const alices = await signInForTokens(okta, new Browser(), alice, { authServerId, params: ifPossible });
+        expect(alices.forms).to.deep.equal(['password', 'otp']);
+      });
+
+      it('ignores acr_values it does not know, as Okta does', async function () {
+        const { forms, idToken } = await signInForTokens(okta, new Browser(), alice, {
+          authServerId,
+          params: { acr_values: 'urn:example:gold' },
+        });
+        expect(forms).to.deep.equal(['password']);
+        expect(idToken).not.to.have.property('acr');
+      });
+
+      it('asks for the password and the code again for max_age=0 with two factors', async function () {
+        const browser = new Browser();
+        const twoFactors = { acr_values: 'urn:okta:loa:2fa:any' };
+        await signInForTokens(okta, browser, alice, { authServerId, params: twoFactors });
+        const again = await signInForTokens(okta, browser, alice, { authServerId, params: { ...twoFactors, max_age: '0' } });
+        expect(again.forms).to.deep.equal(['password', 'otp']);
+      });
+    });
+  }
+});
+
+describe('local Okta: sign-out that Okta starts', function () {
+  let okta: LocalOkta;
+  let app: Awaited<ReturnType<typeof recorder>>;
+  let backChannelApp: LocalOktaClient;
+  let frontChannelApp: LocalOktaClient;
+  let universalApp: LocalOktaClient;
+
+  before(async () => {
+    app = await recorder();
+    backChannelApp = { ...CLIENT, clientId: 'bc-app', backchannelLogoutUri: `${app.origin}/backchannel` };
+    frontChannelApp = { ...CLIENT, clientId: 'fc-app', frontchannelLogoutUri: `${app.origin}/frontchannel?tenant=a` };
+    universalApp = { ...CLIENT, clientId: 'ul-app', universalLogoutUri: `${app.origin}/global-token-revocation?x=1` };
+    okta = await startLocalOkta({ clients: [CLIENT, backChannelApp, frontChannelApp, universalApp] });
+  });
+  beforeEach(() => app.received.splice(0));
+  after(async () => {
+    await okta.close();
+    await app.close();
+  });
+
+  function logoutUrl(authServerId: string | undefined, idToken: string): URL {
+    const url = new URL(
+      authServerId === undefined ? `${okta.origin}/oauth2/v1/logout` : `${okta.issuer(authServerId)}/v1/logout`,
+    );
+    url.searchParams.set('id_token_hint', idToken);
+    url.searchParams.set('post_logout_redirect_uri', CLIENT.postLogoutRedirectUris?.[0] as string);
+    url.searchParams.set('state', 'bye');
+    return url;
+  }
+
+  for (const authServerId of ['default', undefined]) {
+    const issuer = () => okta.issuer(authServerId);
+    const keys = () =>
+      createRemoteJWKSet(new URL(authServerId === undefined ? `${okta.origin}/oauth2/v1/keys` : `${issuer()}/v1/keys`));
+
+    it(`POSTs a back-channel logout token to the app on sign-out (${authServerId ?? 'org'} server)`, async function () {
+      const browser = new Browser();
+      const { idToken, tokens } = await signInForTokens(okta, browser, alice, { authServerId, client: backChannelApp });
+      const redirect = location(await browser.get(logoutUrl(authServerId, tokens.id_token as string)));
+      expect(redirect.searchParams.get('state')).to.equal('bye');
+
+      expect(app.received).to.have.length(1);
+      const [request] = app.received;
+      expect(request).to.deep.include({ method: 'POST', path: '/backchannel' });
+      expect(request?.headers['content-type']).to.equal('application/x-www-form-urlencoded');
+      const logoutToken = new URLSearchParams(request?.body).get('logout_token') as string;
+      const { payload, protectedHeader } = await jwtVerify(logoutToken, keys(), {
+        issuer: issuer(),
+        audience: backChannelApp.clientId,
+        typ: 'logout+jwt',
+      });
+      expect(protectedHeader.alg).to.equal('RS256');
+      expect(payload).to.include({ sub: alice.sub, sid: idToken.sid });
+      expect(payload.events).to.deep.equal({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+      expect(payload.jti).to.be.a('string');
+      expect((payload.exp as number) - (payload.iat as number)).to.equal(120);
+      expect(payload).not.to.have.property('nonce');
+    });
+
+    it(`loads the front-channel URLs of the other apps in iframes, with iss and sid (${authServerId ?? 'org'} server)`, async function () {
+      const browser = new Browser();
+      const front = await signInForTokens(okta, browser, alice, { authServerId, client: frontChannelApp });
+      const initiator = await signInForTokens(okta, browser, alice, { authServerId });
+      expect(initiator.forms, 'one Okta session for both apps').to.deep.equal([]);
+
+      const page = await browser.get(logoutUrl(authServerId, initiator.tokens.id_token as string));
+      expect(page.status).to.equal(200);
+      const html = await page.text();
+      const frames = [...html.matchAll(/<iframe src="([^"]+)"/g)].map(
+        (match) => new URL((match[1] as string).replace(/&#38;/g, '&')),
+      );
+      expect(frames).to.have.length(1, 'the app that signed out is not called back');
+      const [frame] = frames as [URL];
+      expect(`${frame.origin}${frame.pathname}`).to.equal(`${app.origin}/frontchannel`);
+      expect(Object.fromEntries(frame.searchParams)).to.deep.equal({ tenant: 'a', iss: issuer(), sid: front.idToken.sid });
+      const next = /<a id="continue" href="([^"]+)"/.exec(html)?.[1]?.replace(/&#38;/g, '&');
+      expect(next).to.equal(`${CLIENT.postLogoutRedirectUris?.[0]}?state=bye`);
+
+      // The session is gone for both apps.
+      const silent = location(await browser.get(authorizeUrl(okta, authServerId, { prompt: 'none' }).url));
+      expect(silent.searchParams.get('error')).to.equal('login_required');
+    });
+  }
+
+  it("POSTs Okta's Universal Logout request with a signed JWT, and ends the user's Okta sessions", async function () {
+    const browser = new Browser();
+    await signInForTokens(okta, browser, alice, { client: universalApp });
+    const [result] = await okta.universalLogout({ user: 'alice@example.com' });
+    expect(result).to.deep.include({ clientId: 'ul-app', status: 204 });
+
+    const [request] = app.received;
+    expect(request).to.deep.include({ method: 'POST', path: '/global-token-revocation?x=1' });
+    expect(request?.headers['content-type']).to.equal('application/json');
+    expect(JSON.parse(request?.body ?? '')).to.deep.equal({ subject: { format: 'email', email: alice.email } });
+    const jwt = /^Bearer (.+)$/.exec(String(request?.headers.authorization))?.[1] as string;
+    expect(decodeProtectedHeader(jwt)).to.include({ typ: 'global-token-revocation+jwt', alg: 'RS256' });
+    const orgKeys = createRemoteJWKSet(new URL(`${okta.origin}/oauth2/v1/keys`));
+    const { payload } = await jwtVerify(jwt, orgKeys, {
+      issuer: okta.origin,
+      audience: `${app.origin}/global-token-revocation`,
+      subject: 'ul-app',
+      typ: 'global-token-revocation+jwt',
+    });
+    const claims = payload as JWTPayload & { nbf: number; iat: number; exp: number };
+    expect(claims.exp - claims.iat).to.equal(300);
+    expect(claims.iat - claims.nbf).to.equal(300);
+    expect(claims.jti).to.be.a('string');
+
+    // As Okta's "Clear user sessions": the Okta session ended too.
+    const silent = location(await browser.get(authorizeUrl(okta, undefined, { prompt: 'none', client_id: 'ul-app' }).url));
+    expect(silent.searchParams.get('error')).to.equal('login_required');
+  });
+
+  it('takes Universal Logout requests over HTTP (JSON only), in the iss_sub format, and reports 404s', async function () {
+    const send = (body: unknown, type = 'application/json') =>
+      fetch(`${okta.origin}/admin/universal-logout`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: type === 'application/json' ? JSON.stringify(body) : new URLSearchParams(body as Record<string, string>),
+      });
+    const answer = await send({ user: alice.sub, format: 'iss_sub', authServerId: 'default', member: 'sub_id' });
+    expect(answer.status).to.equal(200);
+    const { results } = (await answer.json()) as { results: Array<{ status: number }> };
+    expect(results.map((r) => r.status)).to.deep.equal([204]);
+    const [request] = app.received;
+    expect(JSON.parse(request?.body ?? '')).to.deep.equal({
+      sub_id: { format: 'iss_sub', iss: okta.issuer('default'), sub: alice.sub },
+    });
+    expect(decodeJwt(/^Bearer (.+)$/.exec(String(request?.headers.authorization))?.[1] as string).iss).to.equal(
+      okta.issuer('default'),
+    );
+
+    const notFound = await send({ user: 'bob@example.com', clientId: 'ul-app', endpoint: `${app.origin}/missing` });
+    expect(((await notFound.json()) as { results: Array<{ status: number }> }).results[0]?.status).to.equal(404);
+    expect((await send({ user: 'bob@example.com' }, 'application/x-www-form-urlencoded')).status).to.equal(415);
+    const unknown = await send({ user: 'mallory@example.com' });
+    expect(unknown.status).to.equal(400);
+    expect(((await unknown.json()) as { error_description: string }).error_description).to.include('mallory');
+  });
+
+  it('refuses a logout URI that is not an absolute http(s) URL without fragment', async function () {
+    let error: unknown;
+    try {
+      await startLocalOkta({ clients: [{ ...CLIENT, backchannelLogoutUri: 'http://127.0.0.1:3999/bc#x' }] });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.include('backchannelLogoutUri');
+  });
+});
+
+describe('local Okta: two orgs, client credentials and token exchange', function () {
+  const SERVICE: LocalOktaClient = {
+    clientId: 'api1-service',
+    clientSecret: 'api1-service-secret',
+    redirectUris: [],
+    clientCredentials: true,
+    tokenExchange: true,
+  };
+  const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+  const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+  let orgA: LocalOkta;
+  let orgB: LocalOkta;
+
+  before(async () => {
+    orgA = await startLocalOkta({ clients: [CLIENT, SERVICE], authServerIds: ['default', 'downstream'] });
+    orgB = await startLocalOkta({ clients: [CLIENT, SERVICE] });
+  });
+  after(async () => {
+    await orgA.close();
+    await orgB.close();
+  });
+
+  const exchange = (okta: LocalOkta, authServerId: string | undefined, body: Record<string, string>, client = SERVICE) => {
+    const base = authServerId === undefined ? `${okta.origin}/oauth2/v1` : `${okta.issuer(authServerId)}/v1`;
+    return tokenRequest(`${base}/token`, client, {
+      grant_type: TOKEN_EXCHANGE,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+      ...body,
+    });
+  };
+
+  async function usersAccessToken(okta: LocalOkta, scope = 'openid orders:read'): Promise<string> {
+    const { tokens } = await signInForTokens(okta, new Browser(), alice, { authServerId: 'default', params: { scope } });
+    return tokens.access_token as string;
+  }
+
+  it('runs two independent orgs: one browser keeps a session at each, and a code of one is unknown to the other', async function () {
+    const browser = new Browser();
+    expect(orgA.origin).not.to.equal(orgB.origin);
+    expect((await signInForTokens(orgA, browser, alice)).forms).to.deep.equal(['password']);
+    expect((await signInForTokens(orgB, browser, alice)).forms).to.deep.equal(['password']);
+    // Same host, other port: the cookies of one org do not replace the other's.
+    expect((await signInForTokens(orgA, browser, alice)).forms).to.deep.equal([]);
+
+    const request = authorizeUrl(orgA, 'default');
+    const code = (await journey(browser, request.url, alice)).callback.searchParams.get('code') as string;
+    const atB = await tokenRequest(`${orgB.issuer('default')}/v1/token`, CLIENT, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: request.verifier,
+      redirect_uri: REDIRECT_URI,
+    });
+    expect(atB).to.deep.include({ status: 400 });
+    expect(atB.json.error).to.equal('invalid_grant');
+  });
+
+  it("issues a service app's client credentials token for the API: sub and cid the app, no uid", async function () {
+    const { status, json } = await tokenRequest(`${orgA.issuer('default')}/v1/token`, SERVICE, {
+      grant_type: 'client_credentials',
+      scope: 'orders:read',
+    });
+    expect(status).to.equal(200);
+    const { payload } = await jwtVerify(
+      json.access_token as string,
+      createRemoteJWKSet(new URL(`${orgA.issuer('default')}/v1/keys`)),
+      {
+        issuer: orgA.issuer('default'),
+        audience: 'api://default',
+      },
+    );
+    expect(payload).to.include({ sub: SERVICE.clientId, cid: SERVICE.clientId });
+    expect(payload.scp).to.deep.equal(['orders:read']);
+    expect(payload).not.to.have.property('uid');
+  });
+
+  it("exchanges a user's access token for one of another API of the org (on-behalf-of)", async function () {
+    const subjectToken = await usersAccessToken(orgA);
+    const subject = decodeJwt(subjectToken);
+    const { status, json } = await exchange(orgA, 'downstream', {
+      subject_token: subjectToken,
+      audience: 'api://downstream',
+      scope: 'orders:write',
+    });
+    expect(status, JSON.stringify(json)).to.equal(200);
+    expect(json).to.include({
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'orders:write',
+      issued_token_type: ACCESS_TOKEN_TYPE,
+    });
+    expect(json).not.to.have.any.keys('refresh_token', 'id_token');
+    const downstream = orgA.issuer('downstream');
+    const { payload } = await jwtVerify(json.access_token as string, createRemoteJWKSet(new URL(`${downstream}/v1/keys`)), {
+      issuer: downstream,
+      audience: 'api://downstream',
+    });
+    expect(payload).to.include({ sub: alice.sub, uid: alice.sub, cid: SERVICE.clientId, auth_time: subject.auth_time });
+    expect(payload.scp).to.deep.equal(['orders:write']);
+  });
+
+  it('exchanges an opaque access token of the same server too', async function () {
+    const opaque = await usersAccessToken(orgA, 'openid profile');
+    expect(opaque.split('.')).to.have.length(1);
+    const { status, json } = await exchange(orgA, 'default', {
+      subject_token: opaque,
+      audience: 'api://default',
+      scope: 'orders:read',
+    });
+    expect(status).to.equal(200);
+    expect(decodeJwt(json.access_token as string)).to.include({ uid: alice.sub, aud: 'api://default' });
+  });
+
+  it("answers a bad token exchange with Okta's errors", async function () {
+    const subjectToken = await usersAccessToken(orgA);
+    const serviceToken = (
+      await tokenRequest(`${orgA.issuer('default')}/v1/token`, SERVICE, {
+        grant_type: 'client_credentials',
+        scope: 'orders:read',
+      })
+    ).json.access_token as string;
+    const otherOrgToken = await usersAccessToken(orgB);
+    const good = { subject_token: subjectToken, audience: 'api://default', scope: 'orders:read' };
+    const cases: Array<[string, Promise<{ status: number; json: Record<string, unknown> }>, number, string, string]> = [
+      [
+        'wrong audience',
+        exchange(orgA, 'default', { ...good, audience: 'api://downstream' }),
+        400,
+        'invalid_target',
+        'valid audience',
+      ],
+      [
+        'openid scope',
+        exchange(orgA, 'default', { ...good, scope: 'openid orders:read' }),
+        400,
+        'invalid_scope',
+        "Can't request 'openid'",
+      ],
+      ['no scope', exchange(orgA, 'default', { ...good, scope: '' }), 400, 'invalid_scope', 'No scopes were requested.'],
+      [
+        'token type',
+        exchange(orgA, 'default', { ...good, subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }),
+        400,
+        'invalid_request',
+        "'subject_token_type'",
+      ],
+      [
+        'garbage',
+        exchange(orgA, 'default', { ...good, subject_token: 'not-a-token' }),
+        400,
+        'invalid_request',
+        "'subject_token' is invalid.",
+      ],
+      ['no user', exchange(orgA, 'default', { ...good, subject_token: serviceToken }), 400, 'invalid_request', 'end user'],
+      [
+        'other org',
+        exchange(orgA, 'default', { ...good, subject_token: otherOrgToken }),
+        403,
+        'access_denied',
+        'trusted authorization server',
+      ],
+      ['org server', exchange(orgA, undefined, good), 400, 'unsupported_grant_type', 'not supported'],
+      // oidc-provider's answer (Okta's would be unauthorized_client), as for client_credentials.
+      ['not allowed', exchange(orgA, 'default', good, CLIENT), 400, 'invalid_request', 'not allowed'],
+    ];
+    for (const [name, answer, status, error, description] of cases) {
+      const { status: got, json } = await answer;
+      expect([got, json.error], name).to.deep.equal([status, error]);
+      expect(String(json.error_description), name).to.include(description);
+    }
   });
 });

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import type { RequestListener } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import express from 'express';
 import session from 'express-session';
@@ -7,7 +10,7 @@ import { DEMO_USERS, type DemoUser } from '../example/local-okta/index.js';
 import { DEFAULT_CLIENT_SECRET, readSettings } from '../example/okta-local-cli.js';
 import { OktaStrategy } from '../lib/index.js';
 import { ScriptedBrowser } from './support/browser.js';
-import { startOktaLocal, type OktaLocalProcess } from './support/okta-local-process.js';
+import { childEnv, startOktaLocal, type OktaLocalProcess } from './support/okta-local-process.js';
 import { signIn } from './support/okta-login.js';
 import { openSlot, type Slot } from './support/server.js';
 
@@ -15,6 +18,26 @@ import { openSlot, type Slot } from './support/server.js';
 // into an app of our own, and a sign-in over real HTTP through it.
 
 const alice = DEMO_USERS.find((user) => user.username.startsWith('alice')) as DemoUser;
+
+/** `npm run okta:local -- universal-logout ...args` to its end: what it printed and its exit code. */
+async function universalLogoutCommand(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const cwd = join(__dirname, '..');
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      npm,
+      ['run', '--silent', 'okta:local', '--', 'universal-logout', ...args],
+      {
+        cwd,
+        env: childEnv(),
+      },
+    );
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const failed = err as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
 
 describe('npm run okta:local', function () {
   this.timeout(60_000);
@@ -103,6 +126,50 @@ describe('npm run okta:local', function () {
     }
   });
 
+  it('prints every URL of the app it calls on sign-out, and the one-time code of each user', () => {
+    const out = okta.output();
+    expect(out).to.include(`  back-channel logout    ${slot.origin}/auth/okta/backchannel-logout (POST logout_token)\n`);
+    expect(out).to.include(`  front-channel logout   ${slot.origin}/auth/okta/frontchannel-logout (iframe GET ?iss=&sid=)\n`);
+    expect(out).to.include(`  Universal Logout       ${slot.origin}/auth/okta/universal-logout (POST, Bearer JWT)\n`);
+    expect(out).to.include('npm run okta:local -- universal-logout --user alice@example.com');
+    for (const user of DEMO_USERS) {
+      expect(out).to.include(
+        user.oneTimeCode
+          ? `one-time code ${user.oneTimeCode}`
+          : `${user.username} / ${user.password} (groups: Everyone; no second factor)`,
+      );
+    }
+  });
+
+  it("universal-logout asks the running okta:local to send Okta's Universal Logout request, and prints the answer", async () => {
+    const received: Array<{ url?: string; authorization?: string; body: string }> = [];
+    slot.serve(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      received.push({ url: req.url, authorization: req.headers.authorization, body });
+      res.statusCode = req.url === '/auth/okta/universal-logout' ? 204 : 401;
+      res.end();
+    });
+    const done = await universalLogoutCommand(['--okta', okta.env.OKTA_DOMAIN!, '--user', alice.username]);
+    expect(done.code, done.stderr).to.equal(0);
+    expect(done.stdout).to.include(`POST ${slot.origin}/auth/okta/universal-logout -> 204`);
+    expect(received).to.have.length(1);
+    expect(JSON.parse(received[0]!.body)).to.deep.equal({ subject: { format: 'email', email: alice.email } });
+    expect(received[0]!.authorization).to.match(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+
+    const refused = await universalLogoutCommand([
+      ...['--okta', okta.env.OKTA_DOMAIN!, '--user', alice.sub, '--format', 'iss_sub'],
+      ...['--endpoint', `${slot.origin}/elsewhere`],
+    ]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include(`POST ${slot.origin}/elsewhere -> 401`);
+    expect(JSON.parse(received[1]!.body).subject).to.deep.include({ format: 'iss_sub', sub: alice.sub });
+
+    const usage = await universalLogoutCommand(['--okta', okta.env.OKTA_DOMAIN!]);
+    expect(usage.code).to.equal(1);
+    expect(usage.stderr).to.include('--user is required');
+  });
+
   it('takes its settings from flags first, then LOCAL_OKTA_* variables, then defaults', () => {
     const env = {
       LOCAL_OKTA_PORT: '4999',
@@ -134,5 +201,15 @@ describe('npm run okta:local', function () {
     expect(() => readSettings(['--redirect-uri', '/cb'], {})).to.throw(/--redirect-uri must be an absolute http\(s\) URL/);
     expect(() => readSettings(['--host', '0.0.0.0'], {})).to.throw(/--host must be 127\.0\.0\.1 or localhost/);
     expect(() => readSettings(['--bogus'], {})).to.throw(/bogus/);
+  });
+
+  it('takes the logout URLs of the app from flags or LOCAL_OKTA_*_LOGOUT_URI variables; none turns one off', () => {
+    const env = { LOCAL_OKTA_BACKCHANNEL_LOGOUT_URI: 'none', LOCAL_OKTA_UNIVERSAL_LOGOUT_URI: 'http://localhost:3000/env-ul' };
+    const settings = readSettings(['--universal-logout-uri', 'http://localhost:3000/gtr'], env);
+    expect(settings).to.deep.include({ backchannelLogoutUri: 'none', universalLogoutUri: 'http://localhost:3000/gtr' });
+    expect(settings).not.to.have.property('frontchannelLogoutUri');
+    expect(() => readSettings(['--frontchannel-logout-uri', '/relative'], {})).to.throw(
+      /--frontchannel-logout-uri must be an absolute http\(s\) URL or none/,
+    );
   });
 });

@@ -203,7 +203,10 @@ describe('OktaStrategy', () => {
       token.done();
       const success = expectKind(outcome, 'success');
       expect(success.user).to.deep.equal({ id: '00u1alice' });
-      expect(success.info).to.deep.equal({ note: 'welcome', state: { returnTo: '/reports' } });
+      const { claims, ...info } = success.info as { claims: Record<string, unknown> };
+      expect(info).to.deep.equal({ note: 'welcome', state: { returnTo: '/reports' } });
+      // The verified claims, for oktaSession's sign-in record.
+      expect(claims).to.include({ sub: '00u1alice', iss: 'https://acme.okta.com/oauth2/default', email: 'alice@example.com' });
       expect(seen.tokens!.accessToken).to.equal('at-0123456789abcdef');
       expect(seen.profile!).to.include({
         provider: 'okta',
@@ -342,9 +345,23 @@ describe('OktaStrategy', () => {
           callback(session, { error, error_description: 'User is not assigned to the client application.', state }),
         );
         const failure = expectKind(outcome, 'fail');
-        expect(failure.challenge).to.deep.equal({ message: 'User is not assigned to the client application.' });
+        // The OAuth error goes with the message, for a custom callback to tell them apart.
+        expect(failure.challenge).to.deep.equal({ message: 'User is not assigned to the client application.', error });
       });
     }
+
+    it("carries the sign-in's app state on a failure Okta reported, for the custom callback", async () => {
+      const strategy = makeStrategy(okta);
+      const session: Session = {};
+      const { state } = await start(strategy, session, { state: { returnTo: '/reports', silent: true } });
+      const outcome = await run(strategy, callback(session, { error: 'login_required', state }));
+      const failure = expectKind(outcome, 'fail');
+      expect(failure.challenge).to.deep.equal({
+        message: 'login_required',
+        error: 'login_required',
+        state: { returnTo: '/reports', silent: true },
+      });
+    });
 
     it('reports any other Okta error as an AuthorizationError', async () => {
       const strategy = makeStrategy(okta);

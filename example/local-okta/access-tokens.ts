@@ -3,9 +3,10 @@
  * (audience `api://{id}`) to a request that asks for one of the API's scopes; other access
  * tokens (the org server's, or without API scopes) are opaque, for userinfo.
  */
-import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
-import { TTL } from './grants.js';
+import type { Configuration, KoaContextWithOIDC, ResourceServer, ResourceServerInstance } from 'oidc-provider';
+import { TTL } from './ttl.js';
 import { oidc } from './oidc.js';
+import type { Settings } from './settings.js';
 
 type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['resourceIndicators']>;
 
@@ -17,9 +18,25 @@ export function apiResourceFeature(audience: string | undefined): ResourceIndica
   return audience === undefined ? { enabled: false } : apiResource(audience);
 }
 
+/** The custom server's API: JWT access tokens signed like ID tokens. */
+function apiResourceInfo(audience: string): ResourceServer {
+  return {
+    scope: API_SCOPES.join(' '),
+    audience,
+    accessTokenFormat: 'jwt',
+    accessTokenTTL: TTL.AccessToken,
+    jwt: { sign: { alg: 'RS256' } },
+  };
+}
+
+/** The custom server's API as oidc-provider's resource server, for a token it makes itself. */
+export function apiResourceServer(audience: string): ResourceServerInstance {
+  return { ...apiResourceInfo(audience), scopes: new Set(API_SCOPES), identifier: () => audience };
+}
+
 /**
  * The custom server's API as a resource server: asked for by its scopes (clients do not
- * send RFC 8707 `resource` to Okta), with JWT access tokens signed like ID tokens.
+ * send RFC 8707 `resource` to Okta).
  */
 function apiResource(audience: string): ResourceIndicators {
   const asksForApi = (ctx: KoaContextWithOIDC): boolean => {
@@ -32,27 +49,39 @@ function apiResource(audience: string): ResourceIndicators {
     useGrantedResource: () => true,
     getResourceServerInfo: (_ctx, resource) => {
       if (resource !== audience) throw new (oidc().errors.InvalidTarget)();
-      return {
-        scope: API_SCOPES.join(' '),
-        audience,
-        accessTokenFormat: 'jwt',
-        accessTokenTTL: TTL.AccessToken,
-        jwt: { sign: { alg: 'RS256' } },
-      };
+      return apiResourceInfo(audience);
     },
   };
 }
 
-/** Okta's own access token claims: `ver`, `cid`, `uid` (tokens of a user) and `scp` (an array). */
-export function oktaAccessTokenClaims(
-  _ctx: KoaContextWithOIDC,
-  token: { kind: string; clientId?: string; accountId?: string; scope?: string },
-) {
-  if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;
-  return {
-    ver: 1,
-    cid: token.clientId,
-    ...(token.accountId === undefined ? {} : { uid: token.accountId }),
-    scp: (token.scope ?? '').split(' ').filter(Boolean),
+/** How the user signed in, for a token exchange: set by token-exchange.ts as an entity. */
+export interface SubjectSignIn {
+  authTime?: number;
+  acr?: string;
+}
+
+/**
+ * Okta's own access token claims: `ver`, `cid`, `scp` (an array), and for a user's tokens
+ * `uid`, `auth_time`, `acr` (when the sign-in asked for one) and, with `groupsClaim`, the
+ * `groups` of a custom server's JWT access token (a claim Okta adds for any scope).
+ */
+export function accessTokenClaims(settings: Settings) {
+  return (
+    ctx: KoaContextWithOIDC,
+    token: { kind: string; clientId?: string; accountId?: string; scope?: string; aud?: unknown },
+  ) => {
+    if (token.kind !== 'AccessToken' && token.kind !== 'ClientCredentials') return undefined;
+    const claims = { ver: 1, cid: token.clientId, scp: (token.scope ?? '').split(' ').filter(Boolean) };
+    if (token.accountId === undefined) return claims;
+    const { entities } = ctx.oidc;
+    const signIn = entities.AuthorizationCode ?? entities.RefreshToken ?? (entities.SubjectSignIn as SubjectSignIn | undefined);
+    const user = settings.users.find((candidate) => candidate.sub === token.accountId);
+    return {
+      ...claims,
+      uid: token.accountId,
+      ...(signIn?.authTime === undefined ? {} : { auth_time: signIn.authTime }),
+      ...(signIn?.acr === undefined ? {} : { acr: signIn.acr }),
+      ...(settings.groupsClaim && token.aud !== undefined && user ? { groups: user.groups } : {}),
+    };
   };
 }

@@ -6,6 +6,8 @@
 import { decodeJwt } from 'jose';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { oidc } from './oidc.js';
+import { secondFactorPrompt } from './step-up.js';
+import type { DemoUser } from './types.js';
 
 /**
  * Validators of authorization and PAR request parameters, run on every such request after
@@ -18,11 +20,14 @@ export function authorizeParams() {
 /**
  * When the authorize endpoint asks the user to interact: oidc-provider's base policy, a
  * `login` prompt (no session, `prompt=login`, `max_age`, ...) then a `consent` prompt that
- * the login pages answer without asking. A further step (such as a second factor asked by
- * `acr_values`) is a prompt added to this policy, with its page in login.ts.
+ * the login pages answer without asking, then the `mfa` prompt of step-up.ts (a second
+ * factor asked by `acr_values`). A further step is a prompt added here, with its page in
+ * login.ts's `PROMPT_PAGES`.
  */
-export function interactionPolicy() {
-  return oidc().interactionPolicy.base();
+export function interactionPolicy(users: DemoUser[]) {
+  const policy = oidc().interactionPolicy.base();
+  policy.add(secondFactorPrompt(users));
+  return policy;
 }
 
 /** Okta rejects an authorization request without `state`. */

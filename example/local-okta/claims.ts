@@ -12,10 +12,11 @@ const PROFILE_UPDATED_AT = 1_735_689_600; // 2025-01-01T00:00:00Z
 
 /**
  * Which claims each scope releases. `openid` also releases the claims that Okta puts in
- * every ID token (auth_time, amr, ver, idp); findAccount gives ver and idp to ID tokens only.
+ * every ID token (auth_time, amr, ver, idp) and `acr` (only there when `acr_values` was
+ * asked: step-up.ts); findAccount gives ver and idp to ID tokens only.
  */
 export const OKTA_CLAIMS = {
-  openid: ['sub', 'auth_time', 'amr', 'ver', 'idp'],
+  openid: ['sub', 'auth_time', 'amr', 'acr', 'ver', 'idp'],
   profile: [
     'name',
     'given_name',
@@ -36,22 +37,29 @@ export const OKTA_CLAIMS = {
   groups: ['groups'],
 };
 
-/** oidc-provider's `findAccount` over a list of users: thin claims for ID tokens, all for userinfo. */
-export function accountFinder(users: DemoUser[]): FindAccount {
-  return (_ctx, sub) => findAccount(users, sub);
+/**
+ * oidc-provider's `findAccount` over a list of users: thin claims for ID tokens (with
+ * `groups` when `groupsClaim` is set), all for userinfo.
+ */
+export function accountFinder(users: DemoUser[], groupsClaim: boolean): FindAccount {
+  return (_ctx, sub) => findAccount(users, sub, groupsClaim);
 }
 
-function findAccount(users: DemoUser[], sub: string) {
+function findAccount(users: DemoUser[], sub: string, groupsClaim: boolean) {
   const user = users.find((candidate) => candidate.sub === sub);
   if (!user) return undefined;
   return {
     accountId: user.sub,
-    claims: (use: string) => (use === 'id_token' ? idTokenClaims(user) : userinfoClaims(user)),
+    claims: (use: string) => (use === 'id_token' ? idTokenClaims(user, groupsClaim) : userinfoClaims(user)),
   };
 }
 
-/** The thin set of Okta's code-flow ID token; scopes still decide which of these appear. */
-function idTokenClaims(user: DemoUser) {
+/**
+ * The thin set of Okta's code-flow ID token; scopes still decide which of these appear.
+ * Okta leaves groups out of it unless a groups claim is configured (its groups-claim guide:
+ * "Profile attributes and Groups aren't returned" in a thin ID token).
+ */
+function idTokenClaims(user: DemoUser, groupsClaim: boolean) {
   return {
     sub: user.sub,
     name: displayName(user),
@@ -59,6 +67,7 @@ function idTokenClaims(user: DemoUser) {
     email: user.email,
     ver: 1,
     idp: OKTA_IDP_ID,
+    ...(groupsClaim ? { groups: user.groups } : {}),
   };
 }
 

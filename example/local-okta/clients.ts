@@ -15,7 +15,7 @@ export function clientMetadata(client: LocalOktaClient): ClientMetadata {
     post_logout_redirect_uris: client.postLogoutRedirectUris ?? [],
     token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_basic',
     grant_types: grantTypesFor(client),
-    response_types: ['code'],
+    response_types: client.redirectUris.length > 0 ? ['code'] : [],
     ...(client.jwks === undefined ? {} : { jwks: client.jwks as ClientMetadata['jwks'] }),
     dpop_bound_access_tokens: client.dpopBoundAccessTokens ?? false,
   };

@@ -2,21 +2,21 @@
  * One issuer's oidc-provider configuration, assembled from the modules that own each part:
  * the authorize rules (authorize.ts), the grants (grants.ts), access tokens
  * (access-tokens.ts), DPoP (dpop.ts), userinfo/introspection/revocation (issued-tokens.ts),
- * logout (logout.ts), claims (claims.ts) and clients (clients.ts).
+ * logout (logout.ts), claims (claims.ts), clients (clients.ts) and lifetimes (ttl.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { Configuration, JWK } from 'oidc-provider';
-import { apiResourceFeature, oktaAccessTokenClaims } from './access-tokens.js';
+import type { AdapterFactory, Configuration, JWK } from 'oidc-provider';
+import { accessTokenClaims, apiResourceFeature } from './access-tokens.js';
 import { authorizeParams, grantRequestedScopes, interactionPolicy } from './authorize.js';
 import { OKTA_CLAIMS, accountFinder } from './claims.js';
 import { allowedOrigin, clientMetadata } from './clients.js';
 import { dpopFeature } from './dpop.js';
-import { TTL, grantFeatures, rotateRefreshToken } from './grants.js';
+import { grantFeatures, rotateRefreshToken } from './grants.js';
 import { errorPage } from './html.js';
 import { issuedTokenFeatures } from './issued-tokens.js';
 import { logoutFeatures } from './logout.js';
 import type { Settings } from './settings.js';
-import { memoryAdapter } from './storage.js';
+import { TTL } from './ttl.js';
 
 /** What differs between the issuers of one local Okta. */
 export interface ConfigurationInput {
@@ -28,13 +28,15 @@ export interface ConfigurationInput {
   signingKey: JWK;
   /** The custom server's API audience; none for the org server. */
   apiAudience: string | undefined;
+  /** Where oidc-provider keeps its models (storage.ts). */
+  adapter: AdapterFactory;
 }
 
 /** The oidc-provider configuration of one issuer. */
 export function providerConfiguration(input: ConfigurationInput): Configuration {
-  const { settings, origin, routePrefix, cookiePrefix, signingKey, apiAudience } = input;
+  const { settings, origin, routePrefix, cookiePrefix, signingKey, apiAudience, adapter } = input;
   return {
-    adapter: memoryAdapter(),
+    adapter,
     clients: settings.clients.map(clientMetadata),
     jwks: { keys: [signingKey] },
     routes: oktaRoutes(routePrefix),
@@ -52,9 +54,9 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
     // Okta puts name, preferred_username and email in the ID token; oidc-provider would
     // otherwise keep profile and email claims for userinfo only. findAccount thins it.
     conformIdTokenClaims: false,
-    findAccount: accountFinder(settings.users),
+    findAccount: accountFinder(settings.users, settings.groupsClaim),
     loadExistingGrant: grantRequestedScopes,
-    extraTokenClaims: oktaAccessTokenClaims,
+    extraTokenClaims: accessTokenClaims(settings),
     extraParams: authorizeParams(),
     pkce: { required: () => true },
     expiresWithSession: () => false,
@@ -62,7 +64,7 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
     ttl: TTL,
     interactions: {
       url: (_ctx, interaction) => `${origin}/login/${interaction.uid}`,
-      policy: interactionPolicy(),
+      policy: interactionPolicy(settings.users),
     },
     clientBasedCORS: (_ctx, requestOrigin, client) => allowedOrigin(requestOrigin, client.redirectUris ?? []),
     renderError: (ctx, out) => {
@@ -76,7 +78,7 @@ export function providerConfiguration(input: ConfigurationInput): Configuration 
       ...issuedTokenFeatures(),
       pushedAuthorizationRequests: { enabled: true },
       dPoP: dpopFeature(settings),
-      ...logoutFeatures(),
+      ...logoutFeatures({ settings, signingKey }),
     },
   };
 }

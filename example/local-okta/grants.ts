@@ -1,8 +1,10 @@
 /**
- * The token endpoint: its grants, which clients may use each, and the lifetimes of what it
- * issues. What goes into the access tokens is in access-tokens.ts, DPoP binding in dpop.ts.
+ * The token endpoint: its grants, which clients may use each, and refresh token rotation.
+ * Lifetimes are in ttl.ts; what goes into the access tokens is in access-tokens.ts, DPoP
+ * binding in dpop.ts, the token exchange grant in token-exchange.ts.
  */
 import type { Configuration, KoaContextWithOIDC, Provider } from 'oidc-provider';
+import { TOKEN_EXCHANGE, tokenExchangeHandler, type ExchangeContext } from './token-exchange.js';
 import type { LocalOktaClient } from './types.js';
 
 /** A `grant_type` of the token endpoint. */
@@ -11,22 +13,32 @@ interface Grant {
   /** Whether a client's metadata lists it; oidc-provider refuses it to the others. */
   allowedFor(client: LocalOktaClient): boolean;
   /**
-   * For a grant that oidc-provider does not implement: its handler and the token request
-   * parameters it reads, registered at every issuer by `registerGrants`.
+   * For a grant that oidc-provider does not implement: its handler for one issuer and the
+   * token request parameters it reads, registered at every issuer by `registerGrants`.
    */
-  handler?: { handle: Parameters<Provider['registerGrantType']>[1]; params: readonly string[] };
+  handler?: { create: (exchange: ExchangeContext) => Parameters<Provider['registerGrantType']>[1]; params: readonly string[] };
 }
 
 /**
  * The grants, in the order a client's `grant_types` lists them. oidc-provider implements
- * these three (client_credentials once `grantFeatures` enables it); a new grant is one more
- * entry here, with a `handler` when oidc-provider has none.
+ * the first three (client_credentials once `grantFeatures` enables it); a new grant is one
+ * more entry here, with a `handler` when oidc-provider has none. A client without redirect
+ * URIs is a service app (Okta's "API Services"): it signs no user in.
  */
 const GRANTS: readonly Grant[] = [
-  { type: 'authorization_code', allowedFor: () => true },
-  { type: 'refresh_token', allowedFor: () => true },
+  { type: 'authorization_code', allowedFor: signsUsersIn },
+  { type: 'refresh_token', allowedFor: signsUsersIn },
   { type: 'client_credentials', allowedFor: (client) => client.clientCredentials === true },
+  {
+    type: TOKEN_EXCHANGE,
+    allowedFor: (client) => client.tokenExchange === true,
+    handler: { create: tokenExchangeHandler, params: ['subject_token', 'subject_token_type', 'audience', 'scope'] },
+  },
 ];
+
+function signsUsersIn(client: LocalOktaClient): boolean {
+  return client.redirectUris.length > 0;
+}
 
 /** The `grant_types` of a client's metadata. */
 export function grantTypesFor(client: LocalOktaClient): string[] {
@@ -34,9 +46,9 @@ export function grantTypesFor(client: LocalOktaClient): string[] {
 }
 
 /** Registers, at one issuer, the grants of `GRANTS` that carry their own handler. */
-export function registerGrants(provider: Provider): void {
+export function registerGrants(provider: Provider, exchange: ExchangeContext): void {
   for (const { type, handler } of GRANTS) {
-    if (handler) provider.registerGrantType(type, handler.handle, handler.params);
+    if (handler) provider.registerGrantType(type, handler.create(exchange), handler.params);
   }
 }
 
@@ -44,18 +56,6 @@ export function registerGrants(provider: Provider): void {
 export function grantFeatures() {
   return { clientCredentials: { enabled: true } } satisfies NonNullable<Configuration['features']>;
 }
-
-/** Lifetimes, in seconds, of what the provider issues and keeps (oidc-provider's `ttl`). */
-export const TTL = {
-  AccessToken: 60 * 60,
-  ClientCredentials: 60 * 60,
-  AuthorizationCode: 5 * 60,
-  IdToken: 60 * 60,
-  RefreshToken: 7 * 24 * 60 * 60,
-  Grant: 14 * 24 * 60 * 60,
-  Interaction: 60 * 60,
-  Session: 2 * 60 * 60,
-};
 
 /** Like Okta's defaults: rotation for public clients (SPAs), none for confidential ones. */
 export function rotateRefreshToken(ctx: KoaContextWithOIDC): boolean {

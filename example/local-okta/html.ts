@@ -1,4 +1,7 @@
-/** The provider's own HTML: the page shell, the sign-in form and the error page. */
+/**
+ * The provider's own HTML: the page shell, the sign-in form, the second-factor form, the
+ * front-channel logout page and the error page.
+ */
 import type { ErrorOut } from 'oidc-provider';
 
 /** What the sign-in form shows. */
@@ -25,6 +28,46 @@ export function loginPage({ uid, clientId, issuer, username = '', error }: Login
       <button type="submit" name="deny" value="1" formnovalidate class="secondary">Cancel</button>
     </form>
     <p class="muted small">Local Okta &middot; ${escapeHtml(issuer)}</p>`,
+  );
+}
+
+/**
+ * The second-factor form: `<input name="otp">` (the one-time code), "Verify", and "Cancel"
+ * (`deny=1`), posted to the same `/login/{uid}`.
+ */
+export function mfaPage({ uid, clientId, issuer, error }: LoginForm): string {
+  const alert = error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '';
+  return page(
+    'Verify it is you',
+    `<h1>Verify it is you</h1>
+    <p class="muted">Enter the code from your authenticator app to continue to <strong>${escapeHtml(clientId)}</strong></p>
+    ${alert}
+    <form method="post" action="/login/${escapeHtml(uid)}">
+      <label>Code <input name="otp" inputmode="numeric" autocomplete="one-time-code" autofocus required></label>
+      <button type="submit">Verify</button>
+      <button type="submit" name="deny" value="1" formnovalidate class="secondary">Cancel</button>
+    </form>
+    <p class="muted small">Local Okta &middot; ${escapeHtml(issuer)}</p>`,
+  );
+}
+
+/**
+ * The end of a sign-out with front-channel logout: one hidden `<iframe src>` per app, then
+ * on to `next` once they have loaded (or after two seconds), with a link for no script.
+ */
+export function frontChannelLogoutPage(frameUrls: string[], next: string): string {
+  const frames = frameUrls.map((url) => `<iframe src="${escapeHtml(url)}" hidden></iframe>`).join('\n    ');
+  return page(
+    'Signing out',
+    `<h1>Signing out</h1>
+    ${frames}
+    <p><a id="continue" href="${escapeHtml(next)}">Continue</a></p>
+    <script>
+      // The window's load event waits for every frame's.
+      var go = function () { location.replace(document.getElementById('continue').href); };
+      addEventListener('load', go);
+      setTimeout(go, 2000);
+    </script>`,
   );
 }
 

@@ -13,15 +13,20 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
   res.end(html);
 }
 
-/** A form body (`application/x-www-form-urlencoded`), refused beyond 16 KiB. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+/** A request body as text, refused beyond 16 KiB. */
+export async function readBody(req: IncomingMessage): Promise<string> {
   const limit = 16 * 1024;
   let body = '';
   for await (const chunk of req) {
     body += String(chunk);
-    if (body.length > limit) throw new Error('form body too large');
+    if (body.length > limit) throw new Error('request body too large');
   }
-  return new URLSearchParams(body);
+  return body;
+}
+
+/** A form body (`application/x-www-form-urlencoded`), refused beyond 16 KiB. */
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(req));
 }
 
 /** The answer to a request whose handler threw: a 500 page, or a cut connection once headers are out. */

@@ -13,10 +13,11 @@
  *
  * Access tokens: a custom server issues, as Okta does, a JWT access token for its API
  * (audience `api://{id}`, scopes `orders:read` and `orders:write`) to a request that asks
- * for one of those scopes, by the authorization code or the client credentials grant. It
- * carries Okta's claims (`ver`, `jti`, `cid`, `uid` for users, `scp`) and `cnf.jkt` when
- * DPoP-bound. Other access tokens (the org server's, or without API scopes) are opaque,
- * for userinfo; `/v1/introspect` answers for both.
+ * for one of those scopes, by the authorization code, client credentials or token exchange
+ * grant. It carries Okta's claims (`ver`, `jti`, `cid`, `scp`; for users `uid`, `auth_time`
+ * and `acr` when asked) and `cnf.jkt` when DPoP-bound. Other access tokens (the org
+ * server's, or without API scopes) are opaque, for userinfo; `/v1/introspect` answers for
+ * both. ID tokens carry `amr`, `auth_time` and `sid`, and `acr` when `acr_values` asked.
  *
  * Signing in from an HTTP client (no HTML parsing needed), with a cookie jar that keeps
  * cookies per path (the provider scopes some cookies to a path) and `redirect: 'manual'`:
@@ -39,22 +40,36 @@
  * the client, as Okta does; `prompt=login` shows the form again. Consent is never asked:
  * like a first-party Okta app, every requested scope is granted.
  *
+ * Step-up: when `acr_values` asks for two factors (`urn:okta:loa:2fa:any`, ...) and the
+ * session has one, the resume URL of step 3 (or step 1 with a session) redirects to a second
+ * page at `/login/{uid}`: a form with `<input name="otp">`; POST the user's
+ * `DemoUser.oneTimeCode` as `otp=...` and go on as in step 4. A user without a code gets
+ * `error=unmet_authentication_requirements` at the redirect URI instead.
+ *
+ * Users are signed out of the apps as Okta does it: back-channel and front-channel logout
+ * on `/v1/logout`, Universal Logout on `LocalOkta.universalLogout` (or `POST
+ * /admin/universal-logout`). Two `startLocalOkta` calls are two independent orgs.
+ * docs/local-provider.md shows each on the wire.
+ *
  * Nothing is printed unless `quiet: false` is passed (quiet is the default).
  *
  * The modules, and where a new behaviour goes:
  * - start.ts, settings.ts, types.ts: `startLocalOkta`, its options and their defaults
- *   (a second tenant: its own settings and issuers, started there);
- * - router.ts: the HTTP server's routes; a page outside the issuers (such as a Universal
- *   Logout trigger) is one more entry in its `ROUTES`;
+ *   (a second org: a second `startLocalOkta`);
+ * - router.ts: the HTTP server's routes; a page outside the issuers is one more entry in
+ *   its `ROUTES` (admin.ts: `POST /admin/universal-logout`);
  * - issuers.ts, configuration.ts: one oidc-provider per issuer, and its configuration;
- * - authorize.ts: the authorize endpoint's parameter rules and prompt policy (`prompt=none`,
- *   a second factor for `acr_values`: a prompt added to `interactionPolicy`);
- * - login.ts, html.ts: the pages of each prompt (`PROMPT_PAGES`) and their HTML;
- * - users.ts, claims.ts: the users (their groups) and the claims each scope releases;
- * - grants.ts: the token endpoint's grants (`GRANTS`: token exchange, client credentials
- *   rules) and token lifetimes; access-tokens.ts: Okta's access tokens; dpop.ts: DPoP;
+ * - authorize.ts: the authorize endpoint's parameter rules and prompt policy (`prompt=none`;
+ *   step-up.ts: the `mfa` prompt for `acr_values`, and the `acr` it sets);
+ * - login.ts: the pages of each prompt (`PROMPT_PAGES`; prompts.ts their shape, mfa.ts the
+ *   second factor), html.ts their HTML;
+ * - users.ts, claims.ts: the users (their groups, their one-time codes) and the claims each
+ *   scope releases;
+ * - grants.ts: the token endpoint's grants (`GRANTS`; token-exchange.ts: RFC 8693),
+ *   ttl.ts lifetimes; access-tokens.ts: Okta's access tokens; dpop.ts: DPoP;
  * - issued-tokens.ts: userinfo, introspection, revocation;
- * - logout.ts: `/v1/logout` (back-channel and front-channel logout go there too);
+ * - logout.ts: `/v1/logout`; single-logout.ts: back-channel and front-channel logout of the
+ *   apps; universal-logout.ts: Universal Logout; jwt.ts: the JWTs they sign;
  * - clients.ts, keys.ts, storage.ts, oidc.ts, http.ts, listen.ts, responses.ts: client
  *   metadata, signing keys, the in-memory store, loading oidc-provider, HTTP helpers,
  *   listening, and Okta's differences in oidc-provider's answers.
@@ -62,4 +77,12 @@
 export { API_SCOPES } from './access-tokens.js';
 export { startLocalOkta } from './start.js';
 export { DEMO_USERS } from './users.js';
-export type { DemoUser, LocalOkta, LocalOktaClient, LocalOktaOptions } from './types.js';
+export type {
+  DemoUser,
+  LocalOkta,
+  LocalOktaClient,
+  LocalOktaOptions,
+  UniversalLogoutFormat,
+  UniversalLogoutRequest,
+  UniversalLogoutResult,
+} from './types.js';

@@ -11,3 +11,8 @@ export async function createSigningKey(): Promise<JWK> {
   const jwk = await exportJWK(privateKey);
   return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'RS256', use: 'sig' };
 }
+
+/** The public half of an RS256 key made by `createSigningKey`, as its `/v1/keys` publishes it. */
+export function publicJwk({ kty, n, e, kid, alg, use }: JWK): JWK {
+  return { kty, n, e, kid, alg, use };
+}

@@ -4,29 +4,13 @@
  * module shows its page and reports the outcome back to oidc-provider.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Interaction } from 'oidc-provider';
 import { errorPage, loginPage, page, type LoginForm } from './html.js';
 import { readForm, sendHtml } from './http.js';
 import type { AuthServer } from './issuers.js';
+import { MFA_PAGE } from './mfa.js';
+import type { PromptPage, PromptRequest } from './prompts.js';
 import type { Settings } from './settings.js';
 import { authenticate } from './users.js';
-
-/** One request to an interaction's page. */
-interface PromptRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-  server: AuthServer;
-  details: Interaction;
-  /** What the sign-in form shows: the interaction, its client and issuer. */
-  form: LoginForm;
-  settings: Settings;
-}
-
-/** The page of one prompt: what a GET shows, what a POST does. */
-interface PromptPage {
-  show(request: PromptRequest): Promise<void>;
-  submit(request: PromptRequest): Promise<void>;
-}
 
 /**
  * The pages, by the name of the prompt (of `interactionPolicy`) that the interaction waits
@@ -37,6 +21,7 @@ const PROMPT_PAGES: Partial<Record<string, PromptPage>> = {
   // Only an explicit prompt=consent gets here: consent is implied, as in Okta. A sign-in
   // form posted meanwhile is still taken as a sign-in.
   consent: { show: impliedConsent, submit: submitLogin },
+  mfa: MFA_PAGE,
 };
 
 /** Serves `GET` and `POST /login/{uid}`. */

@@ -3,21 +3,21 @@
  * answered and removes what Okta would not send.
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { redirectWithoutSession } from './logout.js';
-import type { Settings } from './settings.js';
+import { redirectWithoutSession, type LogoutContext } from './logout.js';
 
 /**
  * Removes the RFC 9207 `iss` from authorization responses and discovery (unless asked
  * for), and the confirmation page of a logout without a session (see logout.ts).
  */
-export async function adjustResponse(ctx: KoaContextWithOIDC, issuer: string, settings: Settings): Promise<void> {
+export async function adjustResponse(ctx: KoaContextWithOIDC, issuer: string, logout: LogoutContext): Promise<void> {
+  const { settings } = logout;
   const route = 'oidc' in ctx ? ctx.oidc.route : undefined;
   if (route === 'authorization' || route === 'resume') {
     if (!settings.authorizationResponseIss) removeIssFromAuthorizationResponse(ctx, issuer);
   } else if (route === 'discovery') {
     if (!settings.authorizationResponseIss) removeIssFromDiscovery(ctx);
   } else if (route === 'end_session') {
-    await redirectWithoutSession(ctx);
+    await redirectWithoutSession(ctx, logout);
   }
 }
 

@@ -3,20 +3,24 @@
  * each request goes to the issuer whose paths it names.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { handleUniversalLogout } from './admin.js';
 import { page } from './html.js';
 import { sendHtml } from './http.js';
 import type { AuthServer } from './issuers.js';
 import { handleLogin } from './login.js';
 import type { Settings } from './settings.js';
 
-/** A page served outside the issuers; `id` is the path's first capture. */
+/** A page served outside the issuers; `id` is the path's first capture ('' without one). */
 interface Route {
   path: RegExp;
   handle(req: IncomingMessage, res: ServerResponse, id: string, servers: AuthServer[], settings: Settings): Promise<void>;
 }
 
 /** The provider's own pages, tried in order before the issuers' paths. */
-const ROUTES: readonly Route[] = [{ path: /^\/login\/([A-Za-z0-9_-]+)$/, handle: handleLogin }];
+const ROUTES: readonly Route[] = [
+  { path: /^\/login\/([A-Za-z0-9_-]+)$/, handle: handleLogin },
+  { path: /^\/admin\/universal-logout$/, handle: handleUniversalLogout },
+];
 
 /** Answers one request of the local Okta's HTTP server. */
 export async function handleRequest(
@@ -27,9 +31,9 @@ export async function handleRequest(
 ): Promise<void> {
   const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
   for (const route of ROUTES) {
-    const id = route.path.exec(pathname)?.[1];
-    if (id) {
-      await route.handle(req, res, id, servers, settings);
+    const match = route.path.exec(pathname);
+    if (match) {
+      await route.handle(req, res, match[1] ?? '', servers, settings);
       return;
     }
   }

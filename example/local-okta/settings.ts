@@ -12,6 +12,7 @@ export interface Settings {
   users: DemoUser[];
   authorizationResponseIss: boolean;
   dpopNonce: boolean;
+  groupsClaim: boolean;
 }
 
 /** Checks the options (a `TypeError` names a bad one) and fills in the defaults. */
@@ -22,6 +23,7 @@ export function resolveSettings(options: LocalOktaOptions): Settings {
       throw new TypeError(`local Okta: invalid authServerIds entry '${id}'`);
     }
   }
+  for (const client of options.clients) checkLogoutUris(client);
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -31,5 +33,22 @@ export function resolveSettings(options: LocalOktaOptions): Settings {
     users: options.users ?? DEMO_USERS,
     authorizationResponseIss: options.authorizationResponseIss ?? false,
     dpopNonce: options.dpopNonce ?? true,
+    groupsClaim: options.groupsClaim ?? false,
   };
+}
+
+/** The apps' logout URIs are absolute http(s) URLs without a fragment (Back-Channel Logout 1.0 §2.2). */
+function checkLogoutUris(client: LocalOktaClient): void {
+  const uris = {
+    backchannelLogoutUri: client.backchannelLogoutUri,
+    frontchannelLogoutUri: client.frontchannelLogoutUri,
+    universalLogoutUri: client.universalLogoutUri,
+  };
+  for (const [name, uri] of Object.entries(uris)) {
+    if (uri === undefined) continue;
+    const url = URL.parse(uri);
+    if (!url || !/^https?:$/.test(url.protocol) || url.hash) {
+      throw new TypeError(`local Okta: client '${client.clientId}': ${name} must be an absolute http(s) URL without a fragment`);
+    }
+  }
 }

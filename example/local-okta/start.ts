@@ -5,11 +5,13 @@ import { createAuthServer, type AuthServer } from './issuers.js';
 import { closeServer, listen, listenAddress, urlHost } from './listen.js';
 import { handleRequest } from './router.js';
 import { resolveSettings, type Settings } from './settings.js';
-import type { LocalOkta, LocalOktaOptions } from './types.js';
+import type { DemoUser, LocalOkta, LocalOktaOptions } from './types.js';
+import { universalLogout } from './universal-logout.js';
 
 /**
  * Starts the local Okta on `host:port`, with a fresh signing key per issuer: the org
- * authorization server and one custom server per `authServerIds` entry.
+ * authorization server and one custom server per `authServerIds` entry. Two calls make two
+ * independent orgs (two tenants): their own port, issuers, keys, sessions and cookies.
  *
  * @throws TypeError for an invalid `authServerIds` entry, or for a client that oidc-provider
  *   refuses (named in the message; the server is then closed again).
@@ -33,7 +35,7 @@ export async function startLocalOkta(options: LocalOktaOptions): Promise<LocalOk
   try {
     // The issuers need the port, so the providers are made once the server listens.
     for (const id of [undefined, ...settings.authServerIds]) {
-      servers.push(await createAuthServer(origin, id, settings));
+      servers.push(await createAuthServer(origin, id, settings, () => servers));
     }
   } catch (err) {
     await closeServer(httpServer);
@@ -44,6 +46,7 @@ export async function startLocalOkta(options: LocalOktaOptions): Promise<LocalOk
     origin,
     issuer: (authServerId) => (authServerId === undefined ? origin : `${origin}/oauth2/${authServerId}`),
     users: settings.users,
+    universalLogout: (request) => universalLogout(request, servers, settings),
     close: () => closeServer(httpServer),
   };
   printBanner(okta, settings);
@@ -57,7 +60,13 @@ function printBanner(okta: LocalOkta, settings: Settings): void {
     `  org authorization server: ${okta.issuer()}`,
     ...settings.authServerIds.map((id) => `  custom authorization server '${id}': ${okta.issuer(id)}`),
     '  users:',
-    ...settings.users.map((user) => `    ${user.username} / ${user.password} (groups: ${user.groups.join(', ')})`),
+    ...settings.users.map((user) => `    ${user.username} / ${user.password} (${userDetails(user)})`),
+    `  Universal Logout: POST ${okta.origin}/admin/universal-logout {"user": "<username>"}`,
   ];
   console.log(lines.join('\n'));
+}
+
+function userDetails(user: DemoUser): string {
+  const factor = user.oneTimeCode === undefined ? 'no second factor' : `one-time code ${user.oneTimeCode}`;
+  return `groups: ${user.groups.join(', ')}; ${factor}`;
 }

@@ -6,11 +6,18 @@ interface StoredEntry {
   expiresAt: number | undefined;
 }
 
+/** One issuer's store: oidc-provider's adapter, and what Okta's admin actions need of it. */
+export interface MemoryStore {
+  adapter: AdapterFactory;
+  /** Ends every session of a user (Okta's "Clear user sessions"); answers how many there were. */
+  destroySessionsOf(accountId: string): number;
+}
+
 /**
  * A small in-memory store for oidc-provider's models (its own memory adapter is shared by
  * all providers of a process and warns when it is used).
  */
-export function memoryAdapter(): AdapterFactory {
+export function memoryStore(): MemoryStore {
   const entries = new Map<string, StoredEntry>();
   const sessionIdsByUid = new Map<string, string>();
   const keysByGrant = new Map<string, Set<string>>();
@@ -32,7 +39,18 @@ export function memoryAdapter(): AdapterFactory {
     }
   };
 
-  return (model: string): Adapter => {
+  const destroySessionsOf = (accountId: string): number => {
+    let count = 0;
+    for (const [key, entry] of entries) {
+      if (key.startsWith('Session:') && entry.payload.accountId === accountId) {
+        entries.delete(key);
+        count += 1;
+      }
+    }
+    return count;
+  };
+
+  const adapter = (model: string): Adapter => {
     const key = (id: string) => `${model}:${id}`;
     return {
       async upsert(id, payload, expiresIn) {
@@ -64,4 +82,5 @@ export function memoryAdapter(): AdapterFactory {
       },
     };
   };
+  return { adapter, destroySessionsOf };
 }

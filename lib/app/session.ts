@@ -23,6 +23,8 @@ export interface SessionRequest extends OktaRequest {
 interface EndableSession {
   destroy?: (done?: (err?: unknown) => void) => unknown;
   delete?: () => unknown;
+  /** express-session: a new, empty session in place of this one, for the rest of the request. */
+  regenerate?: (done: (err?: unknown) => void) => unknown;
 }
 
 /**
@@ -39,6 +41,23 @@ export async function endLocalSession(req: SessionRequest): Promise<void> {
   } else if (session && typeof session.delete === 'function') {
     await session.delete();
   }
+  req.user = undefined;
+}
+
+/**
+ * Signs the user out and leaves the request a new, empty session where the session can be
+ * regenerated (express-session), so that the request can go on and start a sign-in;
+ * elsewhere ends the session as {@link endLocalSession} does.
+ */
+export async function restartSession(req: SessionRequest): Promise<void> {
+  const session = req.session as EndableSession | undefined;
+  if (!session || typeof session.regenerate !== 'function') return endLocalSession(req);
+  if (typeof req.logout === 'function') {
+    await settle(req, req.logout as (done: (err?: unknown) => void) => unknown);
+  }
+  // Passport 0.6+ may have replaced the session while signing out: regenerate the current one.
+  const current = (req.session as EndableSession | undefined) ?? session;
+  await settle(current, current.regenerate as (done: (err?: unknown) => void) => unknown);
   req.user = undefined;
 }
 

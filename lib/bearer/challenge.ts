@@ -23,6 +23,8 @@ export interface Refusal {
   scheme?: Scheme | undefined;
   /** For `insufficient_scope`: the scopes needed. */
   scope?: string | undefined;
+  /** More auth-params (RFC 9470's `acr_values`, `max_age`), quotable values. */
+  extra?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -47,6 +49,7 @@ export function wwwAuthenticate(settings: ChallengeSettings, refusal?: Refusal):
       if (refusal !== undefined && scheme === failing) {
         params.push(`error="${refusal.error}"`, `error_description="${refusal.description}"`);
         if (refusal.scope !== undefined) params.push(`scope="${refusal.scope}"`);
+        for (const [name, value] of Object.entries(refusal.extra ?? {})) params.push(`${name}="${value}"`);
       }
       if (scheme === 'DPoP') params.push(`algs="${settings.algs.join(' ')}"`);
       return params.length === 0 ? scheme : `${scheme} ${params.join(', ')}`;

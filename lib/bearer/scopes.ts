@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { ConfigurationError } from '../core/errors.js';
 import type { OktaRequest } from '../passport/request.js';
-import { wwwAuthenticate, type ChallengeSettings } from './challenge.js';
+import { wwwAuthenticate, type ChallengeSettings, type Refusal } from './challenge.js';
 import type { OktaBearerAuthInfo } from './options.js';
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -43,24 +43,54 @@ export function requireScopes(...scopes: (string | readonly string[])[]): ScopeM
   }
   const scope = needed.join(' ');
   return (req, res, next) => {
-    const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
-    const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
-    if (!info || !settings || !Array.isArray(info.scopes)) {
-      next(new ConfigurationError("requireScopes must come after passport.authenticate('okta-bearer', { session: false })"));
-      return;
-    }
-    const granted = info.scopes;
-    if (needed.every((s) => granted.includes(s))) {
+    const accepted = acceptedToken(req, 'requireScopes', next);
+    if (!accepted) return;
+    if (needed.every((s) => accepted.info.scopes.includes(s))) {
       next();
       return;
     }
-    const description = 'The access token does not grant the scopes this request needs';
-    res.statusCode = 403;
-    res.setHeader(
-      'WWW-Authenticate',
-      wwwAuthenticate(settings, { error: 'insufficient_scope', description, scope, scheme: info.tokenType }),
-    );
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.end('Forbidden');
+    refuseToken(res, accepted, 403, {
+      error: 'insufficient_scope',
+      description: 'The access token does not grant the scopes this request needs',
+      scope,
+    });
   };
+}
+
+/** What `passport.authenticate('okta-bearer')` left on a request it accepted. */
+export interface AcceptedToken {
+  info: OktaBearerAuthInfo;
+  settings: ChallengeSettings;
+}
+
+/**
+ * The accepted token's info and its strategy's challenge settings; when the guard runs
+ * without `passport.authenticate('okta-bearer')` before it, passes a configuration error
+ * to `next` and returns undefined.
+ */
+export function acceptedToken(
+  req: OktaRequest & { authInfo?: unknown },
+  guard: string,
+  next: (err?: unknown) => void,
+): AcceptedToken | undefined {
+  const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
+  const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
+  if (!info || !settings || !Array.isArray(info.scopes) || info.claims === null || typeof info.claims !== 'object') {
+    next(new ConfigurationError(`${guard} must come after passport.authenticate('okta-bearer', { session: false })`));
+    return undefined;
+  }
+  return { info: info as OktaBearerAuthInfo, settings };
+}
+
+/** Refuses the request with a `WWW-Authenticate` challenge on the scheme the token came with. */
+export function refuseToken(
+  res: ServerResponse,
+  accepted: AcceptedToken,
+  status: 401 | 403,
+  refusal: Omit<Refusal, 'scheme'>,
+): void {
+  res.statusCode = status;
+  res.setHeader('WWW-Authenticate', wwwAuthenticate(accepted.settings, { ...refusal, scheme: accepted.info.tokenType }));
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(status === 401 ? 'Unauthorized' : 'Forbidden');
 }

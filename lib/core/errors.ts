@@ -109,13 +109,20 @@ export class StateError extends OktaError {
  * The error codes of RFC 6750 §3.1 and RFC 9449 §7.1 that a protected resource answers
  * with in `WWW-Authenticate`.
  */
-export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof';
+export type BearerErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  /** RFC 9470: the token's authentication (`acr`, `auth_time`) does not meet the resource's needs. */
+  | 'insufficient_user_authentication';
 
 const STATUS: Record<BearerErrorCode, number> = {
   invalid_request: 400,
   invalid_token: 401,
   invalid_dpop_proof: 401,
   insufficient_scope: 403,
+  insufficient_user_authentication: 401,
 };
 
 /**

@@ -65,9 +65,18 @@ export function readCallbackParams(
   return params;
 }
 
-/** The outcome of an `error` Okta sent to the callback: a failure the user caused, or an error. */
-export function authorizationFailure(params: CallbackParams & { error: string }): Outcome {
+/**
+ * The outcome of an `error` Okta sent to the callback: a failure the user caused (its
+ * challenge carries the OAuth `error` and the sign-in's app `state`, for a custom callback
+ * to tell a quiet `login_required` of a silent sign-in from a refusal), or an error.
+ */
+export function authorizationFailure(params: CallbackParams & { error: string }, appState: unknown): Outcome {
   const error = new AuthorizationError({ error: params.error, description: params.error_description, uri: params.error_uri });
-  if (USER_FACING_ERRORS.has(params.error)) return fail(error.description ?? error.error, 403);
-  return { kind: 'error', error };
+  if (!USER_FACING_ERRORS.has(params.error)) return { kind: 'error', error };
+  const challenge: { message: string; error: string; state?: unknown } = {
+    message: error.description ?? error.error,
+    error: error.error,
+  };
+  if (appState !== undefined) challenge.state = appState;
+  return { kind: 'fail', challenge, status: 403 };
 }

@@ -127,7 +127,13 @@ export interface OktaAuthenticateOptions {
 
 /** `info` passed to Passport on success: the verify function's info, plus `state`. */
 export interface OktaSuccessInfo {
+  /** The `state` option the sign-in was started with, if any. */
   state?: unknown;
+  /**
+   * The verified claims of the sign-in (the profile's `_json`: the ID token's, plus those only
+   * userinfo had): what `oktaSession` keeps for group, claim, step-up and lifetime checks.
+   */
+  claims?: Record<string, unknown>;
   [key: string]: unknown;
 }
 

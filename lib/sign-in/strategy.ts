@@ -48,8 +48,11 @@ export class OktaStrategy extends OktaPassportStrategy {
   private readonly runVerify: (req: unknown, args: readonly unknown[]) => Promise<{ user: unknown; info: object }>;
   private readonly redirectURIs: RedirectURIs;
   private readonly callbackClaim: CallbackClaim;
-  /** The callback's path, where a POSTed (form_post) callback is told from a sign-in form. */
-  private readonly callbackPath: string;
+  /**
+   * The callback's path, where a POSTed (form_post) callback is told from a sign-in form.
+   * @internal
+   */
+  readonly callbackPath: string;
   /** Shared by the objects Passport derives from this strategy, so that the warning is given once. */
   private readonly sessionWarning: SessionWarning = { given: false };
   /** Names the cause of a lost sign-in or a refused client (sign-in/diagnose.ts). */
@@ -186,7 +189,7 @@ export class OktaStrategy extends OktaPassportStrategy {
       const taken = await this.takeLogin(req, params);
       if (!('codeVerifier' in taken)) return taken;
       const login = taken;
-      if (params.error !== undefined) return authorizationFailure({ ...params, error: params.error });
+      if (params.error !== undefined) return authorizationFailure({ ...params, error: params.error }, login.appState);
       if (params.code === undefined) return fail('The sign-in callback has no code parameter', 400);
       const { tokens, claims } = await this.client.redeemAuthorizationCode(params.code, login.codeVerifier, {
         nonce: login.nonce,
@@ -197,7 +200,7 @@ export class OktaStrategy extends OktaPassportStrategy {
       const profile = await loadProfile(this.client, this.settings.userInfo, tokens, claims);
       const { user, info } = await this.runVerify(req, [tokens, profile]);
       if (!user) return { kind: 'fail', challenge: { message: 'The application refused this user', ...info }, status: 401 };
-      const successInfo: OktaSuccessInfo = { ...info };
+      const successInfo: OktaSuccessInfo = { ...info, claims: profile._json };
       if (login.appState !== undefined) successInfo.state = login.appState;
       return { kind: 'success', user, info: successInfo };
     } catch (err) {

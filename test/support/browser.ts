@@ -5,6 +5,9 @@
  * over `Expires`), `Expires`, and `Secure` (sent over https, and to loopback hosts over
  * http, as Chromium does). `SameSite` is not enforced: every request counts as same-site.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
 export interface Page {
   url: string;
   status: number;
@@ -36,9 +39,41 @@ interface StoredCookie {
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** One HTTP(S) exchange: the status, the raw header list, the body as text. */
+function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<{ status: number; raw: string[]; body: string }> {
+  const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = requestFn(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, raw: res.rawHeaders, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** What a browser's navigation accepts (Chromium's Accept header for a page). */
+export const NAVIGATION_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
 export class ScriptedBrowser {
   private readonly jar = new Map<string, StoredCookie>();
   private created = 0;
+  /** Headers sent with every request unless the request sets them: by default a navigation's. */
+  private readonly defaults: Record<string, string>;
+
+  constructor(options: { headers?: Record<string, string> } = {}) {
+    // Node's fetch says `Sec-Fetch-Mode: cors` unless told otherwise; a browser's navigation says `navigate`.
+    this.defaults = options.headers ?? { accept: NAVIGATION_ACCEPT, 'sec-fetch-mode': 'navigate' };
+  }
 
   /** GET `url`, following redirects up to `maxHops`. */
   async get(url: string, maxHops = 20): Promise<Page> {
@@ -58,21 +93,21 @@ export class ScriptedBrowser {
     );
   }
 
-  /** One request, no redirect following. */
+  /**
+   * One request, no redirect following. Sent with node:http rather than fetch, which would
+   * say `Sec-Fetch-Mode: cors` where a browser's navigation says `navigate`.
+   */
   async request(url: string, init: RequestInit): Promise<Page> {
     const target = new URL(url);
-    const headers: Record<string, string> = { ...init.headers };
+    const headers: Record<string, string> = { ...this.defaults, ...init.headers };
     const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
-    const response = await fetch(target, { method: init.method, body: init.body, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) this.store(target, line);
-    return {
-      url: target.href,
-      status: response.status,
-      headers: response.headers,
-      body: await response.text(),
-      history: [target.href],
-    };
+    if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+    const { status, raw, body } = await send(target, init.method, headers, init.body);
+    const responseHeaders = new Headers();
+    for (let i = 0; i < raw.length; i += 2) responseHeaders.append(raw[i]!, raw[i + 1]!);
+    for (const line of responseHeaders.getSetCookie()) this.store(target, line);
+    return { url: target.href, status, headers: responseHeaders, body, history: [target.href] };
   }
 
   /**
