@@ -16,7 +16,7 @@ export type {
   DPoPMode,
 } from './bearer/options.js';
 export type { ScopeMiddleware } from './bearer/scopes.js';
-export type { ClaimRule } from './core/claims.js';
+export type { ClaimRule, RequireGroupsOptions } from './core/claims.js';
 export type { OktaAccessTokenClaims } from './bearer/access-token.js';
 export type { DPoPReplayStore, MemoryDPoPReplayStoreOptions } from './bearer/replay.js';
 export type { IntrospectionCache, MemoryIntrospectionCacheOptions } from './bearer/introspection.js';

@@ -36,10 +36,9 @@ export type {
   OktaSessionPassport,
   OktaGuard,
   OktaSessionCheck,
-  RequireGroupsOptions,
 } from './app/okta-session-types.js';
 export type { OktaGuardDecision, OktaSignInOptions, OktaSignInState } from './app/guards.js';
 export type { OktaAnswer, OktaRefusal, OktaRefusalReason } from './app/answers.js';
 export type { OktaSignInSettlement } from './app/sign-in-result.js';
 export type { LifetimeDecision, SessionEndReason } from './app/lifetime.js';
-export type { ClaimRule } from './core/claims.js';
+export type { ClaimRule, RequireGroupsOptions } from './core/claims.js';

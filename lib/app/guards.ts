@@ -150,8 +150,14 @@ export function decideOnRecord(
   return meets(record) ? PASS : refuse(403, short.reason, short.message);
 }
 
-export function decideGroups(ctx: GuardContext, req: OktaRequest, groups: readonly string[], all: boolean): OktaGuardDecision {
-  return decideOnRecord(ctx, req, (record) => inGroups(record.claims, groups, all), {
+export function decideGroups(
+  ctx: GuardContext,
+  req: OktaRequest,
+  groups: readonly string[],
+  all: boolean,
+  claim = 'groups',
+): OktaGuardDecision {
+  return decideOnRecord(ctx, req, (record) => inGroups(record.claims, groups, all, claim), {
     reason: 'missing_group',
     message: 'Your account is not in a group that may use this page.',
   });

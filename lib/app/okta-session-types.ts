@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { ClaimRule } from '../core/claims.js';
+import type { ClaimRule, RequireGroupsOptions } from '../core/claims.js';
 import type { OktaRequest } from '../passport/request.js';
 import type { Middleware } from '../passport/response.js';
 import type { OktaAnswer, OktaRefusal } from './answers.js';
@@ -70,12 +70,6 @@ export interface OktaGuard extends Middleware {
    * `CanActivate`.
    */
   run(req: OktaRequest, res: ServerResponse): Promise<boolean>;
-}
-
-/** Options of `requireGroups`, given last. */
-export interface RequireGroupsOptions {
-  /** Every group, not any one of them. Default `false`. */
-  all?: boolean | undefined;
 }
 
 /** The session middleware `checkSession()`, with its decision for other frameworks. */

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isAcrValue } from '../core/claims.js';
+import { groupArguments, isAcrValue, type RequireGroupsOptions } from '../core/claims.js';
 import { ConfigurationError } from '../core/errors.js';
 import { check, checkOptionNames } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
@@ -25,7 +25,6 @@ import {
   type OktaSessionCheck,
   type OktaSessionOptions,
   type OktaSessionPassport,
-  type RequireGroupsOptions,
 } from './okta-session-types.js';
 import { safeRedirectPath } from './redirect.js';
 import { restartSession, type SessionRequest } from './session.js';
@@ -186,16 +185,8 @@ export function oktaSession(
       },
     requireSignIn: () => guard((req) => decideSignIn(ctx, req)),
     requireGroups: (...args: Array<string | RequireGroupsOptions>) => {
-      const last = args.at(-1);
-      const groupOptions = typeof last === 'object' ? last : {};
-      const groups = args.filter((arg): arg is string => typeof arg === 'string');
-      if (groups.length === 0 || groups.length + (typeof last === 'object' ? 1 : 0) !== args.length || groups.includes('')) {
-        throw new ConfigurationError(
-          'requireGroups needs one or more group names, e.g. requireGroups("Admins"), and its options last',
-        );
-      }
-      const all = groupOptions.all === true;
-      return guard((req) => decideGroups(ctx, req, groups, all));
+      const { groups, all, claim } = groupArguments('requireGroups', args);
+      return guard((req) => decideGroups(ctx, req, groups, all, claim));
     },
     requireClaims: (rule) => {
       if (rule === null || (typeof rule !== 'function' && typeof rule !== 'object')) {

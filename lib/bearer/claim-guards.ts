@@ -1,4 +1,13 @@
-import { acrMeets, claimsMeet, inGroups, isAcrValue, recentEnough, type ClaimRule } from '../core/claims.js';
+import {
+  acrMeets,
+  claimsMeet,
+  groupArguments,
+  inGroups,
+  isAcrValue,
+  recentEnough,
+  type ClaimRule,
+  type RequireGroupsOptions,
+} from '../core/claims.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { OktaRequest } from '../passport/request.js';
 import { acceptedToken, refuseToken, type ScopeMiddleware } from './scopes.js';
@@ -6,26 +15,18 @@ import { acceptedToken, refuseToken, type ScopeMiddleware } from './scopes.js';
 /**
  * Lets the request through only if the access token `passport.authenticate('okta-bearer')`
  * accepted names one of `groups` in its `groups` claim (with `{ all: true }` as the last
- * argument: each of them); otherwise 403 with `WWW-Authenticate: Bearer
- * error="insufficient_scope"`. A token without a `groups` claim is in no group: add the
- * claim to the authorization server's access tokens (docs/authorization.md).
+ * argument: each of them; `{ claim }` reads another claim); otherwise 403 with
+ * `WWW-Authenticate: Bearer error="insufficient_scope"`. A token without the claim is in no
+ * group: add it to the authorization server's access tokens (docs/authorization.md).
  *
  * @example
  * ```ts
  * app.delete('/api/orders/:id', passport.authenticate('okta-bearer', { session: false }), requireGroups('Admins'), deleteOrder)
  * ```
  */
-export function requireGroups(...args: Array<string | { all?: boolean | undefined }>): ScopeMiddleware {
-  const last = args.at(-1);
-  const options = typeof last === 'object' ? last : {};
-  const groups = args.filter((arg): arg is string => typeof arg === 'string');
-  if (groups.length === 0 || groups.includes('') || groups.length + (typeof last === 'object' ? 1 : 0) !== args.length) {
-    throw new ConfigurationError(
-      'requireGroups needs one or more group names, e.g. requireGroups("Admins"), and its options last',
-    );
-  }
-  const all = options.all === true;
-  return claimGuard('requireGroups', (claims) => inGroups(claims, groups, all));
+export function requireGroups(...args: Array<string | RequireGroupsOptions>): ScopeMiddleware {
+  const { groups, all, claim } = groupArguments('requireGroups', args);
+  return claimGuard('requireGroups', (claims) => inGroups(claims, groups, all, claim));
 }
 
 /**

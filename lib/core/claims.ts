@@ -1,3 +1,5 @@
+import { ConfigurationError } from './errors.js';
+
 /**
  * What a route asks of the claims of a sign-in or an access token: a predicate, or an object
  * of claim names to required values, where a claim that is a list must include the value
@@ -16,15 +18,20 @@ export function claimsMeet(claims: Readonly<Record<string, unknown>>, rule: Clai
   });
 }
 
-/** The `groups` claim as a list of strings (Okta's groups claim), empty when absent. */
-export function groupsOf(claims: Readonly<Record<string, unknown>>): string[] {
-  const groups = claims.groups;
+/** A groups claim (Okta's `groups` by default) as a list of strings, empty when absent or not a list. */
+export function groupsOf(claims: Readonly<Record<string, unknown>>, claim = 'groups'): string[] {
+  const groups = claims[claim];
   return Array.isArray(groups) ? groups.filter((group): group is string => typeof group === 'string') : [];
 }
 
-/** Whether `claims` name `groups`: any one of them, or with `all`, every one. */
-export function inGroups(claims: Readonly<Record<string, unknown>>, groups: readonly string[], all: boolean): boolean {
-  const held = groupsOf(claims);
+/** Whether the groups claim (`claim`, default `groups`) names `groups`: any one of them, or with `all`, every one. */
+export function inGroups(
+  claims: Readonly<Record<string, unknown>>,
+  groups: readonly string[],
+  all: boolean,
+  claim = 'groups',
+): boolean {
+  const held = groupsOf(claims, claim);
   return all ? groups.every((group) => held.includes(group)) : groups.some((group) => held.includes(group));
 }
 
@@ -79,4 +86,33 @@ export function recentEnough(authTime: unknown, maxAge: number | undefined, now:
 /** An `acr` value one guard may ask for: visible ASCII without space, `"` or `\` (it goes into headers and URLs). */
 export function isAcrValue(value: unknown): value is string {
   return typeof value === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(value);
+}
+
+/** Options of the `requireGroups` guards, given after the group names. */
+export interface RequireGroupsOptions {
+  /** Every group, not any one of them. Default `false`. */
+  all?: boolean | undefined;
+  /** The claim that lists the groups, if the authorization server names it otherwise. Default `'groups'`. */
+  claim?: string | undefined;
+}
+
+/**
+ * The group names and options of a `requireGroups(...)` call: names first, options last;
+ * throws (with `guard`'s name) on anything else.
+ */
+export function groupArguments(
+  guard: string,
+  args: ReadonlyArray<string | RequireGroupsOptions>,
+): { groups: string[]; all: boolean; claim: string } {
+  const last = args.at(-1);
+  const options = last !== null && typeof last === 'object' ? last : {};
+  const groups = args.filter((arg): arg is string => typeof arg === 'string');
+  const named = groups.length + (last !== null && typeof last === 'object' ? 1 : 0) === args.length;
+  if (groups.length === 0 || groups.includes('') || !named) {
+    throw new ConfigurationError(`${guard} needs one or more group names, e.g. ${guard}("Admins"), and its options last`);
+  }
+  const claim = options.claim ?? 'groups';
+  if (typeof claim !== 'string' || claim === '')
+    throw new ConfigurationError(`${guard}'s claim must be a claim name such as "groups"`);
+  return { groups, all: options.all === true, claim };
 }

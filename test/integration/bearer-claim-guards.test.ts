@@ -39,6 +39,7 @@ describe('integration: bearer claim guards (groups, claims, acr)', function () {
     };
     route('/api/admin', requireGroups('Admins'));
     route('/api/audit', requireGroups('Admins', 'Auditors', { all: true }));
+    route('/api/custom-claim', requireGroups('Admins', { claim: 'GroupsClaim' }));
     route('/api/finance', requireClaims({ department: 'Finance' }));
     route('/api/pay', requireAcr('urn:okta:loa:2fa:any', { maxAge: 300 }));
     app.get('/api/unguarded-order', requireGroups('Admins') as unknown as express.RequestHandler, (_req, res) => res.json({}));
@@ -69,6 +70,11 @@ describe('integration: bearer claim guards (groups, claims, acr)', function () {
   it('requireGroups with all: needs each group', async () => {
     expect((await get('/api/audit', { groups: ['Admins', 'Auditors'] })).status).to.equal(200);
     expect((await get('/api/audit', { groups: ['Admins'] })).status).to.equal(403);
+  });
+
+  it('requireGroups with claim: reads the claim the authorization server names', async () => {
+    expect((await get('/api/custom-claim', { GroupsClaim: ['Admins'] })).status).to.equal(200);
+    expect((await get('/api/custom-claim', { groups: ['Admins'] })).status).to.equal(403);
   });
 
   it('requireClaims: compares the claim', async () => {
@@ -106,5 +112,6 @@ describe('integration: bearer claim guards (groups, claims, acr)', function () {
     expect(() => requireAcr('a "b"')).to.throw(/one acr value/);
     expect(() => requireAcr('phr', { maxAge: -1 })).to.throw(/maxAge/);
     expect(() => requireClaims(null as never)).to.throw(/predicate/);
+    expect(() => requireGroups('A', { claim: '' })).to.throw(/claim name/);
   });
 });

@@ -180,6 +180,12 @@ describe('unit: app/guards', () => {
       refused(decideGroups(context(), req(), ['Everyone', 'Admins'], true), 403, 'missing_group');
     });
 
+    it('reads another claim when the authorization server names it otherwise', () => {
+      const req = request({ user: ALICE, record: aliceRecord({ GroupsClaim: ['Admins'] }) });
+      expect(decideGroups(context(), req, ['Admins'], false, 'GroupsClaim').kind).to.equal('pass');
+      refused(decideGroups(context(), req, ['Admins'], false), 403, 'missing_group');
+    });
+
     it('reads a missing or malformed groups claim as no group', () => {
       refused(
         decideGroups(context(), request({ user: ALICE, record: aliceRecord({ groups: undefined }) }), ['Everyone'], false),
