@@ -53,7 +53,7 @@ export async function restartSession(req: SessionRequest): Promise<void> {
   const session = req.session as EndableSession | undefined;
   if (!session || typeof session.regenerate !== 'function') return endLocalSession(req);
   if (typeof req.logout === 'function') {
-    await settle(req, req.logout as (done: (err?: unknown) => void) => unknown);
+    await settle(req, req.logout);
   }
   // Passport 0.6+ may have replaced the session while signing out: regenerate the current one.
   const current = (req.session as EndableSession | undefined) ?? session;

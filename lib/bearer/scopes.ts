@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ConfigurationError } from '../core/errors.js';
+import { isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import { wwwAuthenticate, type ChallengeSettings, type Refusal } from './challenge.js';
 import type { OktaBearerAuthInfo } from './options.js';
@@ -75,7 +76,7 @@ export function acceptedToken(
 ): AcceptedToken | undefined {
   const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
   const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
-  if (!info || !settings || !Array.isArray(info.scopes) || info.claims === null || typeof info.claims !== 'object') {
+  if (!info || !settings || !Array.isArray(info.scopes) || !isObject(info.claims)) {
     next(new ConfigurationError(`${guard} must come after passport.authenticate('okta-bearer', { session: false })`));
     return undefined;
   }
