@@ -4,16 +4,8 @@ import type { RequestListener } from 'node:http';
 import { Passport } from 'passport';
 import { OktaBearerStrategy, requireAcr, requireClaims, requireGroups, type ScopeMiddleware } from '../../lib/bearer.js';
 import { listen } from '../support/server.js';
-import {
-  accessClaims,
-  AUDIENCE,
-  call,
-  signingKey,
-  signToken,
-  startFakeOkta,
-  type FakeOktaServer,
-  type SigningKey,
-} from '../support/bearer.js';
+import { accessClaims, AUDIENCE, call, signingKey, signToken, type SigningKey } from '../support/bearer.js';
+import { HostileOkta } from '../support/hostile-okta.js';
 
 // requireGroups / requireClaims / requireAcr of "passport-okta-oidc/bearer": an Express API
 // on 127.0.0.1 behind OktaBearerStrategy, a local Okta serving the keys, tokens signed by jose.
@@ -24,12 +16,12 @@ const T0 = Math.floor(Date.now() / 1000);
 describe('integration: bearer claim guards (groups, claims, acr)', function () {
   this.timeout(20_000);
   let key: SigningKey;
-  let okta: FakeOktaServer;
+  let okta: HostileOkta;
   let api: { origin: string; close(): Promise<void> };
 
   before(async () => {
     key = await signingKey('k1');
-    okta = await startFakeOkta([key]);
+    okta = await HostileOkta.start({ keys: [key] });
     const passport = new Passport();
     passport.use(new OktaBearerStrategy({ oktaDomain: okta.origin, authServerId: 'default', audience: AUDIENCE }));
     const app = express();

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import express from 'express';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Passport } from 'passport';
@@ -10,24 +10,19 @@ import {
   type OktaBearerAuthInfo,
   type OktaBearerStrategyOptions,
 } from '../../lib/bearer.js';
+import { makeKey, type TestKey } from './okta-mock.js';
 import { listen, type Listening } from './server.js';
 
-// Helpers for the OktaBearerStrategy tests: a local Okta serving keys and introspection
-// on 127.0.0.1, access tokens and DPoP proofs signed with jose, an API over real HTTP.
+// Helpers for the OktaBearerStrategy tests: access tokens and DPoP proofs signed with jose,
+// an API over real HTTP. Okta's keys and introspection are the hostile provider's
+// (test/support/hostile-okta.ts, with `orgServer` for the org authorization server).
+
+/** An Okta signing key: a private key and its published JWK. */
+export type SigningKey = TestKey;
+/** A signing key like one of Okta's (RS256 unless said). */
+export const signingKey = makeKey;
 
 export const AUDIENCE = 'api://default';
-
-export interface SigningKey {
-  kid: string;
-  alg: string;
-  privateKey: CryptoKey;
-  jwk: JWK;
-}
-
-export async function signingKey(kid: string, alg = 'RS256'): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
-}
 
 export interface DPoPKey {
   alg: string;
@@ -40,70 +35,6 @@ export async function dpopKey(alg = 'ES256'): Promise<DPoPKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const jwk = await exportJWK(publicKey);
   return { alg, privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
-}
-
-/** What the local Okta was asked, and how it answers introspection. */
-export interface FakeOktaServer extends Listening {
-  issuer: string;
-  keys: SigningKey[];
-  keyFetches: number;
-  introspections: URLSearchParams[];
-  introspectionAuth: Array<string | undefined>;
-  /** The introspection answer for a token; default `{ active: false }`. */
-  introspect: (token: string) => Record<string, unknown>;
-  /** A whole introspection answer (status, headers, body) instead of a 200 with `introspect`'s body. */
-  introspectReply: ((token: string) => { status: number; headers?: Record<string, string>; body?: unknown }) | undefined;
-  keysStatus: number;
-  /** Milliseconds the key set answer waits. */
-  keysDelay: number;
-}
-
-/** A custom server `default` and the org server, on one port of 127.0.0.1. */
-export async function startFakeOkta(keys: SigningKey[]): Promise<FakeOktaServer> {
-  const state = {
-    keys,
-    keyFetches: 0,
-    introspections: [] as URLSearchParams[],
-    introspectionAuth: [] as Array<string | undefined>,
-    introspect: (() => ({ active: false })) as (token: string) => Record<string, unknown>,
-    introspectReply: undefined as FakeOktaServer['introspectReply'],
-    keysStatus: 200,
-    keysDelay: 0,
-  };
-  const listening = await listen((req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'GET' && (path === '/oauth2/default/v1/keys' || path === '/oauth2/v1/keys')) {
-      server.keyFetches++;
-      const answer = JSON.stringify({ keys: server.keys.map((k) => k.jwk) });
-      setTimeout(() => {
-        res.writeHead(server.keysStatus, { 'content-type': 'application/json' });
-        res.end(answer);
-      }, server.keysDelay);
-      return;
-    }
-    if (req.method === 'POST' && (path === '/oauth2/default/v1/introspect' || path === '/oauth2/v1/introspect')) {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        const form = new URLSearchParams(body);
-        server.introspections.push(form);
-        server.introspectionAuth.push(req.headers.authorization);
-        const reply = server.introspectReply?.(form.get('token') ?? '');
-        if (reply !== undefined) {
-          res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-          res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(server.introspect(form.get('token') ?? '')));
-      });
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  });
-  const server: FakeOktaServer = Object.assign(state, listening, { issuer: `${listening.origin}/oauth2/default` });
-  return server;
 }
 
 /** Claims of an Okta access token for a user, issued `now` (seconds). */

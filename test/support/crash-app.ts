@@ -1,6 +1,6 @@
 /**
  * An app whose own code misbehaves after the strategy hands its outcome to Passport, run
- * in a child process by test/hardening.test.ts so that a crash shows as a dead process:
+ * in a child process by test/security/hardening.test.ts so that a crash shows as a dead process:
  * - `/custom`: a Passport custom callback that reads `user.name.first` (user is `false`);
  * - `/slow`: a timeout middleware answers 503 first, then the late `failureRedirect` throws
  *   ERR_HTTP_HEADERS_SENT.

@@ -9,6 +9,7 @@ import {
 import { type OktaRequest } from '../../lib/passport/request.js';
 import { CLIENT_ID, CLIENT_SECRET, type HostileOkta } from './hostile-okta.js';
 import { request, run, type Outcome } from './passport.js';
+import { expectNoLeak } from './secret-leaks.js';
 
 export type Session = Record<string, unknown>;
 
@@ -17,13 +18,6 @@ export interface TestUser {
   id: string;
   profile: OktaProfile;
 }
-
-/**
- * Every outcome a sign-in against a hostile provider produced in this process, for the
- * secrets test. `reflected`: values the test itself put into the callback (a secret the
- * request carried may come back in a message about that request; that is not a leak).
- */
-export const observed: Array<{ where: string; outcome: Outcome; reflected?: string[] }> = [];
 
 export const keepUser: VerifyFunction = async (_tokens, profile): Promise<TestUser> => ({ id: profile.id, profile });
 
@@ -65,7 +59,7 @@ export interface SignInOptions {
   authenticate?: OktaAuthenticateOptions;
   /** Lets a test tamper with the callback before the browser follows it. */
   editCallback?: (url: URL) => void;
-  /** Label under which the outcome is recorded in `observed`. */
+  /** What the sign-in is called in a report of a leaked secret. */
   where?: string;
   /** Issue the code in-process instead of over HTTP (the token call stays HTTP). For floods. */
   directAuthorize?: boolean;
@@ -88,7 +82,8 @@ export function callbackRequest(url: URL, session: Session): OktaRequest {
 
 /**
  * A whole sign-in as a browser makes it: start (strategy) → `/authorize` (provider, over
- * HTTP) → callback (strategy, which calls the provider's token endpoint over HTTP).
+ * HTTP) → callback (strategy, which calls the provider's token endpoint over HTTP). An error
+ * or fail outcome is searched for the secrets the provider saw (`expectNoLeak`).
  */
 export async function signIn(strategy: OktaStrategy, okta: HostileOkta, options: SignInOptions = {}): Promise<SignIn> {
   const session = options.session ?? {};
@@ -98,38 +93,8 @@ export async function signIn(strategy: OktaStrategy, okta: HostileOkta, options:
     : await okta.authorize(authorizeURL);
   options.editCallback?.(callbackURL);
   const outcome = await run(strategy, callbackRequest(callbackURL, session));
-  observed.push({ where: options.where ?? 'signIn', outcome });
+  expectNoLeak({ where: options.where ?? 'signIn', outcome }, okta.secrets);
   return { outcome, session, authorizeURL, callbackURL };
-}
-
-/** Runs the strategy like Passport and records every outcome, including late ones. */
-export function runTracked(
-  strategy: OktaStrategy,
-  req: OktaRequest,
-  options?: object,
-): { first: Promise<Outcome>; all: Outcome[]; threw: unknown[] } {
-  const all: Outcome[] = [];
-  const threw: unknown[] = [];
-  let resolveFirst!: (outcome: Outcome) => void;
-  const first = new Promise<Outcome>((resolve) => {
-    resolveFirst = resolve;
-  });
-  const record = (outcome: Outcome): void => {
-    all.push(outcome);
-    if (all.length === 1) resolveFirst(outcome);
-  };
-  const instance = Object.create(strategy) as OktaStrategy & Record<string, unknown>;
-  instance.redirect = (url: string, status?: number) => record({ kind: 'redirect', url, status });
-  instance.success = (user: unknown, info?: Record<string, unknown>) => record({ kind: 'success', user, info });
-  instance.fail = (challenge: unknown, status?: number) => record({ kind: 'fail', challenge, status });
-  instance.error = (error: Error) => record({ kind: 'error', error });
-  instance.pass = () => record({ kind: 'pass' });
-  try {
-    instance.authenticate(req, options);
-  } catch (err) {
-    threw.push(err);
-  }
-  return { first, all, threw };
 }
 
 /** One line for a case report: `accepted: user 00ualice`, `rejected: IdTokenError alg`, ... */

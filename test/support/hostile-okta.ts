@@ -12,8 +12,10 @@ import { EncryptJWT, jwtVerify, SignJWT, type JWTPayload } from 'jose';
  * `/token` checks client authentication, the code and the PKCE verifier, and signs an
  * RS256 ID token (with `offline_access` it also issues a refresh token, which the
  * refresh grant redeems for new tokens of the same grant); `/keys` publishes `keys`;
- * `/userinfo` checks the bearer token. `behaviour` (reset with `reset()`) changes any
- * part of that per test.
+ * `/userinfo` checks the bearer token; `/introspect` (RFC 7662) records what it was sent
+ * and answers `{ active: false }`. `behaviour` (reset with `reset()`) changes any part of
+ * that per test. With `orgServer`, the org authorization server's `/keys` and `/introspect`
+ * answer on the same origin too, as one Okta org serves both.
  */
 
 export const CLIENT_ID = '0oa-hostile-client';
@@ -123,9 +125,13 @@ export interface Behaviour {
   echo?: Array<'literal' | 'uri' | 'encoded'>;
   /** Milliseconds to wait before handling a request to an endpoint, then behave normally. */
   delay?: Partial<Record<Endpoint, number>>;
+  /** The body of `/introspect`'s 200 answer for a token. Default `{ active: false }`. */
+  introspection?: (token: string) => Record<string, unknown>;
+  /** Answers `/introspect` instead of a 200 with `introspection`'s body (the request is still recorded). */
+  introspect?: Reply | ((request: TokenRequest) => Reply | Promise<Reply>);
 }
 
-export type Endpoint = 'authorize' | 'token' | 'keys' | 'userinfo' | 'revoke' | 'par' | 'other';
+export type Endpoint = 'authorize' | 'token' | 'keys' | 'userinfo' | 'revoke' | 'par' | 'introspect' | 'other';
 
 export interface HostileOktaOptions {
   /** Custom authorization server id, or null for the org server. Default `'default'`. */
@@ -138,7 +144,7 @@ export interface HostileOktaOptions {
   issuer?: string;
   /** Keys published at `/keys` (the first signs). Default: one shared RS256 key. */
   keys?: TestKey[];
-  /** Remember every code, verifier and token for the secrets test. Default true. */
+  /** Remember every code, verifier and token in `secrets`. Default true (false for floods). */
   trackSecrets?: boolean;
   /** Lifetime of issued ID tokens, in seconds. Default 3600. */
   tokenLifetime?: number;
@@ -146,10 +152,12 @@ export interface HostileOktaOptions {
   backlog?: number;
   /** How long an idle keep-alive connection is kept open (ms). Default 1000. */
   keepAliveTimeout?: number;
+  /**
+   * Also answer as the org authorization server (`/oauth2/v1/keys` and `/oauth2/v1/introspect`,
+   * the same keys and answers) beside a custom one, for APIs of both on one Okta domain. Default false.
+   */
+  orgServer?: boolean;
 }
-
-/** Every code, verifier and token any tracking provider saw or issued in this process. */
-export const seenSecrets = new Set<string>([CLIENT_SECRET]);
 
 const MAX_REQUEST_BODY = 64 * 1024;
 
@@ -171,6 +179,7 @@ export class HostileOkta {
     userinfo: 0,
     revoke: 0,
     par: 0,
+    introspect: 0,
     other: 0,
   };
   /** The last requests received (most recent last), at most 50. */
@@ -184,8 +193,18 @@ export class HostileOkta {
   }> = [];
   /** Bytes of filler written by `hugeBytes` answers. */
   fillerBytesWritten = 0;
+  /**
+   * The requests `/introspect` received, in order (the client authentication they carry is
+   * recorded, not checked). Emptied by `reset()`.
+   */
+  readonly introspections: TokenRequest[] = [];
   /** The last ID token the token endpoint issued. */
   lastIdToken: string | undefined;
+  /**
+   * Every code, verifier and token this provider saw or issued, and the client secret: what no
+   * error or failure may show (test/support/secret-leaks.ts). Kept across `reset()`.
+   */
+  readonly secrets = new Set<string>([CLIENT_SECRET]);
 
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -199,6 +218,7 @@ export class HostileOkta {
   private readonly trackSecrets: boolean;
   private readonly tokenLifetime: number;
   private readonly basePath: string;
+  private readonly orgServer: boolean;
 
   private constructor(server: Server, origin: string, options: HostileOktaOptions, keys: TestKey[]) {
     this.server = server;
@@ -212,6 +232,7 @@ export class HostileOkta {
     this.signingKey = keys[0]!;
     this.trackSecrets = options.trackSecrets ?? true;
     this.tokenLifetime = options.tokenLifetime ?? 3600;
+    this.orgServer = options.orgServer ?? false;
   }
 
   /** Starts a provider on a free port of 127.0.0.1. */
@@ -237,6 +258,7 @@ export class HostileOkta {
     this.behaviour = {};
     for (const endpoint of Object.keys(this.hits) as Endpoint[]) this.hits[endpoint] = 0;
     this.recent.length = 0;
+    this.introspections.length = 0;
     this.fillerBytesWritten = 0;
   }
 
@@ -366,7 +388,7 @@ export class HostileOkta {
   }
 
   private track(secret: string | undefined): void {
-    if (this.trackSecrets && secret) seenSecrets.add(secret);
+    if (this.trackSecrets && secret) this.secrets.add(secret);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -404,6 +426,8 @@ export class HostileOkta {
           return await this.answerUserinfo(req, res);
         case 'par':
           return await this.answerPar(req, body, res);
+        case 'introspect':
+          return await this.answerIntrospect(req, body, res);
         case 'revoke': {
           this.track(new URLSearchParams(body).get('token') ?? undefined);
           const request = {
@@ -425,8 +449,11 @@ export class HostileOkta {
   }
 
   private endpointOf(pathname: string): Endpoint {
-    for (const endpoint of ['authorize', 'token', 'keys', 'userinfo', 'revoke', 'par'] as const) {
+    for (const endpoint of ['authorize', 'token', 'keys', 'userinfo', 'revoke', 'par', 'introspect'] as const) {
       if (pathname === `${this.basePath}/${endpoint}`) return endpoint;
+    }
+    if (this.orgServer && (pathname === '/oauth2/v1/keys' || pathname === '/oauth2/v1/introspect')) {
+      return pathname === '/oauth2/v1/keys' ? 'keys' : 'introspect';
     }
     return 'other';
   }
@@ -454,6 +481,16 @@ export class HostileOkta {
     this.pushed.delete(requestUri);
     if (!pushed || pushed.get('client_id') !== params.get('client_id')) throw new Error('authorize: unknown request_uri');
     return pushed;
+  }
+
+  /** RFC 7662: records the request, then answers as `behaviour` says (by default: not active). */
+  private async answerIntrospect(req: IncomingMessage, rawBody: string, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(rawBody);
+    const request: TokenRequest = { form, grant: undefined, authorization: req.headers.authorization, rawBody };
+    this.introspections.push(request);
+    const override = this.behaviour.introspect;
+    if (override) return send(res, typeof override === 'function' ? await override(request) : override, this);
+    return send(res, { body: this.behaviour.introspection?.(form.get('token') ?? '') ?? { active: false } }, this);
   }
 
   /** RFC 9126 §2: authenticates the client and stores the request under a one-time request_uri. */

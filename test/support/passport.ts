@@ -11,38 +11,67 @@ interface Authenticator {
   authenticate(req: OktaRequest, options?: object): void;
 }
 
+/** A strategy's run: its first outcome, and every outcome and exception it produced, late ones included. */
+export interface Tracked {
+  first: Promise<Outcome>;
+  all: Outcome[];
+  threw: unknown[];
+}
+
 /**
- * Runs a strategy the way Passport does (`Object.create(strategy)` with the outcome
- * methods added) and resolves with its outcome. Rejects if a second outcome follows.
+ * Runs a strategy the way Passport does: on `Object.create(strategy)` with the outcome
+ * methods (`redirect`, `success`, `fail`, `error`, `pass`) added, so that per-request state
+ * on `this` stays on the request's object. Records every outcome, and what `authenticate`
+ * threw: the one Passport runner of the tests ({@link run} is built on it).
+ */
+export function track(strategy: Authenticator, req: OktaRequest, options?: object): Tracked {
+  const all: Outcome[] = [];
+  const threw: unknown[] = [];
+  let resolveFirst!: (outcome: Outcome) => void;
+  const first = new Promise<Outcome>((resolve) => {
+    resolveFirst = resolve;
+  });
+  const record = (outcome: Outcome): void => {
+    all.push(outcome);
+    if (all.length === 1) resolveFirst(outcome);
+  };
+  const instance = Object.create(strategy) as Authenticator & Record<string, unknown>;
+  instance.redirect = (url: string, status?: number) => record({ kind: 'redirect', url, status });
+  instance.success = (user: unknown, info?: Record<string, unknown>) => record({ kind: 'success', user, info });
+  instance.fail = (challenge: unknown, status?: number) => record({ kind: 'fail', challenge, status });
+  instance.error = (error: Error) => record({ kind: 'error', error });
+  instance.pass = () => record({ kind: 'pass' });
+  try {
+    instance.authenticate(req, options);
+  } catch (err) {
+    threw.push(err);
+  }
+  return { first, all, threw };
+}
+
+/**
+ * Runs a strategy as Passport does ({@link track}) and resolves with its outcome. Rejects
+ * if `authenticate` throws, or if a second outcome follows within a few milliseconds.
  */
 export function run(strategy: Authenticator, req: OktaRequest, options?: object): Promise<Outcome> {
-  return new Promise((resolve, reject) => {
-    const outcomes: Outcome[] = [];
-    const record = (outcome: Outcome): void => {
-      outcomes.push(outcome);
-      if (outcomes.length === 1) {
+  const tracked = track(strategy, req, options);
+  if (tracked.threw.length > 0) {
+    const err = tracked.threw[0];
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+  return tracked.first.then(
+    (outcome) =>
+      new Promise((resolve, reject) => {
         // Give a buggy strategy the chance to report twice before settling.
         setTimeout(
           () =>
-            outcomes.length === 1
+            tracked.all.length === 1
               ? resolve(outcome)
-              : reject(new Error(`two outcomes: ${outcomes.map((o) => o.kind).join(', ')}`)),
+              : reject(new Error(`two outcomes: ${tracked.all.map((o) => o.kind).join(', ')}`)),
           5,
         );
-      }
-    };
-    const instance = Object.create(strategy) as Authenticator & Record<string, unknown>;
-    instance.redirect = (url: string, status?: number) => record({ kind: 'redirect', url, status });
-    instance.success = (user: unknown, info?: Record<string, unknown>) => record({ kind: 'success', user, info });
-    instance.fail = (challenge: unknown, status?: number) => record({ kind: 'fail', challenge, status });
-    instance.error = (error: Error) => record({ kind: 'error', error });
-    instance.pass = () => record({ kind: 'pass' });
-    try {
-      instance.authenticate(req, options);
-    } catch (err) {
-      reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  });
+      }),
+  );
 }
 
 /** A request as Express would hand it to the strategy. */

@@ -17,7 +17,7 @@ export interface Snippet {
    */
   file?: string | undefined;
   /**
-   * `app` in the info string (```ts app): a complete app, which test/docs-snippets.test.ts
+   * `app` in the info string (```ts app): a complete app, which test/e2e/docs-snippets.test.ts
    * runs as it is against the local provider, signing a demo user in through `/login`.
    */
   app?: boolean | undefined;

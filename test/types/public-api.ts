@@ -1,4 +1,4 @@
-// Compiled by test/types.test.ts in strict mode against the built package's own
+// Compiled by test/tooling/types.test.ts in strict mode against the built package's own
 // declarations (`passport-okta-oidc` resolves to dist/ through package.json "exports").
 // Every @ts-expect-error must be needed, or the compile fails.
 import type express from 'express';

@@ -5,7 +5,7 @@ import { AppModule } from './../src/app.module';
 import { setUp } from './../src/setup';
 
 // The real AppModule, listening on PORT, signs in at the local Okta-like provider whose
-// address (OKTA_DOMAIN), client and demo user the mocha runner (test/frameworks.test.ts) passes.
+// address (OKTA_DOMAIN), client and demo user the mocha runner (test/frameworks/frameworks.test.ts) passes.
 const env = process.env;
 
 /** Where a redirect points, as a path on its origin (after checking the origin). */
