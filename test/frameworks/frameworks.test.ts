@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEMO_USERS, startLocalOkta, type DemoUser, type LocalOkta } from '../../example/local-okta/index.js';
 import { ScriptedBrowser } from '../support/browser.js';
-import { signIn } from '../support/okta-login.js';
+import { formAction, isOktaForm, signIn } from '../support/okta-login.js';
 
 // Each framework the package says it works with, as a tiny app in test/frameworks/<app>
 // (its versions pinned in its package.json), installed from the npm registry (or npm's
@@ -247,6 +247,44 @@ describe('framework apps, installed from the packed package and signed in over H
         const again = await browser.get(`${origin}/login`);
         expect(new URL(again.url).origin).to.equal(okta!.origin);
       });
+
+      it('guards routes with oktaSession: 401 JSON, a navigation signed in and back to its page, 403 without a loop', async function () {
+        this.timeout(60_000);
+        const { origin } = app!;
+        const browser = new ScriptedBrowser();
+        const script = { accept: 'application/json', 'sec-fetch-mode': 'cors' };
+
+        // A script's request: 401 with JSON, never a redirect.
+        const anonymous = await browser.request(`${origin}/reports`, { method: 'GET', headers: script });
+        expect(anonymous.status, anonymous.body + app!.output()).to.equal(401);
+        expect(anonymous.headers.get('location')).to.equal(null);
+        expect(anonymous.headers.get('content-type')).to.match(/^application\/json/);
+        expect(JSON.parse(anonymous.body)).to.deep.include({ error: 'sign_in_required' });
+
+        // A navigation: sent to Okta with the guard's cookie (a sign-in started here) next to those
+        // of the framework and the state store, then Okta's form, then back on the page asked for.
+        const start = await browser.request(`${origin}/reports?quarter=3`, { method: 'GET' });
+        expect(start.status, start.body + app!.output()).to.equal(302);
+        const authorize = new URL(start.headers.get('location')!, start.url);
+        expect(authorize.origin).to.equal(okta!.origin);
+        expect(start.headers.getSetCookie().map((cookie) => cookie.split('=')[0])).to.include('okta_silent');
+        const form = await browser.get(authorize.href);
+        expect(isOktaForm(form), form.url + form.body).to.equal(true);
+        const reports = await browser.post(formAction(form), { username: alice.username, password: alice.password });
+        expect(reports.url, reports.body + app!.output()).to.equal(`${origin}/reports?quarter=3`);
+        expect(JSON.parse(reports.body)).to.deep.equal({ page: 'reports', user: alice.sub });
+
+        // Not in Staff: 403 in one request, and again (no sign-in, no loop); the sign-in record was kept.
+        for (let visit = 0; visit < 2; visit++) {
+          const staff = await browser.get(`${origin}/staff`);
+          expect(staff.status, staff.body + app!.output()).to.equal(403);
+          expect(staff.history).to.deep.equal([`${origin}/staff`]);
+          expect(staff.body).to.contain('not in a group');
+        }
+        const staff = await browser.request(`${origin}/staff`, { method: 'GET', headers: script });
+        expect([staff.status, (JSON.parse(staff.body) as { error: unknown }).error]).to.deep.equal([403, 'missing_group']);
+        expect(JSON.parse((await browser.get(`${origin}/me`)).body)).to.deep.equal({ user: alice.sub });
+      });
     });
   }
 
@@ -255,7 +293,7 @@ describe('framework apps, installed from the packed package and signed in over H
   // load in Jest's module system as it is.
   if (ROWS.some((row) => row.app === 'nestjs')) {
     describe('NestJS 11 e2e test under Jest (stock nest new configuration)', () => {
-      it('passes: signs in at the local provider over HTTP and reaches a protected route', async function () {
+      it('passes: signs in at the local provider over HTTP, reaches the guarded routes, and is refused where it should be', async function () {
         this.timeout(180_000);
         const env = childEnv({
           PORT: String(jestPort),
@@ -282,7 +320,7 @@ describe('framework apps, installed from the packed package and signed in over H
           output = `${failed.stdout ?? ''}${failed.stderr ?? ''}`;
         }
         expect(code, output).to.equal(0);
-        expect(output).to.match(/Tests:\s+1 passed, 1 total/);
+        expect(output).to.match(/Tests:\s+2 passed, 2 total/);
       });
     });
   }

@@ -12,7 +12,7 @@ const settings = { realm: undefined, dpop: 'allowed' as const, algs: ['ES256'] }
 
 /** A request the bearer strategy accepted with these scopes. */
 function accepted(scopes: string[], tokenType: 'Bearer' | 'DPoP' = 'Bearer'): OktaRequest & { authInfo?: unknown } {
-  const req = Object.assign(request({}), { authInfo: { scopes, tokenType } });
+  const req = Object.assign(request({}), { authInfo: { scopes, tokenType, claims: {} } });
   rememberChallenge(req, settings);
   return req;
 }

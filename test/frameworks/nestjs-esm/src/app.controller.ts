@@ -1,42 +1,23 @@
-import { Controller, Get, Injectable, Req, Res, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
-import type { Request, Response } from 'express';
+import { Controller, Get, Inject, Next, Req, Res, UseGuards } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import type { OktaSession } from 'passport-okta-oidc';
+import { OKTA_SESSION, SignedInGuard, StaffGuard } from './okta.guards.js';
 import type { AppUser } from './okta.strategy.js';
-
-@Injectable()
-export class OktaGuard extends AuthGuard('okta') {
-  constructor() {
-    super({ keepSessionInfo: true });
-  }
-
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const allowed = (await super.canActivate(context)) as boolean;
-    // Keep the user in the session (passport.session() in main.ts).
-    await super.logIn(context.switchToHttp().getRequest());
-    return allowed;
-  }
-}
-
-/** Lets only a signed-in user through (403 otherwise). */
-@Injectable()
-export class SignedInGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
-    return context.switchToHttp().getRequest<Request>().isAuthenticated();
-  }
-}
 
 @Controller()
 export class AppController {
+  constructor(@Inject(OKTA_SESSION) private readonly okta: OktaSession) {}
+
+  /** Starts a sign-in at Okta: `/login?returnTo=/reports` comes back there (a path of this site only). */
   @Get('login')
-  @UseGuards(OktaGuard)
-  login(): void {
-    // The guard redirects to Okta.
+  login(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    this.okta.signIn()(req, res, next);
   }
 
+  /** Okta's redirect back: the user signed in, the sign-in's record kept, back to the page. */
   @Get('callback')
-  @UseGuards(OktaGuard)
-  callback(@Res() res: Response): void {
-    res.redirect('/me');
+  callback(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    this.okta.callback(req, res, next);
   }
 
   @Get('me')
@@ -44,9 +25,15 @@ export class AppController {
     return { user: (req.user as AppUser | undefined)?.id ?? null };
   }
 
-  @Get('profile')
+  @Get('reports')
   @UseGuards(SignedInGuard)
-  profile(@Req() req: Request): { id: string } {
-    return { id: (req.user as AppUser).id };
+  reports(@Req() req: Request): { page: string; user: string } {
+    return { page: 'reports', user: (req.user as AppUser).id };
+  }
+
+  @Get('staff')
+  @UseGuards(StaffGuard)
+  staff(@Req() req: Request): { page: string; user: string } {
+    return { page: 'staff', user: (req.user as AppUser).id };
   }
 }

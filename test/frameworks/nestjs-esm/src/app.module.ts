@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
-import { AppController, OktaGuard } from './app.controller.js';
+import { AppController } from './app.controller.js';
+import { oktaSessionProvider } from './okta.guards.js';
 import { OktaAuthStrategy } from './okta.strategy.js';
 
 @Module({
-  imports: [PassportModule.register({ session: true })],
   controllers: [AppController],
-  providers: [OktaAuthStrategy, OktaGuard],
+  providers: [OktaAuthStrategy, oktaSessionProvider],
 })
 export class AppModule {}

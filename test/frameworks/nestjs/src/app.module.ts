@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
-import { AppController, OktaGuard } from './app.controller';
+import { AppController } from './app.controller';
+import { oktaSessionProvider } from './okta.guards';
 import { OktaAuthStrategy } from './okta.strategy';
 
 @Module({
-  imports: [PassportModule.register({ session: true })],
   controllers: [AppController],
-  providers: [OktaAuthStrategy, OktaGuard],
+  providers: [OktaAuthStrategy, oktaSessionProvider],
 })
 export class AppModule {}
