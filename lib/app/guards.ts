@@ -1,4 +1,4 @@
-import { serialize as serializeCookie, parse as parseCookies } from 'cookie';
+import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { acrMeets, claimsMeet, inGroups, recentEnough, type ClaimRule } from '../core/claims.js';
 import { userProperty } from '../passport/fields.js';
 import { requestOrigin, requestPath, type OktaRequest } from '../passport/request.js';
@@ -39,7 +39,7 @@ export type OktaGuardDecision =
 
 /** What the decisions need from {@link oktaSession}'s settings. */
 export interface GuardContext {
-  now(): number;
+  now: () => number;
   defaultReturnTo: string;
   /** Name of the cookie that marks a browser where a sign-in was started (no silent attempt then). */
   markerCookie: string;
@@ -48,7 +48,7 @@ export interface GuardContext {
   /** Paths where a silent attempt never starts (the callback, the failure page). */
   quietPaths: readonly string[];
   /** Said once, when a signed-in user has no sign-in record. */
-  warnNoRecord(): void;
+  warnNoRecord: () => void;
   /**
    * The absolute session lifetime in seconds, if any: every sign-in asks for a `max_age`
    * within it ({@link signInMaxAge}), so that Okta authenticates the user again rather than
@@ -77,13 +77,14 @@ export function returnPath(req: OktaRequest, fallback: string): string {
 
 /** The cookie that marks this browser as one where a sign-in started (or ended) here. */
 export function markerCookie(ctx: GuardContext, req: OktaRequest): string {
-  return serializeCookie(ctx.markerCookie, '1', {
+  const options: SerializeOptions = {
     httpOnly: true,
     sameSite: 'lax',
     path: '/',
     secure: requestOrigin(req).protocol === 'https',
-    maxAge: ctx.markerMaxAge,
-  });
+  };
+  if (ctx.markerMaxAge !== undefined) options.maxAge = ctx.markerMaxAge;
+  return serializeCookie(ctx.markerCookie, '1', options);
 }
 
 /**

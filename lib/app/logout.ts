@@ -128,11 +128,10 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
       return 'answered';
     });
   };
-  return Object.assign(middleware, {
-    handle: (req: Req) => handle(req, undefined),
-    callback: ((req, res) => send(res, handleCallback(req))) as Middleware,
-    handleCallback,
-  });
+  const callback: Middleware = (req, res) => {
+    send(res, handleCallback(req));
+  };
+  return Object.assign(middleware, { handle: (req: Req) => handle(req, undefined), callback, handleCallback });
 }
 
 /**
@@ -155,7 +154,7 @@ function logoutHandler<Req extends SessionRequest>(
     }
     const tokens = options.getTokens(req) ?? {};
     // Revoking the refresh token first also revokes the access tokens issued with it.
-    const revocations: Array<[string | null | undefined, 'refresh_token' | 'access_token']> = [
+    const revocations: [string | null | undefined, 'refresh_token' | 'access_token'][] = [
       [tokens.refreshToken, 'refresh_token'],
       [tokens.accessToken, 'access_token'],
     ];

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { groupArguments, isAcrValue, type RequireGroupsOptions } from '../core/claims.js';
 import { ConfigurationError } from '../core/errors.js';
-import { check, checkOptionNames } from '../core/options.js';
+import { check, checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import type { Middleware } from '../passport/response.js';
 import type { OktaStrategy } from '../sign-in/strategy.js';
@@ -52,8 +52,58 @@ export function oktaSession(
   strategy: OktaStrategy,
   options: OktaSessionOptions = {},
 ): OktaSession {
+  const app = resolveSessionApp(passport, strategy, options);
+  const { ctx } = app;
+  return {
+    callback: callbackOf(app),
+    signIn: (extra = {}) => signInOf(app, extra),
+    requireSignIn: () => guard(app, (req) => decideSignIn(ctx, req)),
+    requireGroups: (...args: (string | RequireGroupsOptions)[]) => {
+      const { groups, all, claim } = groupArguments('requireGroups', args);
+      return guard(app, (req) => decideGroups(ctx, req, groups, all, claim));
+    },
+    requireClaims: (rule) => {
+      if (typeof rule !== 'function' && !isObject(rule)) {
+        throw new ConfigurationError('requireClaims needs a predicate (claims) => boolean or an object of claim values');
+      }
+      return guard(app, (req) => decideClaims(ctx, req, rule));
+    },
+    requireAcr: (acr, acrOptions = {}) => {
+      if (!isAcrValue(acr)) {
+        throw new ConfigurationError('requireAcr needs one acr value, such as "urn:okta:loa:2fa:any"');
+      }
+      const maxAge = acrOptions.maxAge === undefined ? undefined : check.seconds('maxAge', acrOptions.maxAge, 0);
+      if (maxAge !== undefined && !Number.isInteger(maxAge))
+        throw new ConfigurationError('maxAge must be a whole number of seconds');
+      return guard(app, (req) => decideAcr(ctx, req, acr, maxAge));
+    },
+    silentSignIn: () => guard(app, (req) => decideSilent(ctx, req)),
+    checkSession: () => sessionCheck(app.session),
+    settle: (req: OktaRequest, err: unknown, user: unknown, info: unknown, status?: number): OktaSignInSettlement =>
+      settleSignIn(ctx, req, err, user, info, status),
+    answer: (req, refusal) => refusalAnswer(req, refusal),
+    universalLogout: (receiverOptions) => universalLogoutReceiver(app.session.revocations, strategy, receiverOptions),
+    backChannelLogout: (receiverOptions) => backChannelLogoutReceiver(app.session.revocations, strategy, receiverOptions),
+    frontChannelLogout: (receiverOptions) => frontChannelLogoutReceiver(app.session.revocations, strategy, receiverOptions),
+    revoke: (revocation) => app.session.revocations.revoke(revocation),
+  };
+}
+
+/** One {@link oktaSession}'s settings, checked, and what its middleware share. */
+interface SessionApp {
+  passport: OktaSessionPassport;
+  strategy: OktaStrategy;
+  /** The strategy's name, as Passport knows it. */
+  name: string;
+  ctx: SettleContext;
+  /** What checkSession() and the logout receivers share: the lifetime and the revocation record. */
+  session: SessionCheckSettings;
+  onRefused: OktaSessionOptions['onRefused'];
+}
+
+function resolveSessionApp(passport: OktaSessionPassport, strategy: OktaStrategy, options: OktaSessionOptions): SessionApp {
   checkOptionNames('oktaSession', options, OPTION_NAMES);
-  if (passport === null || typeof passport !== 'object' || typeof passport.authenticate !== 'function') {
+  if (!isObject(passport) || typeof passport.authenticate !== 'function') {
     throw new ConfigurationError('oktaSession needs the Passport instance first: oktaSession(passport, strategy, options)');
   }
   const name = strategy.name;
@@ -85,44 +135,6 @@ export function oktaSession(
   };
   const idleTimeout =
     options.idleTimeout === undefined ? undefined : check.seconds('idleTimeout', options.idleTimeout, 0, 'positive');
-  const onRefused = check.fn('onRefused', options.onRefused);
-
-  const authenticate = (signIn: OktaSignInOptions): Middleware => passport.authenticate(name, signIn) as unknown as Middleware;
-
-  const apply = (decision: OktaGuardDecision, req: OktaRequest, res: ServerResponse, next: (err?: unknown) => void): void => {
-    if (decision.kind === 'pass') return next();
-    if (decision.kind === 'refuse') {
-      if (onRefused) return onRefused(req, res, next, decision.refusal);
-      return sendAnswer(res, refusalAnswer(req, decision.refusal));
-    }
-    for (const cookie of decision.cookies) res.appendHeader('Set-Cookie', cookie);
-    authenticate(decision.options)(req, res, next);
-  };
-
-  const guard = (decide: (req: OktaRequest) => OktaGuardDecision): OktaGuard => {
-    const middleware = ((req, res, next) => {
-      let decision: OktaGuardDecision;
-      try {
-        decision = decide(req);
-      } catch (err) {
-        return next(err);
-      }
-      apply(decision, req, res, next);
-    }) as OktaGuard;
-    middleware.check = decide;
-    middleware.run = (req, res) =>
-      new Promise<boolean>((resolve, reject) => {
-        const answered = (): void => resolve(false);
-        res.once('finish', answered).once('close', answered);
-        middleware(req, res, (err) => {
-          res.off('finish', answered).off('close', answered);
-          if (err) reject(err instanceof Error ? err : new Error(String(err)));
-          else resolve(true);
-        });
-      });
-    return middleware;
-  };
-
   const revocations = new Revocations({
     store: options.revocationStore ?? new MemoryRevocationStore({ now: ctx.now }),
     // A revocation outlives every session it can name: the absolute lifetime, or 30 days.
@@ -131,68 +143,109 @@ export function oktaSession(
     timeout: check.milliseconds('storeTimeout', options.storeTimeout, 1000),
     now: ctx.now,
   });
-  const sessionSettings: SessionCheckSettings = {
-    lifetime: { absoluteLifetime, idleTimeout, now: ctx.now, warnNoRecord: ctx.warnNoRecord },
-    revocations,
-    client: strategy.client,
-    getTokens: check.fn('getTokens', options.getTokens),
-    onSessionEnded: check.fn('onSessionEnded', options.onSessionEnded),
+  return {
+    passport,
+    strategy,
+    name,
+    ctx,
+    session: {
+      lifetime: { absoluteLifetime, idleTimeout, now: ctx.now, warnNoRecord: ctx.warnNoRecord },
+      revocations,
+      client: strategy.client,
+      getTokens: check.fn('getTokens', options.getTokens),
+      onSessionEnded: check.fn('onSessionEnded', options.onSessionEnded),
+    },
+    onRefused: check.fn('onRefused', options.onRefused),
   };
+}
 
-  const settle = (req: OktaRequest, err: unknown, user: unknown, info: unknown, status?: number): OktaSignInSettlement =>
-    settleSignIn(ctx, req, err, user, info, status);
+/** Carries out a guard's decision: on, a refusal (the app's `onRefused`, or a page), or a sign-in. */
+function apply(
+  app: SessionApp,
+  decision: OktaGuardDecision,
+  req: OktaRequest,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+): void {
+  if (decision.kind === 'pass') {
+    next();
+    return;
+  }
+  if (decision.kind === 'refuse') {
+    const { onRefused } = app;
+    if (onRefused) {
+      onRefused(req, res, next, decision.refusal);
+      return;
+    }
+    sendAnswer(res, refusalAnswer(req, decision.refusal));
+    return;
+  }
+  for (const cookie of decision.cookies) res.appendHeader('Set-Cookie', cookie);
+  (app.passport.authenticate(app.name, decision.options) as unknown as Middleware)(req, res, next);
+}
 
-  const callback: Middleware = (req, res, next) => {
-    const handler = passport.authenticate(name, {}, (err, user, info, status) => {
-      const outcome = settle(req, err, user, info, status);
-      if (outcome.kind === 'error') return next(outcome.error);
-      if (outcome.kind === 'answer') return sendAnswer(res, outcome.answer);
+function guard(app: SessionApp, decide: (req: OktaRequest) => OktaGuardDecision): OktaGuard {
+  const middleware = ((req, res, next) => {
+    let decision: OktaGuardDecision;
+    try {
+      decision = decide(req);
+    } catch (err) {
+      next(err);
+      return;
+    }
+    apply(app, decision, req, res, next);
+  }) as OktaGuard;
+  middleware.check = decide;
+  middleware.run = (req, res) =>
+    new Promise<boolean>((resolve, reject) => {
+      const answered = (): void => {
+        resolve(false);
+      };
+      res.once('finish', answered).once('close', answered);
+      middleware(req, res, (err) => {
+        res.off('finish', answered).off('close', answered);
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- whatever was passed to next(), printed as JavaScript prints it
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else resolve(true);
+      });
+    });
+  return middleware;
+}
+
+function signInOf(app: SessionApp, extra: Omit<OktaSignInOptions, 'state'>): Middleware {
+  const { ctx } = app;
+  return (req, res, next) => {
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    const returnTo = safeRedirectPath(query.returnTo, ctx.defaultReturnTo);
+    if (isSignedIn(req)) {
+      sendAnswer(res, redirectAnswer(returnTo));
+      return;
+    }
+    apply(app, startSignIn(ctx, req, extra, returnTo.length > 1024 ? {} : { returnTo }), req, res, next);
+  };
+}
+
+function callbackOf(app: SessionApp): Middleware {
+  return (req, res, next) => {
+    const handler = app.passport.authenticate(app.name, {}, (err, user, info, status) => {
+      const outcome = settleSignIn(app.ctx, req, err, user, info, status);
+      if (outcome.kind === 'error') {
+        next(outcome.error);
+        return;
+      }
+      if (outcome.kind === 'answer') {
+        sendAnswer(res, outcome.answer);
+        return;
+      }
       logIn(req, outcome.user, (loginError) => {
-        if (loginError) return next(loginError);
+        if (loginError) {
+          next(loginError);
+          return;
+        }
         sendAnswer(res, outcome.finish(req));
       });
     }) as unknown as Middleware;
     handler(req, res, next);
-  };
-
-  return {
-    callback,
-    signIn:
-      (extra = {}) =>
-      (req, res, next) => {
-        const query = (req.query ?? {}) as Record<string, unknown>;
-        const returnTo = safeRedirectPath(query.returnTo, ctx.defaultReturnTo);
-        if (isSignedIn(req)) return sendAnswer(res, redirectAnswer(returnTo));
-        apply(startSignIn(ctx, req, extra, returnTo.length > 1024 ? {} : { returnTo }), req, res, next);
-      },
-    requireSignIn: () => guard((req) => decideSignIn(ctx, req)),
-    requireGroups: (...args: Array<string | RequireGroupsOptions>) => {
-      const { groups, all, claim } = groupArguments('requireGroups', args);
-      return guard((req) => decideGroups(ctx, req, groups, all, claim));
-    },
-    requireClaims: (rule) => {
-      if (rule === null || (typeof rule !== 'function' && typeof rule !== 'object')) {
-        throw new ConfigurationError('requireClaims needs a predicate (claims) => boolean or an object of claim values');
-      }
-      return guard((req) => decideClaims(ctx, req, rule));
-    },
-    requireAcr: (acr, acrOptions = {}) => {
-      if (!isAcrValue(acr)) {
-        throw new ConfigurationError('requireAcr needs one acr value, such as "urn:okta:loa:2fa:any"');
-      }
-      const maxAge = acrOptions.maxAge === undefined ? undefined : check.seconds('maxAge', acrOptions.maxAge, 0);
-      if (maxAge !== undefined && !Number.isInteger(maxAge))
-        throw new ConfigurationError('maxAge must be a whole number of seconds');
-      return guard((req) => decideAcr(ctx, req, acr, maxAge));
-    },
-    silentSignIn: () => guard((req) => decideSilent(ctx, req)),
-    checkSession: () => sessionCheck(sessionSettings),
-    settle,
-    answer: (req, refusal) => refusalAnswer(req, refusal),
-    universalLogout: (receiverOptions) => universalLogoutReceiver(revocations, strategy, receiverOptions),
-    backChannelLogout: (receiverOptions) => backChannelLogoutReceiver(revocations, strategy, receiverOptions),
-    frontChannelLogout: (receiverOptions) => frontChannelLogoutReceiver(revocations, strategy, receiverOptions),
-    revoke: (revocation) => revocations.revoke(revocation),
   };
 }
 

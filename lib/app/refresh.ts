@@ -1,8 +1,10 @@
+import type { ServerResponse } from 'node:http';
 import { decodeJwt } from 'jose';
 import { IdTokenError, TokenError } from '../core/errors.js';
 import { clientOf, endLocalSession, type HasOktaClient, type SessionRequest } from './session.js';
 import { runAsync, type Middleware } from '../passport/response.js';
-import { refreshGateOf, refreshUnavailable, retryAfterSeconds } from './refresh-gate.js';
+import { refreshGateOf, refreshUnavailable, retryAfterSeconds, type RefreshGate } from './refresh-gate.js';
+import type { OktaClient } from '../client/client.js';
 import type { OktaTokens } from '../client/tokens.js';
 
 /** Tokens as an app keeps them; after a trip through a JSON session store the date is a string. */
@@ -86,16 +88,111 @@ export function keepTokensFresh<Req extends SessionRequest = SessionRequest>(
   source: HasOktaClient,
   options: KeepTokensFreshOptions<Req>,
 ): Middleware<Req> {
-  const client = clientOf(source);
-  const gate = refreshGateOf(client);
-  const refreshBefore = options.refreshBefore ?? 60_000;
-  const now = options.now ?? Date.now;
-  /** Refreshes under way, by the hash of their refresh token. */
-  const inFlight = new Map<string, Promise<StoredTokens>>();
+  const refresher = new TokenRefresher(clientOf(source), options);
+  return (req, res, next) => {
+    refresher.handle(req, res, next);
+  };
+}
 
-  const refresh = async (tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> => {
+/** What one {@link keepTokensFresh} middleware keeps: its options, and the refreshes under way. */
+class TokenRefresher<Req extends SessionRequest> {
+  private readonly gate: RefreshGate;
+  private readonly refreshBefore: number;
+  private readonly now: () => number;
+  /** Refreshes under way, by the hash of their refresh token. */
+  private readonly inFlight = new Map<string, Promise<StoredTokens>>();
+
+  constructor(
+    private readonly client: OktaClient,
+    private readonly options: KeepTokensFreshOptions<Req>,
+  ) {
+    this.gate = refreshGateOf(client);
+    this.refreshBefore = options.refreshBefore ?? 60_000;
+    // Called as a plain function, as the option is documented (a clock, not a method).
+    const clock = options.now ?? Date.now;
+    this.now = () => clock();
+  }
+
+  handle(req: Req, res: ServerResponse, next: (err?: unknown) => void): void {
+    const tokens = this.options.getTokens(req);
+    if (!tokens?.refreshToken) {
+      next();
+      return;
+    }
+    const expiresAt = new Date(tokens.accessTokenExpiresAt).getTime();
+    const checkedAt = this.now();
+    if (Number.isFinite(expiresAt) && expiresAt - checkedAt > this.refreshBefore) {
+      next();
+      return;
+    }
+    const stillValid = (at: number): boolean => Number.isFinite(expiresAt) && expiresAt > at;
+    const key = this.gate.keyOf(tokens.refreshToken);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      const wait = this.gate.closed(key, checkedAt);
+      if (wait) {
+        // No request to Okta before the wait is over: go on with a valid token, else 503.
+        if (stillValid(checkedAt)) {
+          next();
+          return;
+        }
+        if (!res.headersSent) res.setHeader('Retry-After', retryAfterSeconds(wait.retryAt, checkedAt));
+        next(refreshUnavailable(wait));
+        return;
+      }
+      pending = this.start(key, { ...tokens, refreshToken: tokens.refreshToken });
+    }
+    const shared = pending;
+    runAsync(res, next, () => this.complete(req, res, { shared, key, stillValid }));
+  }
+
+  /** Stores what the shared refresh brought, or deals with its failure. */
+  private async complete(
+    req: Req,
+    res: ServerResponse,
+    { shared, key, stillValid }: { shared: Promise<StoredTokens>; key: string; stillValid: (at: number) => boolean },
+  ): Promise<'next'> {
+    let fresh: StoredTokens;
+    try {
+      fresh = await shared;
+    } catch (err) {
+      if (isRefusal(err)) {
+        await this.refused(req, err);
+        return 'next';
+      }
+      // Okta unreachable: carry on with the current token while it is still valid.
+      const failedAt = this.now();
+      if (stillValid(failedAt)) return 'next';
+      const wait = this.gate.closed(key, failedAt);
+      if (wait && !res.headersSent) res.setHeader('Retry-After', retryAfterSeconds(wait.retryAt, failedAt));
+      throw err;
+    }
+    await this.options.setTokens(req, fresh);
+    return 'next';
+  }
+
+  /** One refresh, shared by the requests that need it meanwhile; its outcome opens or closes the gate. */
+  private start(key: string, tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> {
+    const pending = this.refresh(tokens)
+      .then(
+        (fresh) => {
+          this.gate.succeeded(key);
+          return fresh;
+        },
+        (err: unknown) => {
+          if (isRefusal(err)) this.gate.refused(key);
+          else this.gate.failed(key, err, this.now());
+          throw err;
+        },
+      )
+      .finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, pending);
+    return pending;
+  }
+
+  private async refresh(tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> {
     const { subject, authTime } = signInOf(tokens);
-    const fresh = await client.refreshAccessToken(tokens.refreshToken, { subject, minAuthTime: authTime });
+    const fresh = await this.client.refreshAccessToken(tokens.refreshToken, { subject, minAuthTime: authTime });
     if (subject === undefined && fresh.idToken !== null) {
       throw new IdTokenError('sub', 'cannot be matched: no subject was kept from the sign-in');
     }
@@ -106,73 +203,14 @@ export function keepTokensFresh<Req extends SessionRequest = SessionRequest>(
       subject: subject ?? null,
       authTime: authTime ?? null,
     };
-  };
+  }
 
-  /** One refresh, shared by the requests that need it meanwhile; its outcome opens or closes the gate. */
-  const start = (key: string, tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> => {
-    const pending = refresh(tokens)
-      .then(
-        (fresh) => {
-          gate.succeeded(key);
-          return fresh;
-        },
-        (err: unknown) => {
-          if (isRefusal(err)) gate.refused(key);
-          else gate.failed(key, err, now());
-          throw err;
-        },
-      )
-      .finally(() => inFlight.delete(key));
-    inFlight.set(key, pending);
-    return pending;
-  };
-
-  const refused = (req: Req, reason: RefreshRefusal): void | Promise<void> => {
-    if (options.onRefreshRefused) return options.onRefreshRefused(req, reason);
-    if (options.onInvalidGrant) return options.onInvalidGrant(req);
+  private refused(req: Req, reason: RefreshRefusal): void | Promise<void> {
+    if (this.options.onRefreshRefused) return this.options.onRefreshRefused(req, reason);
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated hook is honoured until it is removed
+    if (this.options.onInvalidGrant) return this.options.onInvalidGrant(req);
     return endLocalSession(req);
-  };
-
-  return (req, res, next) => {
-    const tokens = options.getTokens(req);
-    if (!tokens || !tokens.refreshToken) return next();
-    const expiresAt = new Date(tokens.accessTokenExpiresAt).getTime();
-    const checkedAt = now();
-    if (Number.isFinite(expiresAt) && expiresAt - checkedAt > refreshBefore) return next();
-    const stillValid = (at: number): boolean => Number.isFinite(expiresAt) && expiresAt > at;
-    const key = gate.keyOf(tokens.refreshToken);
-    let pending = inFlight.get(key);
-    if (!pending) {
-      const wait = gate.closed(key, checkedAt);
-      if (wait) {
-        // No request to Okta before the wait is over: go on with a valid token, else 503.
-        if (stillValid(checkedAt)) return next();
-        if (!res.headersSent) res.setHeader('Retry-After', retryAfterSeconds(wait.retryAt, checkedAt));
-        return next(refreshUnavailable(wait));
-      }
-      pending = start(key, { ...tokens, refreshToken: tokens.refreshToken });
-    }
-    const shared = pending;
-    runAsync(res, next, async () => {
-      let fresh: StoredTokens;
-      try {
-        fresh = await shared;
-      } catch (err) {
-        if (isRefusal(err)) {
-          await refused(req, err);
-          return 'next';
-        }
-        // Okta unreachable: carry on with the current token while it is still valid.
-        const failedAt = now();
-        if (stillValid(failedAt)) return 'next';
-        const wait = gate.closed(key, failedAt);
-        if (wait && !res.headersSent) res.setHeader('Retry-After', retryAfterSeconds(wait.retryAt, failedAt));
-        throw err;
-      }
-      await options.setTokens(req, fresh);
-      return 'next';
-    });
-  };
+  }
 }
 
 function isRefusal(err: unknown): err is RefreshRefusal {

@@ -24,7 +24,7 @@ export interface RevocationStore {
   /** Sets `key` to `value` (epoch ms of the revocation) until `expiresAt` (epoch ms), replacing any value. */
   put(key: string, value: number, expiresAt: number): void | Promise<void>;
   /** The values of `keys`, in order; `undefined` (or `null`) where there is none. */
-  get(keys: readonly string[]): ReadonlyArray<number | null | undefined> | Promise<ReadonlyArray<number | null | undefined>>;
+  get(keys: readonly string[]): readonly (number | null | undefined)[] | Promise<readonly (number | null | undefined)[]>;
   /** Records `key` until `expiresAt` unless it is there: `true` the first time, `false` after (a replay). */
   claim(key: string, expiresAt: number): boolean | Promise<boolean>;
 }
@@ -66,7 +66,7 @@ export class MemoryRevocationStore implements RevocationStore {
     this.entries.set(key, { value, expiresAt });
   }
 
-  get(keys: readonly string[]): Array<number | undefined> {
+  get(keys: readonly string[]): (number | undefined)[] {
     const now = this.now();
     return keys.map((key) => {
       const entry = this.entries.get(key);
@@ -99,13 +99,13 @@ export type Revocation =
 
 /** The store key of a revocation: a hash of what it names, so that the store holds no user data. */
 export function revocationKey(revocation: Revocation): string {
-  const named =
+  const named: [tag: string, ...parts: string[]] =
     revocation.kind === 'subject'
       ? ['u', revocation.iss, revocation.sub]
       : revocation.kind === 'email'
         ? ['e', new URL(revocation.org).origin, revocation.email.trim().toLowerCase()]
         : ['s', revocation.iss, revocation.sid];
-  return `okta:rv:${named[0]!}:${hash(named.join('\n'))}`;
+  return `okta:rv:${named[0]}:${hash(named.join('\n'))}`;
 }
 
 /** The store key of a used logout token's `jti` (`kind` tells the receivers apart). */
@@ -133,7 +133,7 @@ export interface RevocationSettings {
   cacheFor: number;
   /** Milliseconds to wait for the store before failing closed (503). */
   timeout: number;
-  now(): number;
+  now: () => number;
 }
 
 /**

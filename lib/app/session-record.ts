@@ -1,4 +1,5 @@
 import type { OktaRequest } from '../passport/request.js';
+import { isObject } from '../core/options.js';
 
 /**
  * What `oktaSession` keeps in the session about the sign-in that made it: who (issuer,
@@ -35,7 +36,7 @@ type Session = Record<string, unknown> & { get?: (key: string) => unknown; set?:
 
 function sessionOf(req: OktaRequest): Session | undefined {
   const session = req.session as Session | undefined;
-  return session !== null && typeof session === 'object' ? session : undefined;
+  return isObject(session) ? session : undefined;
 }
 
 /** The record of this request's session, when it has a well-formed one. */
@@ -51,8 +52,7 @@ export function readRecord(req: OktaRequest): SignInRecord | undefined {
     typeof record.sub === 'string' &&
     typeof record.signedInAt === 'number' &&
     typeof record.lastSeenAt === 'number' &&
-    record.claims !== null &&
-    typeof record.claims === 'object';
+    isObject(record.claims);
   return wellFormed ? (record as SignInRecord) : undefined;
 }
 
@@ -61,6 +61,7 @@ export function writeRecord(req: OktaRequest, record: SignInRecord | undefined):
   const session = sessionOf(req);
   if (session === undefined) return;
   if (typeof session.set === 'function') session.set(RECORD_KEY, record);
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the record's property on the app's session object goes, not just its value
   else if (record === undefined) delete session[RECORD_KEY];
   else session[RECORD_KEY] = { ...record };
 }

@@ -33,11 +33,11 @@ interface EndableSession {
  */
 export async function endLocalSession(req: SessionRequest): Promise<void> {
   if (typeof req.logout === 'function') {
-    await settle(req, req.logout as (done: (err?: unknown) => void) => unknown);
+    await settle(req, req.logout);
   }
   const session = req.session as EndableSession | undefined;
   if (session && typeof session.destroy === 'function') {
-    await settle(session, session.destroy as (done: (err?: unknown) => void) => unknown);
+    await settle(session, session.destroy);
   } else if (session && typeof session.delete === 'function') {
     await session.delete();
   }
@@ -53,7 +53,7 @@ export async function restartSession(req: SessionRequest): Promise<void> {
   const session = req.session as EndableSession | undefined;
   if (!session || typeof session.regenerate !== 'function') return endLocalSession(req);
   if (typeof req.logout === 'function') {
-    await settle(req, req.logout as (done: (err?: unknown) => void) => unknown);
+    await settle(req, req.logout);
   }
   // Passport 0.6+ may have replaced the session while signing out: regenerate the current one.
   const current = (req.session as EndableSession | undefined) ?? session;
@@ -68,16 +68,22 @@ export async function restartSession(req: SessionRequest): Promise<void> {
  */
 function settle(self: object, fn: (done: (err?: unknown) => void) => unknown): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const done = (err?: unknown): void => (err ? reject(err as Error) : resolve());
+    const done = (err?: unknown): void => {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Passport's or the session's own error, passed on as given
+      if (err) reject(err);
+      else resolve();
+    };
     let result: unknown;
     try {
       result = fn.call(self, done);
     } catch (err) {
-      reject(err as Error);
+      reject(err);
       return;
     }
     if (isThenable(result)) {
-      result.then(() => resolve(), reject);
+      result.then(() => {
+        resolve();
+      }, reject);
     } else if (fn.length === 0) {
       resolve();
     }

@@ -52,13 +52,8 @@ export function settleSignIn(
   status?: number,
 ): OktaSignInSettlement {
   const previous = readRecord(req);
-  if (err) {
-    if (err instanceof IdTokenError && (err.claim === 'acr' || err.claim === 'auth_time') && previous?.stepUp) {
-      return stepUpFailed(req, previous, 'The sign-in did not give the assurance this page needs.');
-    }
-    return { kind: 'error', error: err };
-  }
-  if (!user) return failed(ctx, req, previous, (info ?? {}) as Challenge, status);
+  if (err) return erred(req, previous, err);
+  if (!user) return failed(ctx, req, previous, info ?? {}, status);
   const successInfo = (info ?? {}) as { state?: unknown; claims?: unknown };
   const state = signInStateOf(successInfo.state, ctx.defaultReturnTo);
   const claims = isObject(successInfo.claims) ? successInfo.claims : {};
@@ -67,13 +62,7 @@ export function settleSignIn(
       return stepUpFailed(req, previous, 'The stronger sign-in was made as another user: you are still signed in as before.');
     }
   }
-  if (tooOld(ctx, claims.auth_time)) {
-    if (state.silent) return { kind: 'answer', answer: redirectAnswer(state.returnTo) };
-    const message =
-      "Okta's authentication is already older than this app's session lifetime, although a newer one was asked " +
-      "for (max_age): check this server's clock.";
-    return { kind: 'answer', answer: refusalAnswer(req, { status: 403, reason: 'authentication_too_old', message }, true) };
-  }
+  if (tooOld(ctx, claims.auth_time)) return tooOldAnswer(req, state);
   return {
     kind: 'log-in',
     user,
@@ -88,6 +77,23 @@ export function settleSignIn(
       return redirectAnswer(state.returnTo, [markerCookie(ctx, after)]);
     },
   };
+}
+
+/** An error on the way (Okta's, the network's, a check's): a step-up that fell short gets its page, the rest goes to `next`. */
+function erred(req: OktaRequest, previous: SignInRecord | undefined, err: unknown): OktaSignInSettlement {
+  if (err instanceof IdTokenError && (err.claim === 'acr' || err.claim === 'auth_time') && previous?.stepUp) {
+    return stepUpFailed(req, previous, 'The sign-in did not give the assurance this page needs.');
+  }
+  return { kind: 'error', error: err };
+}
+
+/** An authentication already past the absolute lifetime (see {@link tooOld}). */
+function tooOldAnswer(req: OktaRequest, state: OktaSignInState): OktaSignInSettlement {
+  if (state.silent) return { kind: 'answer', answer: redirectAnswer(state.returnTo) };
+  const message =
+    "Okta's authentication is already older than this app's session lifetime, although a newer one was asked " +
+    "for (max_age): check this server's clock.";
+  return { kind: 'answer', answer: refusalAnswer(req, { status: 403, reason: 'authentication_too_old', message }, true) };
 }
 
 function failed(

@@ -135,7 +135,7 @@ export async function verifyJwtAccessToken(
  * `at_hash`, `c_hash`. Okta's ID tokens have no `cid` and no `scp`. Returns the claims
  * with `cid` and `scp` filled in.
  */
-export function checkAccessTokenProfile(payload: JWTPayload): OktaAccessTokenClaims {
+export function checkAccessTokenProfile(payload: Readonly<Record<string, unknown>>): OktaAccessTokenClaims {
   for (const claim of ID_TOKEN_ONLY) {
     if (payload[claim] !== undefined) throw refuse(`The token is not an access token (it has ${claim})`);
   }
@@ -145,13 +145,17 @@ export function checkAccessTokenProfile(payload: JWTPayload): OktaAccessTokenCla
   const scp = scopesOf(payload);
   if (scp === undefined) throw refuse('The token is not an access token (no scp)');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw refuse('The access token has no sub');
-  if (payload.cnf !== undefined && (payload.cnf === null || typeof payload.cnf !== 'object' || Array.isArray(payload.cnf))) {
-    throw refuse('The access token has a malformed cnf claim');
-  }
-  const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
+  checkConfirmation(payload.cnf);
+  return { ...payload, cid, scp } as OktaAccessTokenClaims;
+}
+
+/** `cnf` (RFC 7800), when there: an object, whose `jkt` (RFC 9449), when there, is a non-empty string. */
+function checkConfirmation(cnf: unknown): void {
+  if (cnf === undefined) return;
+  if (cnf === null || typeof cnf !== 'object' || Array.isArray(cnf)) throw refuse('The access token has a malformed cnf claim');
+  const jkt = (cnf as { jkt?: unknown }).jkt;
   if (jkt !== undefined && (typeof jkt !== 'string' || jkt === ''))
     throw refuse('The access token has a malformed cnf.jkt claim');
-  return { ...payload, cid, scp } as OktaAccessTokenClaims;
 }
 
 export function checkClient(claims: OktaAccessTokenClaims, clientIds: readonly string[] | undefined): void {
@@ -164,7 +168,7 @@ export function checkClient(claims: OktaAccessTokenClaims, clientIds: readonly s
 function scopesOf(payload: Record<string, unknown>): string[] | undefined {
   const value = payload.scp ?? payload.scope;
   if (typeof value === 'string') return value.split(' ').filter(Boolean);
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return [...(value as string[])];
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return [...value];
   return undefined;
 }
 

@@ -79,7 +79,10 @@ export function headerCount(req: OktaRequest, name: string): number {
     return value === undefined ? 0 : Array.isArray(value) ? value.length : 1;
   }
   let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) count++;
+  for (let i = 0; i < raw.length; i += 2) {
+    const header = raw[i];
+    if (header?.length === name.length && header.toLowerCase() === name) count++;
+  }
   return count;
 }
 
@@ -98,7 +101,7 @@ export function readCredentials(req: OktaRequest): Credentials | undefined {
   }
   const match = AUTH_SCHEME.exec(value.trim());
   if (!match) throw new AccessTokenError('invalid_request', 'The Authorization header is malformed');
-  const name = match[1]!.toLowerCase();
+  const name = match[1]?.toLowerCase();
   const scheme: Scheme | undefined = name === 'bearer' ? 'Bearer' : name === 'dpop' ? 'DPoP' : undefined;
   if (scheme === undefined) return undefined;
   const token = match[2]?.trim() ?? '';

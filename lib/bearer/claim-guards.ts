@@ -9,6 +9,7 @@ import {
   type RequireGroupsOptions,
 } from '../core/claims.js';
 import { ConfigurationError } from '../core/errors.js';
+import { isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import { acceptedToken, refuseToken, type ScopeMiddleware } from './scopes.js';
 
@@ -24,7 +25,7 @@ import { acceptedToken, refuseToken, type ScopeMiddleware } from './scopes.js';
  * app.delete('/api/orders/:id', passport.authenticate('okta-bearer', { session: false }), requireGroups('Admins'), deleteOrder)
  * ```
  */
-export function requireGroups(...args: Array<string | RequireGroupsOptions>): ScopeMiddleware {
+export function requireGroups(...args: (string | RequireGroupsOptions)[]): ScopeMiddleware {
   const { groups, all, claim } = groupArguments('requireGroups', args);
   return claimGuard('requireGroups', (claims) => inGroups(claims, groups, all, claim));
 }
@@ -40,7 +41,7 @@ export function requireGroups(...args: Array<string | RequireGroupsOptions>): Sc
  * ```
  */
 export function requireClaims(rule: ClaimRule): ScopeMiddleware {
-  if (rule === null || (typeof rule !== 'function' && typeof rule !== 'object')) {
+  if (typeof rule !== 'function' && !isObject(rule)) {
     throw new ConfigurationError('requireClaims needs a predicate (claims) => boolean or an object of claim values');
   }
   return claimGuard('requireClaims', (claims) => claimsMeet(claims, rule));
@@ -68,7 +69,10 @@ export function requireAcr(
     const accepted = acceptedToken(req, 'requireAcr', next);
     if (!accepted) return;
     const { claims } = accepted.info;
-    if (acrMeets(claims.acr, acr) && recentEnough(claims.auth_time, maxAge, now())) return next();
+    if (acrMeets(claims.acr, acr) && recentEnough(claims.auth_time, maxAge, now())) {
+      next();
+      return;
+    }
     const extra: Record<string, string> = { acr_values: acr };
     if (maxAge !== undefined) extra.max_age = String(maxAge);
     refuseToken(res, accepted, 401, {
@@ -83,7 +87,10 @@ function claimGuard(name: string, meets: (claims: Readonly<Record<string, unknow
   return (req: OktaRequest & { authInfo?: unknown }, res, next) => {
     const accepted = acceptedToken(req, name, next);
     if (!accepted) return;
-    if (meets(accepted.info.claims)) return next();
+    if (meets(accepted.info.claims)) {
+      next();
+      return;
+    }
     refuseToken(res, accepted, 403, {
       error: 'insufficient_scope',
       description: 'The access token does not carry the claims this request needs',

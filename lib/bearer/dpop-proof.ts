@@ -96,32 +96,8 @@ export class ProofVerifier {
     if (thumbprint !== request.jkt) {
       throw new AccessTokenError('invalid_token', 'The access token is bound to another DPoP key (cnf.jkt)');
     }
-    const key = await this.keyOf(jwk, alg);
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(proof, key, {
-        typ: 'dpop+jwt',
-        algorithms: [alg],
-        currentDate: new Date(settings.now()),
-        clockTolerance: settings.clockTolerance,
-        requiredClaims: ['jti', 'htm', 'htu', 'iat'],
-      }));
-    } catch {
-      throw bad('The DPoP proof signature or claims are invalid');
-    }
-    const now = settings.now() / 1000;
-    const iat = payload.iat as number;
-    if (iat > now + settings.clockTolerance) throw bad('The DPoP proof was issued in the future (iat)');
-    if (iat < now - settings.maxAge - settings.clockTolerance) throw bad('The DPoP proof is too old (iat)');
-    if (payload.htm !== request.method) throw bad('The DPoP proof is for another HTTP method (htm)');
-    if (typeof payload.htu !== 'string' || normalizeHtuCached(payload.htu) !== request.url) {
-      throw bad('The DPoP proof is for another URL (htu)');
-    }
-    if (payload.ath !== (request.tokenHash ?? createHash('sha256').update(request.token).digest('base64url'))) {
-      throw bad('The DPoP proof is not for this access token (ath)');
-    }
-    const jti = payload.jti;
-    if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw bad('The DPoP proof has a malformed jti');
+    const payload = await verifySignature(proof, await this.keyOf(jwk, alg), alg, settings);
+    const { iat, jti } = checkClaims(payload, request, settings);
     await this.claim(jti, thumbprint, (iat + settings.maxAge + settings.clockTolerance) * 1000);
   }
 
@@ -163,6 +139,49 @@ export class ProofVerifier {
   }
 }
 
+/** The proof's signature, by jose, with its claims: `iat` is there and a number (`requiredClaims`). */
+async function verifySignature(
+  proof: string,
+  key: ProofKey,
+  alg: string,
+  settings: ProofSettings,
+): Promise<JWTPayload & { iat: number }> {
+  try {
+    const { payload } = await jwtVerify<{ iat: number }>(proof, key, {
+      typ: 'dpop+jwt',
+      algorithms: [alg],
+      currentDate: new Date(settings.now()),
+      clockTolerance: settings.clockTolerance,
+      requiredClaims: ['jti', 'htm', 'htu', 'iat'],
+    });
+    return payload;
+  } catch {
+    throw bad('The DPoP proof signature or claims are invalid');
+  }
+}
+
+/** The proof's claims against the request (RFC 9449 §4.3 points 9 to 12): its `iat` and `jti` once they pass. */
+function checkClaims(
+  payload: JWTPayload & { iat: number },
+  request: ProofRequest,
+  settings: ProofSettings,
+): { iat: number; jti: string } {
+  const now = settings.now() / 1000;
+  const iat = payload.iat;
+  if (iat > now + settings.clockTolerance) throw bad('The DPoP proof was issued in the future (iat)');
+  if (iat < now - settings.maxAge - settings.clockTolerance) throw bad('The DPoP proof is too old (iat)');
+  if (payload.htm !== request.method) throw bad('The DPoP proof is for another HTTP method (htm)');
+  if (typeof payload.htu !== 'string' || normalizeHtuCached(payload.htu) !== request.url) {
+    throw bad('The DPoP proof is for another URL (htu)');
+  }
+  if (payload.ath !== (request.tokenHash ?? createHash('sha256').update(request.token).digest('base64url'))) {
+    throw bad('The DPoP proof is not for this access token (ath)');
+  }
+  const jti = payload.jti;
+  if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw bad('The DPoP proof has a malformed jti');
+  return { iat, jti };
+}
+
 /** The checks of the proof's protected header and its key's members (RFC 9449 §4.3 points 4 to 7), and the key's thumbprint. */
 async function checkHeader(proof: string, algorithms: readonly string[]): Promise<CheckedHeader> {
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -187,7 +206,7 @@ async function importProofKey(jwk: JWK, alg: string): Promise<ProofKey> {
   } catch {
     throw bad('The DPoP proof key (jwk) does not fit its algorithm');
   }
-  const bits = rsaModulusBits(key as Parameters<typeof rsaModulusBits>[0]);
+  const bits = rsaModulusBits(key);
   if (bits !== undefined && (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS)) {
     throw bad(`The DPoP proof key's size is not allowed (RSA keys must be ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits)`);
   }
@@ -205,7 +224,7 @@ function publicMembers(jwk: unknown): JWK {
       if (typeof k[name] !== 'string') throw bad('The DPoP proof jwk is malformed');
       out[name] = k[name];
     }
-    return out as JWK;
+    return out;
   };
   switch (k.kty) {
     case 'EC':

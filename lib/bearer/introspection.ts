@@ -3,7 +3,8 @@ import type { ClientAuthenticator } from '../core/client-auth.js';
 import { BoundedCache } from '../core/cache.js';
 import { withDeadline } from '../core/deadline.js';
 import { ConfigurationError, RateLimitError, ResponseError } from '../core/errors.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
+import { failureFrom, parseJSONObject } from '../core/answers.js';
+import { send, type HttpSettings } from '../core/http.js';
 import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from '../core/errors.js';
 
@@ -105,8 +106,8 @@ export class Introspector {
   private readonly inFlight = new Map<string, Promise<OktaAccessTokenClaims>>();
   /** Hashes of tokens Okta refused, forgotten after a minute (oldest first when full). */
   private readonly refused: BoundedCache<string, true>;
-  private limitedUntil = Number.NEGATIVE_INFINITY;
-  private lastLimit: RateLimitError | undefined;
+  /** After a 429: until when nothing is sent, and the error requests meet meanwhile. */
+  private limit: { until: number; error: RateLimitError } | undefined;
 
   constructor(private readonly settings: IntrospectionSettings) {
     this.refused = new BoundedCache({ maxEntries: MAX_NEGATIVE, ttl: NEGATIVE_TTL, now: settings.now });
@@ -131,7 +132,8 @@ export class Introspector {
   private async cached(key: string): Promise<Record<string, unknown> | undefined> {
     const { settings } = this;
     try {
-      const value = await withDeadline(settings.cache.get(key), settings.http.timeout, () => new Error('cache timeout'));
+      // The app's cache: whatever it holds, typed or not.
+      const value: unknown = await withDeadline(settings.cache.get(key), settings.http.timeout, () => new Error('cache timeout'));
       return value !== null && typeof value === 'object' && !Array.isArray(value)
         ? (value as Record<string, unknown>)
         : undefined;
@@ -143,7 +145,7 @@ export class Introspector {
   private async ask(token: string, key: string): Promise<OktaAccessTokenClaims> {
     const { settings } = this;
     const what = 'introspection endpoint';
-    if (settings.now() < this.limitedUntil) throw this.lastLimit!;
+    if (this.limit !== undefined && settings.now() < this.limit.until) throw this.limit.error;
     const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     const sent = await settings.auth.apply(form, headers, settings.endpoint);
@@ -177,15 +179,15 @@ export class Introspector {
   private failed(err: Error): Error {
     if (err instanceof RateLimitError) {
       const reset = err.rateLimit.reset?.getTime();
-      this.limitedUntil =
-        reset !== undefined && reset > this.settings.now() ? reset : this.settings.now() + DEFAULT_RATE_LIMIT_WAIT;
-      this.lastLimit = new RateLimitError(
+      const until = reset !== undefined && reset > this.settings.now() ? reset : this.settings.now() + DEFAULT_RATE_LIMIT_WAIT;
+      const error = new RateLimitError(
         "Okta's introspection endpoint is rate limiting this client (429); no request is sent to it before " +
-          new Date(this.limitedUntil).toISOString(),
-        { ...err.rateLimit, reset: new Date(this.limitedUntil) },
+          new Date(until).toISOString(),
+        { ...err.rateLimit, reset: new Date(until) },
         { errorCode: err.errorCode, errorSummary: err.errorSummary, errorId: err.errorId },
       );
-      return this.lastLimit;
+      this.limit = { until, error };
+      return error;
     }
     return err;
   }

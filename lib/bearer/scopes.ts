@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ConfigurationError } from '../core/errors.js';
+import { isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import { wwwAuthenticate, type ChallengeSettings, type Refusal } from './challenge.js';
 import type { OktaBearerAuthInfo } from './options.js';
@@ -36,7 +37,7 @@ export type ScopeMiddleware = (
  * app.post('/api/orders', passport.authenticate('okta-bearer', { session: false }), requireScopes('orders:read', 'orders:write'), addOrder)
  * ```
  */
-export function requireScopes(...scopes: Array<string | readonly string[]>): ScopeMiddleware {
+export function requireScopes(...scopes: (string | readonly string[])[]): ScopeMiddleware {
   const needed = scopes.flat();
   if (needed.length === 0 || needed.some((s) => typeof s !== 'string' || !SCOPE_TOKEN.test(s))) {
     throw new ConfigurationError('requireScopes needs one or more scopes such as "orders:read"');
@@ -45,7 +46,10 @@ export function requireScopes(...scopes: Array<string | readonly string[]>): Sco
   return (req, res, next) => {
     const accepted = acceptedToken(req, 'requireScopes', next);
     if (!accepted) return;
-    if (needed.every((s) => accepted.info.scopes.includes(s))) return next();
+    if (needed.every((s) => accepted.info.scopes.includes(s))) {
+      next();
+      return;
+    }
     refuseToken(res, accepted, 403, {
       error: 'insufficient_scope',
       description: 'The access token does not grant the scopes this request needs',
@@ -72,7 +76,7 @@ export function acceptedToken(
 ): AcceptedToken | undefined {
   const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
   const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
-  if (!info || !settings || !Array.isArray(info.scopes) || info.claims === null || typeof info.claims !== 'object') {
+  if (!info || !settings || !Array.isArray(info.scopes) || !isObject(info.claims)) {
     next(new ConfigurationError(`${guard} must come after passport.authenticate('okta-bearer', { session: false })`));
     return undefined;
   }

@@ -4,12 +4,12 @@ import { ConfigurationError } from '../core/errors.js';
 import type { HttpSettings } from '../core/http.js';
 import { bearerKeyStore } from '../core/key-cache.js';
 import type { KeyStore } from '../core/keys.js';
-import { check, checkOptionNames } from '../core/options.js';
+import { check, checkOptionNames, isObject } from '../core/options.js';
 import type { ReportErrorHandler } from '../passport/strategy-base.js';
 import type { AccessTokenSettings } from './access-token.js';
 import { isQuotable, type ChallengeSettings, type DPoPMode } from './challenge.js';
 import { ProofVerifier } from './dpop-proof.js';
-import { Introspector, MemoryIntrospectionCache } from './introspection.js';
+import { Introspector, MemoryIntrospectionCache, type IntrospectionCache } from './introspection.js';
 import { BEARER_OPTION_NAMES, type OktaBearerStrategyOptions, type OktaBearerStrategyOptionsWithRequest } from './options.js';
 import { MemoryDPoPReplayStore, type DPoPReplayStore } from './replay.js';
 import { VerifiedTokens } from './verified-tokens.js';
@@ -40,7 +40,7 @@ export interface BearerSettings {
 
 /** Checks an `OktaBearerStrategy`'s options and builds its parts; throws a {@link ConfigurationError} naming the bad one. */
 export function resolveBearerOptions(options: OktaBearerStrategyOptions | OktaBearerStrategyOptionsWithRequest): BearerSettings {
-  if (!options || typeof options !== 'object') throw new ConfigurationError('OktaBearerStrategy needs an options object');
+  if (!isObject(options)) throw new ConfigurationError('OktaBearerStrategy needs an options object');
   checkOptionNames('OktaBearerStrategy', options, BEARER_OPTION_NAMES);
   const endpoints = oktaEndpoints(parseOktaDomain(options.oktaDomain, options.issuer), options.authServerId, options.issuer);
   const now = check.fn('now', options.now) ?? Date.now;
@@ -129,10 +129,7 @@ function introspectorOf(
     throw new ConfigurationError('clientID must be a client id');
   const method = options.tokenEndpointAuthMethod ?? 'client_secret_basic';
   if ((method as string) === 'none') throw new ConfigurationError('introspection needs an authenticated client, not "none"');
-  const cache = options.introspectionCache ?? new MemoryIntrospectionCache({ now: parts.now });
-  if (typeof cache.get !== 'function' || typeof cache.set !== 'function') {
-    throw new ConfigurationError('introspectionCache must implement get(key) and set(key, claims, ttl)');
-  }
+  const cache = introspectionCacheOf(options, parts.now);
   const { tokenSettings } = parts;
   return new Introspector({
     http: parts.http,
@@ -180,4 +177,13 @@ function apiOrigin(value: unknown): string {
     throw new ConfigurationError(`origin must be the API's public origin, such as "https://api.example.com" (no path)`);
   }
   return url.origin;
+}
+
+/** The app's introspection cache, or one in memory. */
+function introspectionCacheOf(options: AnyBearerOptions, now: () => number): IntrospectionCache {
+  const cache = options.introspectionCache ?? new MemoryIntrospectionCache({ now });
+  if (typeof cache.get !== 'function' || typeof cache.set !== 'function') {
+    throw new ConfigurationError('introspectionCache must implement get(key) and set(key, claims, ttl)');
+  }
+  return cache;
 }

@@ -153,7 +153,8 @@ export class OktaBearerStrategy extends OktaPassportStrategy {
   private requestURL(req: OktaRequest): string {
     const { origin, allowedHosts, trustProxy } = this.settings;
     const raw = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-    let path = raw.split(/[?#]/, 1)[0]!;
+    const end = raw.search(/[?#]/);
+    let path = end === -1 ? raw : raw.slice(0, end);
     if (!path.startsWith('/')) path = `/${path}`;
     if (origin !== undefined) return normalizeHtuCached(`${origin}${path}`) ?? '';
     const { protocol, host } = requestOrigin(req, trustProxy);

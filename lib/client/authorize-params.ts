@@ -53,7 +53,7 @@ export function checkExtraParams(params: unknown, where: string): Readonly<Recor
       throw new ConfigurationError(`${where}: extraParams "${name}" must be a non-empty name with a string value`);
     }
   }
-  return Object.freeze(Object.fromEntries(entries as Array<[string, string]>));
+  return Object.freeze(Object.fromEntries(entries as [string, string][]));
 }
 
 /**

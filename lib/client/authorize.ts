@@ -1,7 +1,7 @@
 import { BoundedCache } from '../core/cache.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
 import { ConfigurationError, ResponseError } from '../core/errors.js';
-import { parseJSONObject } from '../core/http.js';
+import { parseJSONObject } from '../core/answers.js';
 import { codeChallengeS256 } from '../core/random.js';
 import { checkExtraParams } from './authorize-params.js';
 import type { ClientRequests } from './requests.js';
@@ -105,13 +105,13 @@ export class AuthorizeRequest {
    * The parameters after `response_type`, `client_id`, `redirect_uri` and `scope`, in order:
    * the one list both the URL and the PAR form are made of.
    */
-  private params(state: string, codeVerifier: string, options: AuthorizationURLOptions): Array<[string, string]> {
-    const params: Array<[string, string]> = [
+  private params(state: string, codeVerifier: string, options: AuthorizationURLOptions): [string, string][] {
+    const params: [string, string][] = [
       ['state', state],
       ['code_challenge', codeChallengeS256(codeVerifier)],
       ['code_challenge_method', 'S256'],
     ];
-    const optional: Array<[string, string | undefined]> = [
+    const optional: [string, string | undefined][] = [
       ['nonce', options.nonce],
       ['response_mode', options.responseMode === 'query' ? undefined : options.responseMode],
       ['prompt', options.prompt],

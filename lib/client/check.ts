@@ -1,6 +1,7 @@
 import { ConfigurationError, OktaError, RateLimitError, RequestError } from '../core/errors.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from '../core/http.js';
+import { failureFrom, parseJSONObject } from '../core/answers.js';
+import { send, type HttpSettings } from '../core/http.js';
 import type { KeyStore } from '../core/keys.js';
 
 /** What {@link checkServer} needs of a client. */
@@ -24,11 +25,11 @@ const CUSTOM_SERVER = /^(https?:\/\/[^/]+)\/oauth2\/([A-Za-z0-9_-]+)\/v1\/keys(?
  * trouble (5xx, 429) is thrown as it came.
  */
 export async function checkServer(server: ServerToCheck): Promise<void> {
-  const custom = CUSTOM_SERVER.exec(server.endpoints.keys);
+  const custom = customServer(server.endpoints.keys);
   const origin = new URL(server.endpoints.authorize).origin;
-  const place = { origin, authServerId: custom?.[2] };
+  const place = { origin, authServerId: custom?.authServerId };
   if (custom) {
-    const url = `${custom[1]}/oauth2/${custom[2]}/.well-known/openid-configuration`;
+    const url = `${custom.base}/oauth2/${custom.authServerId}/.well-known/openid-configuration`;
     const what = 'discovery document';
     let issuer: unknown;
     try {
@@ -40,7 +41,7 @@ export async function checkServer(server: ServerToCheck): Promise<void> {
     }
     if (issuer !== server.issuer) {
       throw new ConfigurationError(
-        `Okta's discovery document of authorization server "${custom[2]}" names the issuer ${JSON.stringify(issuer)}, ` +
+        `Okta's discovery document of authorization server "${custom.authServerId}" names the issuer ${JSON.stringify(issuer)}, ` +
           `but ID tokens are checked against "${server.issuer}": check oktaDomain and authServerId, and the ` +
           "authorization server's Issuer setting in Okta (a custom URL domain, or the Okta URL)",
       );
@@ -55,6 +56,14 @@ export async function checkServer(server: ServerToCheck): Promise<void> {
   if (count === 0) {
     throw new ConfigurationError(`Okta's key set at ${origin} is empty: ID tokens could not be checked`);
   }
+}
+
+/** The custom authorization server whose keys URL this is: its base URL and id; undefined for the org server. */
+function customServer(keysURL: string): { base: string; authServerId: string } | undefined {
+  const match = CUSTOM_SERVER.exec(keysURL);
+  if (!match) return undefined;
+  const [, base = '', authServerId = ''] = match;
+  return { base, authServerId };
 }
 
 /** The probable cause of a failed check, as a ConfigurationError; Okta's own failures unchanged. */

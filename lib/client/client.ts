@@ -3,7 +3,8 @@ import { ClientAuthenticator } from '../core/client-auth.js';
 import { DPoPProver } from './dpop.js';
 import { ConfigurationError, ResponseError, UserInfoError } from '../core/errors.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
-import { failureFrom, parseJSONObject, send, type HttpAnswer, type HttpSettings } from '../core/http.js';
+import { failureFrom, parseJSONObject } from '../core/answers.js';
+import { send, type HttpAnswer, type HttpSettings } from '../core/http.js';
 import { challengeFailure } from '../core/www-authenticate.js';
 import {
   verifyIdToken,

@@ -2,6 +2,7 @@ import { createHash, type webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { ConfigurationError } from '../core/errors.js';
 import type { HttpAnswer } from '../core/http.js';
+import { isObject } from '../core/options.js';
 import { randomToken } from '../core/random.js';
 
 /** A DPoP key pair: give your own (e.g. to share it between instances) or let one be generated. */
@@ -23,7 +24,7 @@ export class DPoPProver {
     private readonly keys: true | DPoPKeyPair,
     private readonly now: () => number,
   ) {
-    if (keys !== true && (!keys || typeof keys !== 'object' || !keys.privateKey || !keys.publicKey)) {
+    if (keys !== true && !isKeyPair(keys)) {
       throw new ConfigurationError('dpop must be true or a { privateKey, publicKey } key pair');
     }
   }
@@ -55,7 +56,7 @@ export class DPoPProver {
     const changed = this.nonces.get(origin) !== nonce;
     this.nonces.set(origin, nonce);
     if (!changed) return false;
-    if (answer.status === 401) return /use_dpop_nonce/.test(answer.headers.get('www-authenticate') ?? '');
+    if (answer.status === 401) return (answer.headers.get('www-authenticate') ?? '').includes('use_dpop_nonce');
     if (answer.status === 400) return /"error"\s*:\s*"use_dpop_nonce"/.test(answer.text);
     return false;
   }
@@ -67,9 +68,27 @@ export class DPoPProver {
 
   private async load(): Promise<{ privateKey: CryptoKey; jwk: JWK; alg: string }> {
     const pair = this.keys === true ? await generateKeyPair('ES256', { extractable: false }) : this.keys;
-    const { kty, crv, x, y, n, e } = await exportJWK(pair.publicKey);
-    const jwk: JWK = kty === 'RSA' ? { kty, n, e } : { kty, crv, x, y };
+    const exported = await exportJWK(pair.publicKey);
+    const { kty, crv } = exported;
     const alg = kty === 'RSA' ? 'RS256' : crv === 'P-384' ? 'ES384' : crv === 'Ed25519' ? 'EdDSA' : 'ES256';
-    return { privateKey: pair.privateKey, jwk, alg };
+    return { privateKey: pair.privateKey, jwk: publicMembers(exported), alg };
   }
+}
+
+/** The members that name the public key, those its type has (no `y` for Ed25519): nothing else of the export goes in a proof. */
+function publicMembers(exported: JWK): JWK {
+  const names = exported.kty === 'RSA' ? (['kty', 'n', 'e'] as const) : (['kty', 'crv', 'x', 'y'] as const);
+  const jwk: Record<string, string> = {};
+  for (const name of names) {
+    const value = exported[name];
+    if (value !== undefined) jwk[name] = value;
+  }
+  return jwk;
+}
+
+/** Whether `dpop` is a key pair: from JavaScript, it may be anything. */
+function isKeyPair(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  const { privateKey, publicKey } = value as Partial<DPoPKeyPair>;
+  return Boolean(privateKey) && Boolean(publicKey);
 }

@@ -101,13 +101,19 @@ export async function verifyIdToken(
   if (typeof claims.sub !== 'string' || claims.sub === '') throw new IdTokenError('sub', 'is not a non-empty string');
   checkAuthorizedParty(claims, settings.clientId);
   checkAudiences(claims, settings);
+  checkExpectations(claims, expect, nowSeconds, settings.clockTolerance);
+  return claims;
+}
+
+/** What this sign-in or refresh expects: its nonce, `max_age`, `acr_values`, user and sign-in time. */
+function checkExpectations(claims: IdTokenClaims, expect: IdTokenExpectations, nowSeconds: number, clockTolerance: number): void {
   if (expect.nonce !== undefined) {
     if (claims.nonce === undefined) throw new IdTokenError('nonce', 'is missing');
     if (claims.nonce !== expect.nonce) throw new IdTokenError('nonce', 'does not match the one sent');
   }
   if (expect.maxAge !== undefined) {
     if (typeof claims.auth_time !== 'number') throw new IdTokenError('auth_time', 'is missing but max_age was asked');
-    if (nowSeconds - claims.auth_time > expect.maxAge + settings.clockTolerance) {
+    if (nowSeconds - claims.auth_time > expect.maxAge + clockTolerance) {
       throw new IdTokenError('auth_time', `is older than the max_age of ${expect.maxAge} s`);
     }
   }
@@ -123,7 +129,6 @@ export async function verifyIdToken(
     if (typeof claims.auth_time !== 'number') throw new IdTokenError('auth_time', 'is missing but the sign-in had one');
     if (claims.auth_time < expect.minAuthTime) throw new IdTokenError('auth_time', 'is earlier than the sign-in it refreshes');
   }
-  return claims;
 }
 
 function checkAuthorizedParty(claims: IdTokenClaims, clientId: string): void {

@@ -3,7 +3,7 @@ import type { TokenEndpointAuthMethod } from '../core/client-auth.js';
 import { oktaEndpoints, parseOktaDomain, type OktaEndpoints } from '../core/endpoints.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { FetchLike, HttpSettings } from '../core/http.js';
-import { check, checkOptionNames } from '../core/options.js';
+import { check, checkOptionNames, isObject } from '../core/options.js';
 import type { DPoPKeyPair } from './dpop.js';
 
 /** Options of {@link OktaClient}; all optional. */
@@ -145,7 +145,7 @@ export function resolveClientOptions(
   redirectURI: string,
   options: OktaClientOptions,
 ): ClientSettings {
-  if (options === null || typeof options !== 'object') throw new ConfigurationError('OktaClient options must be an object');
+  if (!isObject(options)) throw new ConfigurationError('OktaClient options must be an object');
   const origin = parseOktaDomain(oktaDomain, options.issuer);
   checkOptionNames('OktaClient', options, CLIENT_OPTION_NAMES);
   const endpoints = oktaEndpoints(origin, options.authServerId, options.issuer);
@@ -155,8 +155,10 @@ export function resolveClientOptions(
   }
   const authMethod = options.tokenEndpointAuthMethod ?? 'client_secret_basic';
   if (!AUTH_METHODS.includes(authMethod)) {
+    // From JavaScript it may be anything, a symbol included: String() prints them all.
+    const given: unknown = authMethod;
     throw new ConfigurationError(
-      `tokenEndpointAuthMethod "${String(authMethod)}" is not supported; use one of ${AUTH_METHODS.join(', ')}`,
+      `tokenEndpointAuthMethod "${String(given)}" is not supported; use one of ${AUTH_METHODS.join(', ')}`,
     );
   }
   // The org server publishes the key of an app with manual key rotation only to requests

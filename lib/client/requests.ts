@@ -1,6 +1,7 @@
 import type { ClientAuthenticator } from '../core/client-auth.js';
 import { ResponseError } from '../core/errors.js';
-import { failureFrom, parseJSONObject, send, type HttpAnswer, type HttpSettings } from '../core/http.js';
+import { failureFrom, parseJSONObject } from '../core/answers.js';
+import { send, type HttpAnswer, type HttpSettings } from '../core/http.js';
 import type { DPoPProver } from './dpop.js';
 import { readTokenResponse, type OktaRefreshedTokens } from './tokens.js';
 

@@ -49,15 +49,21 @@ export function readTokenResponse(
   }
   const seconds = typeof expires_in === 'string' ? Number(expires_in) : expires_in;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw bad('no valid expires_in');
-  if (refresh_token !== undefined && typeof refresh_token !== 'string') throw bad('a refresh_token that is not a string');
-  if (id_token !== undefined && typeof id_token !== 'string') throw bad('an id_token that is not a string');
-  if (scope !== undefined && typeof scope !== 'string') throw bad('a scope that is not a string');
+  const refreshToken = optionalString(refresh_token, () => bad('a refresh_token that is not a string'));
+  const idToken = optionalString(id_token, () => bad('an id_token that is not a string'));
+  const scopes = optionalString(scope, () => bad('a scope that is not a string'));
   return {
     accessToken: access_token,
     accessTokenExpiresAt: new Date(options.now + seconds * 1000),
-    refreshToken: refresh_token || null,
-    idToken: id_token || null,
+    refreshToken: refreshToken || null,
+    idToken: idToken || null,
     tokenType: /^dpop$/i.test(token_type) ? 'DPoP' : 'Bearer',
-    scopes: scope !== undefined ? scope.split(' ').filter(Boolean) : [...options.requestedScopes],
+    scopes: scopes !== undefined ? scopes.split(' ').filter(Boolean) : [...options.requestedScopes],
   };
+}
+
+/** A field that is a string when present; otherwise `refuse()` says what is wrong. */
+function optionalString(value: unknown, refuse: () => Error): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw refuse();
+  return value;
 }

@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors.js';
+import { isObject } from './options.js';
 
 /**
  * What a route asks of the claims of a sign-in or an access token: a predicate, or an object
@@ -9,7 +10,11 @@ export type ClaimRule = ((claims: Readonly<Record<string, unknown>>) => boolean)
 
 /** Whether `claims` meet `rule`. A missing claim never meets a required value. */
 export function claimsMeet(claims: Readonly<Record<string, unknown>>, rule: ClaimRule): boolean {
-  if (typeof rule === 'function') return rule(claims) === true;
+  if (typeof rule === 'function') {
+    // Fails closed: only `true` meets it (from JavaScript, a predicate may return anything).
+    const verdict: unknown = rule(claims);
+    return verdict === true;
+  }
   return Object.entries(rule).every(([name, wanted]) => {
     const actual = claims[name];
     if (actual === undefined) return false;
@@ -102,12 +107,13 @@ export interface RequireGroupsOptions {
  */
 export function groupArguments(
   guard: string,
-  args: ReadonlyArray<string | RequireGroupsOptions>,
+  args: readonly (string | RequireGroupsOptions)[],
 ): { groups: string[]; all: boolean; claim: string } {
   const last = args.at(-1);
-  const options = last !== null && typeof last === 'object' ? last : {};
+  // From JavaScript, the last argument may be null.
+  const options = isObject(last) ? last : {};
   const groups = args.filter((arg): arg is string => typeof arg === 'string');
-  const named = groups.length + (last !== null && typeof last === 'object' ? 1 : 0) === args.length;
+  const named = groups.length + (isObject(last) ? 1 : 0) === args.length;
   if (groups.length === 0 || groups.includes('') || !named) {
     throw new ConfigurationError(`${guard} needs one or more group names, e.g. ${guard}("Admins"), and its options last`);
   }

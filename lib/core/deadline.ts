@@ -6,7 +6,10 @@
 export function withDeadline<T>(value: T | PromiseLike<T>, ms: number, onTimeout: () => Error): T | Promise<T> {
   if (!isPromiseLike(value)) return value;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
+    const timer = setTimeout(() => {
+      reject(onTimeout());
+    }, ms);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a fake clock's timers (Jest, sinon) may have no unref
     timer.unref?.();
     value.then(
       (settled) => {

@@ -25,14 +25,7 @@ const ADMIN_CONSOLE = /^([a-z0-9-]+)-admin\.((?:okta|oktapreview|okta-emea|okta-
  */
 export function parseOktaDomain(oktaDomain: unknown, issuer?: unknown): string {
   if (typeof oktaDomain !== 'string' || oktaDomain.trim() === '') {
-    // Okta's own libraries take the issuer URL instead; here it only names the `iss` expected.
-    const from = typeof issuer === 'string' ? URL.parse(issuer) : null;
-    const hint = from
-      ? `: the endpoints come from oktaDomain and authServerId (for this issuer: oktaDomain "${from.origin}"` +
-        `${/^\/oauth2\/[\w-]+$/.test(from.pathname) ? `, authServerId "${from.pathname.slice(8)}"` : ''}); ` +
-        'issuer is needed only when tokens name another issuer than that (a custom URL domain)'
-      : ', e.g. "https://acme.okta.com"';
-    throw new ConfigurationError(`oktaDomain is required${hint}`);
+    throw new ConfigurationError(`oktaDomain is required${missingDomainHint(issuer)}`);
   }
   const raw = oktaDomain.trim();
   refusePlaceholder('oktaDomain', raw);
@@ -43,6 +36,22 @@ export function parseOktaDomain(oktaDomain: unknown, issuer?: unknown): string {
   } catch {
     throw new ConfigurationError(`oktaDomain "${raw}" is not a valid host name or URL`);
   }
+  checkDomainURL(raw, withScheme, url);
+  return url.origin;
+}
+
+/** Okta's own libraries take the issuer URL instead; here it only names the `iss` expected. */
+function missingDomainHint(issuer: unknown): string {
+  const from = typeof issuer === 'string' ? URL.parse(issuer) : null;
+  return from
+    ? `: the endpoints come from oktaDomain and authServerId (for this issuer: oktaDomain "${from.origin}"` +
+        `${/^\/oauth2\/[\w-]+$/.test(from.pathname) ? `, authServerId "${from.pathname.slice(8)}"` : ''}); ` +
+        'issuer is needed only when tokens name another issuer than that (a custom URL domain)'
+    : ', e.g. "https://acme.okta.com"';
+}
+
+/** An origin and nothing else, not the admin console's, https but on loopback hosts. */
+function checkDomainURL(raw: string, withScheme: string, url: URL): void {
   if (withScheme.endsWith('/')) {
     throw new ConfigurationError(`oktaDomain "${raw}" must not end with "/": use "${url.origin}"`);
   }
@@ -52,10 +61,10 @@ export function parseOktaDomain(oktaDomain: unknown, issuer?: unknown): string {
         'use the authServerId option for a custom authorization server',
     );
   }
-  const admin = ADMIN_CONSOLE.exec(url.hostname);
-  if (admin) {
+  if (ADMIN_CONSOLE.test(url.hostname)) {
+    const signIn = url.hostname.replace(ADMIN_CONSOLE, '$1.$2');
     throw new ConfigurationError(
-      `oktaDomain "${raw}" is the admin console's domain: use "https://${admin[1]}.${admin[2]}", not the admin console's domain`,
+      `oktaDomain "${raw}" is the admin console's domain: use "https://${signIn}", not the admin console's domain`,
     );
   }
   if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname)) {
@@ -64,7 +73,6 @@ export function parseOktaDomain(oktaDomain: unknown, issuer?: unknown): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigurationError(`oktaDomain "${raw}" must use https`);
   }
-  return url.origin;
 }
 
 /** `{yourOktaDomain}`, `${OKTA_DOMAIN}`, `<your-okta-domain>`: text from a doc or a template, not a domain. */
@@ -113,7 +121,22 @@ export function oktaEndpoints(origin: string, authServerId?: string, issuer?: st
  */
 function checkIssuer(issuer: unknown, authServerId: string | undefined): string {
   const path = authServerId === undefined ? '' : `/oauth2/${authServerId}`;
-  const example = `"https://login.example.com${path}"`;
+  const { given, url } = issuerURL(issuer, `"https://login.example.com${path}"`);
+  const ownPath = url.pathname === '/' ? '' : url.pathname;
+  if (ownPath !== path) {
+    throw new ConfigurationError(
+      `issuer "${given}" must have the path ${path === '' ? 'of the org authorization server (none)' : `"${path}"`}, ` +
+        `as ${authServerId === undefined ? 'no authServerId is' : `authServerId "${authServerId}" is`} given: ` +
+        'only the host differs between the Issuer settings Okta offers (Okta URL, custom URL domain)',
+    );
+  }
+  const normal = `${url.origin}${ownPath}`;
+  if (given !== normal) throw new ConfigurationError(`issuer "${given}" must be written as Okta does: "${normal}"`);
+  return given;
+}
+
+/** The `issuer` option as a URL: https (http on loopback hosts), without trailing slash, query or credentials. */
+function issuerURL(issuer: unknown, example: string): { given: string; url: URL } {
   if (typeof issuer !== 'string' || issuer === '') {
     throw new ConfigurationError(`issuer must be the Issuer Okta shows for the authorization server, e.g. ${example}`);
   }
@@ -131,17 +154,7 @@ function checkIssuer(issuer: unknown, authServerId: string | undefined): string 
   if (url.search || url.hash || url.username || url.password) {
     throw new ConfigurationError(`issuer "${issuer}" must have no query, fragment or credentials`);
   }
-  const ownPath = url.pathname === '/' ? '' : url.pathname;
-  if (ownPath !== path) {
-    throw new ConfigurationError(
-      `issuer "${issuer}" must have the path ${path === '' ? 'of the org authorization server (none)' : `"${path}"`}, ` +
-        `as ${authServerId === undefined ? 'no authServerId is' : `authServerId "${authServerId}" is`} given: ` +
-        'only the host differs between the Issuer settings Okta offers (Okta URL, custom URL domain)',
-    );
-  }
-  const normal = `${url.origin}${ownPath}`;
-  if (issuer !== normal) throw new ConfigurationError(`issuer "${issuer}" must be written as Okta does: "${normal}"`);
-  return issuer;
+  return { given: issuer, url };
 }
 
 /** An `iss` worth quoting in a message or header: a short URL of printable characters without quotes. */

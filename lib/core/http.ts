@@ -3,8 +3,8 @@ import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import zlib from 'node:zlib';
 import { BoundedCache } from './cache.js';
-import { OktaError, RateLimitError, RequestError, ResponseError, TokenError, type OktaErrorBody } from './errors.js';
-import { readRateLimit, type AnswerHeaders } from './rate-limit.js';
+import { OktaError, RequestError, ResponseError } from './errors.js';
+import type { AnswerHeaders } from './rate-limit.js';
 
 export type { AnswerHeaders };
 
@@ -31,7 +31,7 @@ export interface HttpAnswer {
 export interface OutboundRequest {
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  body?: string | undefined;
+  body?: string;
 }
 
 /**
@@ -65,14 +65,15 @@ function sendWithNode(timeout: number, url: string, request: OutboundRequest, wh
     try {
       target = targetOf(url);
     } catch (err) {
-      return reject(failed(what, err));
+      reject(failed(what, err));
+      return;
     }
     const headers = request.headers;
     headers['user-agent'] ??= 'passport-okta-oidc';
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     let settled = false;
     let expired = false;
-    const finish = (err: unknown, answer?: HttpAnswer): void => {
+    const finish: Finish = (err, answer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -84,40 +85,58 @@ function sendWithNode(timeout: number, url: string, request: OutboundRequest, wh
       expired = true;
       req.destroy(new Error('timed out'));
     }, timeout);
-    req.on('error', (err) => finish(err));
+    req.on('error', finish);
     req.on('response', (res) => {
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      // Settle only once the connection is closed, so that nothing of the answer is still
-      // buffered when the caller goes on.
-      const abandon = (err: unknown): void => {
-        chunks.length = 0;
-        if (req.closed) finish(err);
-        else req.once('close', () => finish(err));
-        req.destroy();
-      };
-      if (Number(res.headers['content-length']) > MAX_BODY_BYTES) return abandon(tooLarge(status, what));
-      // Like fetch, decode a compressed answer; the size cap applies to the decoded bytes.
-      const decoder = decoderFor(res.headers['content-encoding']);
-      if (decoder === null) return abandon(new ResponseError(`Okta's ${what} answered with an unknown content-encoding`, status));
-      const body = decoder ? res.pipe(decoder) : res;
-      // pipe() does not forward the answer's own errors to the decoder.
-      if (decoder) res.on('error', (err) => finish(err));
-      let size = 0;
-      body.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) {
-          decoder?.destroy();
-          return abandon(tooLarge(status, what));
-        }
-        chunks.push(chunk);
-      });
-      body.on('error', (err) => finish(err));
-      body.on('end', () =>
-        finish(undefined, { status, headers: new NodeHeaders(res.headers), text: Buffer.concat(chunks, size).toString('utf8') }),
-      );
+      readAnswer(req, res, what, finish);
     });
     req.end(request.body);
+  });
+}
+
+/** Settles a request: with its answer, or with why there is none. */
+type Finish = (err: unknown, answer?: HttpAnswer) => void;
+
+/** Reads the answer to `req`, decoded and under the size cap, and hands it to `finish`. */
+function readAnswer(req: http.ClientRequest, res: http.IncomingMessage, what: string, finish: Finish): void {
+  const status = res.statusCode ?? 0;
+  const chunks: Buffer[] = [];
+  // Settle only once the connection is closed, so that nothing of the answer is still
+  // buffered when the caller goes on.
+  const abandon = (err: unknown): void => {
+    chunks.length = 0;
+    const settle = (): void => {
+      finish(err);
+    };
+    if (req.closed) settle();
+    else req.once('close', settle);
+    req.destroy();
+  };
+  if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
+    abandon(tooLarge(status, what));
+    return;
+  }
+  // Like fetch, decode a compressed answer; the size cap applies to the decoded bytes.
+  const decoder = decoderFor(res.headers['content-encoding']);
+  if (decoder === null) {
+    abandon(new ResponseError(`Okta's ${what} answered with an unknown content-encoding`, status));
+    return;
+  }
+  const body = decoder ? res.pipe(decoder) : res;
+  // pipe() does not forward the answer's own errors to the decoder.
+  if (decoder) res.on('error', finish);
+  let size = 0;
+  body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      decoder?.destroy();
+      abandon(tooLarge(status, what));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  body.on('error', finish);
+  body.on('end', () => {
+    finish(undefined, { status, headers: new NodeHeaders(res.headers), text: Buffer.concat(chunks, size).toString('utf8') });
   });
 }
 
@@ -175,7 +194,9 @@ async function sendWithFetch(
   what: string,
 ): Promise<HttpAnswer> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeout);
+  const timer = setTimeout(() => {
+    controller.abort();
+  }, timeout);
   try {
     const response = await fetchImpl(url, { ...request, redirect: 'manual', signal: controller.signal });
     const text = await readCapped(response, what);
@@ -222,86 +243,4 @@ function describe(err: unknown): string {
     return `${err.message}${cause}`;
   }
   return String(err);
-}
-
-/** Parses a JSON object answer; anything else (HTML, an array, garbage) is a ResponseError. */
-export function parseJSONObject(answer: HttpAnswer, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(answer.text);
-  } catch {
-    throw new ResponseError(`Okta's ${what} answered ${answer.status} with a body that is not JSON`, answer.status);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ResponseError(`Okta's ${what} answered ${answer.status} with JSON that is not an object`, answer.status);
-  }
-  return value as Record<string, unknown>;
-}
-
-/**
- * Turns a non-2xx answer into the right error: 429 → RateLimitError, an OAuth error
- * body → TokenError, anything else → ResponseError. Okta's own error fields (`errorCode`,
- * `errorSummary`, `errorId`) are kept on whichever it is. `secrets` are blanked out of the
- * provider's texts in case it echoes what we sent; the error classes then keep only their
- * printable characters, clipped. Redaction comes first, on the whole text, so that no
- * part of a secret survives a clip. `now` (epoch ms) is when the answer came, for a
- * `Retry-After` given in seconds.
- */
-export function failureFrom(answer: HttpAnswer, what: string, secrets: readonly string[], now: number): OktaError {
-  let body: Record<string, unknown> | undefined;
-  try {
-    body = parseJSONObject(answer, what);
-  } catch {
-    body = undefined;
-  }
-  const okta = body === undefined ? {} : oktaErrorBody(body, secrets);
-  if (answer.status === 429) {
-    const rateLimit = readRateLimit(answer.headers, now);
-    const reset = rateLimit.reset ? `; the limit resets at ${rateLimit.reset.toISOString()}` : '';
-    return new RateLimitError(`Okta's ${what} is rate limiting this client (429)${reset}`, rateLimit, okta);
-  }
-  if (body && typeof body.error === 'string' && answer.status >= 400 && answer.status < 500) {
-    return new TokenError({
-      endpoint: what,
-      oktaStatus: answer.status,
-      error: redact(body.error, secrets),
-      description: typeof body.error_description === 'string' ? redact(body.error_description, secrets) : undefined,
-      uri: typeof body.error_uri === 'string' ? redact(body.error_uri, secrets) : undefined,
-      ...okta,
-    });
-  }
-  // Okta answers 404 (E0000007 from Okta itself, or a bare 404) for an authorization server it
-  // does not have: under another id, or in another org.
-  const hint =
-    answer.status === 404 ? ': the authServerId or oktaDomain is probably wrong (Okta has no such authorization server)' : '';
-  return new ResponseError(`Okta's ${what} answered with unexpected status ${answer.status}${hint}`, answer.status, { okta });
-}
-
-/** Okta's own error fields of a body, redacted (their cleaning is the error classes' job). */
-function oktaErrorBody(body: Record<string, unknown>, secrets: readonly string[]): OktaErrorBody {
-  const okta: OktaErrorBody = {};
-  for (const name of ['errorCode', 'errorSummary', 'errorId'] as const) {
-    const value = body[name];
-    if (typeof value === 'string') okta[name] = redact(value, secrets);
-  }
-  return okta;
-}
-
-/**
- * Removes every occurrence of each secret from text that came from the network, as sent
- * and as a provider echoing a request would show it (URL- or form-encoded, base64).
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    const forms = [
-      secret,
-      encodeURIComponent(secret),
-      new URLSearchParams({ v: secret }).toString().slice(2),
-      Buffer.from(secret).toString('base64'),
-    ];
-    for (const form of forms) if (out.includes(form)) out = out.split(form).join('[redacted]');
-  }
-  return out;
 }

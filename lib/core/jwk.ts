@@ -3,7 +3,7 @@
  * console generates, or what `exportJWK()` of a key library gives. The package's own
  * type, so that the public declarations do not depend on a JOSE library's types.
  */
-export type PrivateJWK = {
+export interface PrivateJWK {
   /** Key type: `RSA`, `EC` or `OKP`. */
   kty?: string;
   /** The key id Okta knows the key by; sent as the assertion's `kid`. */
@@ -28,4 +28,4 @@ export type PrivateJWK = {
   dq?: string;
   qi?: string;
   [member: string]: unknown;
-};
+}

@@ -17,12 +17,21 @@ const clients = new WeakMap<object, WeakMap<() => number, Map<string, Set<WeakRe
 function registry(http: HttpSettings, url: string, options: KeyStoreOptions): Set<WeakRef<KeyStore>> {
   const transport = http.fetch ?? NODE_TRANSPORT;
   let byClock = clients.get(transport);
-  if (!byClock) clients.set(transport, (byClock = new WeakMap()));
+  if (!byClock) {
+    byClock = new WeakMap();
+    clients.set(transport, byClock);
+  }
   let byId = byClock.get(options.now);
-  if (!byId) byClock.set(options.now, (byId = new Map()));
+  if (!byId) {
+    byId = new Map();
+    byClock.set(options.now, byId);
+  }
   const id = `${url} ${http.timeout} ${options.cooldown} ${options.maxAge}`;
   let stores = byId.get(id);
-  if (!stores) byId.set(id, (stores = new Set()));
+  if (!stores) {
+    stores = new Set();
+    byId.set(id, stores);
+  }
   return stores;
 }
 

@@ -9,7 +9,8 @@ import {
 
 type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 import { KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
-import { failureFrom, parseJSONObject, send, type HttpSettings } from './http.js';
+import { failureFrom, parseJSONObject } from './answers.js';
+import { send, type HttpSettings } from './http.js';
 
 export interface KeyStoreOptions {
   /** Least time between two fetches (ms): after an unknown `kid`, and the first wait after a failed fetch. */
@@ -167,6 +168,7 @@ export class KeyStore {
     const id = `${String(header.alg)} ${header.kid ?? ''}`;
     let key = this.picked.get(id);
     if (key === undefined) {
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- getKey loads the set before it picks; a clear() in between fails the lookup like any other error
       key = Promise.resolve(this.keySet!(header as Parameters<JWTVerifyGetKey>[0], { payload: '', signature: '' }));
       this.picked.set(id, key);
       key.catch(() => this.picked.delete(id));
@@ -228,7 +230,8 @@ export class KeyStore {
     const keys = (body.keys as unknown[]).filter((k): k is Record<string, unknown> => k !== null && typeof k === 'object');
     const published = new Map<string, string>();
     for (const key of keys) if (typeof key.kid === 'string') published.set(key.kid, JSON.stringify(key));
-    if (keys.length === 1 && typeof keys[0]!.kid !== 'string') published.set('', JSON.stringify(keys[0]));
+    const [first] = keys;
+    if (keys.length === 1 && typeof first?.kid !== 'string') published.set('', JSON.stringify(first));
     this.keyCount = keys.length;
     return { keySet, published };
   }

@@ -8,9 +8,14 @@ const MAX_ERROR_CODE = 100;
 const MAX_DESCRIPTION = 300;
 const MAX_URI = 300;
 
-/** Keeps RFC 6749's printable characters: line breaks and tabs become a space, anything else `?`; then clips. */
-function oauthText(value: string, max: number): string {
-  const clean = value.replace(/[\r\n\t]+/g, ' ').replace(NOT_OAUTH_TEXT, '?');
+/**
+ * Keeps RFC 6749's printable characters: line breaks and tabs become a space, anything else `?`; then clips.
+ * `value` is printed first: from JavaScript, an error's fields may be given as anything.
+ */
+function oauthText(value: unknown, max: number): string {
+  const clean = String(value)
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(NOT_OAUTH_TEXT, '?');
   return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
 }
 
@@ -167,8 +172,8 @@ export class RateLimitError extends ResponseError {
 
 function cleanFields(fields: OAuthErrorFields): { error: string; description: string | undefined; uri: string | undefined } {
   return {
-    error: oauthText(String(fields.error), MAX_ERROR_CODE),
-    description: fields.description === undefined ? undefined : oauthText(String(fields.description), MAX_DESCRIPTION),
+    error: oauthText(fields.error, MAX_ERROR_CODE),
+    description: fields.description === undefined ? undefined : oauthText(fields.description, MAX_DESCRIPTION),
     uri: oauthURI(fields.uri),
   };
 }

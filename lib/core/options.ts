@@ -59,11 +59,21 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- i and j stay within the rows: a.length + 1 by b.length + 1
       current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- the last row has b.length + 1 entries
   return previous[b.length]!;
+}
+
+/**
+ * Whether `value` is an object (not null). The types say options are objects, but a
+ * JavaScript caller may pass anything: constructors check before they read.
+ */
+export function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
 }
 
 /**

@@ -1,5 +1,6 @@
 import { TokenError } from './errors.js';
-import { redact, type HttpAnswer } from './http.js';
+import { redact } from './answers.js';
+import type { HttpAnswer } from './http.js';
 
 /** A scheme, or an auth-param (RFC 9110 §11.2): a token, then `=` and a token or quoted-string. */
 const PARAM = /[\s,]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*(=)[ \t]*("(?:[^"\\]|\\[\s\S])*"|[!#$%&'*+.^_`|~0-9A-Za-z/-]+=*)?)?/y;
@@ -8,8 +9,8 @@ const PARAM = /[\s,]*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:[ \t]*(=)[ \t]*("(?:[^"\\]|
  * Each challenge's scheme (lower case) and parameters, in order. What is not an auth-param
  * (a token68 such as Basic's `abc==`, a stray character) is skipped up to the next comma.
  */
-export function readChallenges(header: string): Array<{ scheme: string; params: Map<string, string> }> {
-  const challenges: Array<{ scheme: string; params: Map<string, string> }> = [];
+export function readChallenges(header: string): { scheme: string; params: Map<string, string> }[] {
+  const challenges: { scheme: string; params: Map<string, string> }[] = [];
   let at = 0;
   while (at < header.length) {
     PARAM.lastIndex = at;

@@ -8,9 +8,9 @@ import type { OktaRequest } from './request.js';
 /** What Passport (0.5 to 0.7) leaves on a request; all of it optional. */
 interface PassportFields {
   _userProperty?: unknown;
-  _sessionManager?: { _key?: unknown };
-  _passport?: { instance?: { _key?: unknown; _strategies?: unknown } };
-  passport?: { strategies?: unknown; _strategies?: unknown };
+  _sessionManager?: { _key?: unknown } | null;
+  _passport?: { instance?: { _key?: unknown; _strategies?: unknown } | null } | null;
+  passport?: { strategies?: unknown; _strategies?: unknown } | null;
 }
 
 const fields = (req: OktaRequest): PassportFields => req as OktaRequest & PassportFields;

@@ -21,9 +21,13 @@ export function runAsync(res: ServerResponse, next: (err?: unknown) => void, bod
       (outcome) => {
         if (outcome === 'next') next();
       },
-      (err: unknown) => next(err),
+      (err: unknown) => {
+        next(err);
+      },
     )
-    .catch(() => endUnanswered(res));
+    .catch(() => {
+      endUnanswered(res);
+    });
 }
 
 /**

@@ -23,8 +23,10 @@ export function warnIfSessionNotRestored(req: OktaRequest, warning: SessionWarni
   if (warning.given) return;
   const key = sessionKey(req);
   const property = userProperty(req);
-  if (typeof key !== 'string' || req.session === null || typeof req.session !== 'object') return;
-  const stored = (req.session as Record<string, unknown>)[key];
+  // Typed as an object, but whatever session middleware runs may have put anything there.
+  const session: unknown = req.session;
+  if (typeof key !== 'string' || session === null || typeof session !== 'object') return;
+  const stored = (session as Record<string, unknown>)[key];
   if (stored === null || typeof stored !== 'object' || (stored as { user?: unknown }).user === undefined) return;
   if ((req as unknown as Record<string, unknown>)[property] != null) return;
   warning.given = true;

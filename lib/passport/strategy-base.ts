@@ -63,15 +63,26 @@ export abstract class OktaPassportStrategy extends PassportStrategy {
 
   constructor(onReportError: ReportErrorHandler | undefined, what: string) {
     super();
-    this.onReportError = onReportError ?? ((err) => logReportError(err, what));
+    this.onReportError =
+      onReportError ??
+      ((err) => {
+        logReportError(err, what);
+      });
   }
 
   /** Reports a phase's outcome now, or once its promise settles (a rejection is an error outcome). */
   protected settle(req: OktaRequest, phase: Outcome | PromiseLike<Outcome>): void {
-    if (!isThenable(phase)) return this.report(req, phase);
+    if (!isThenable(phase)) {
+      this.report(req, phase);
+      return;
+    }
     void Promise.resolve(phase).then(
-      (outcome) => this.report(req, outcome),
-      (err: unknown) => this.report(req, { kind: 'error', error: asError(err) }),
+      (outcome) => {
+        this.report(req, outcome);
+      },
+      (err: unknown) => {
+        this.report(req, { kind: 'error', error: asError(err) });
+      },
     );
   }
 
@@ -90,17 +101,21 @@ export abstract class OktaPassportStrategy extends PassportStrategy {
     try {
       switch (outcome.kind) {
         case 'redirect':
-          return this.redirect(outcome.url);
+          this.redirect(outcome.url);
+          return;
         case 'success':
-          return this.success(outcome.user, outcome.info);
+          this.success(outcome.user, outcome.info);
+          return;
         case 'fail':
           setHeaders(req, outcome.headers);
-          return this.fail(outcome.challenge, outcome.status);
+          this.fail(outcome.challenge, outcome.status);
+          return;
         case 'error': {
           const error = this.explain(outcome.error);
           const retryAfter = retryAfterOf(error);
           if (retryAfter !== undefined) setHeaders(req, { 'Retry-After': String(retryAfter) });
-          return this.error(error);
+          this.error(error);
+          return;
         }
       }
     } catch (err) {

@@ -1,6 +1,7 @@
 import { ConfigurationError, OktaError } from '../core/errors.js';
 
 /** What a verify function returns: nothing (it calls `done`), or a promise of the user (`false`/`undefined` refuses). */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- void, not undefined: a verify function that calls done and returns nothing must fit
 export type VerifyResult = void | Promise<unknown>;
 
 /** What the verify function hands back through `done`, or as the value of its promise. */
@@ -60,20 +61,24 @@ export function runVerify(
           ),
         );
       }, options.timeoutMs);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a fake clock's timers (Jest, sinon) may have no unref
       timer.unref?.();
     }
     let returned: unknown;
     try {
       returned = call(done);
     } catch (err) {
-      return done(asError(err));
+      done(asError(err));
+      return;
     }
     if (isThenable(returned)) {
       returned.then(
         (user) => {
           if (user !== undefined || !options.mayCallDone) done(null, user);
         },
-        (err: unknown) => done(asError(err)),
+        (err: unknown) => {
+          done(asError(err));
+        },
       );
     } else if (options.timeoutMs === undefined && !options.mayCallDone) {
       done(new ConfigurationError('The verify function must return a promise of the user, or call done'));

@@ -10,9 +10,8 @@ import type { OktaRequest } from '../passport/request.js';
  * says nothing of the cause, which is nearly always one of these set-up mistakes.
  */
 interface StartNote {
-  /** The sign-in started on this host, and Okta calls back to `callbackHost`. */
-  startHost?: string;
-  callbackHost?: string;
+  /** The sign-in started on the host `start`, and Okta calls back to another, `callback`. */
+  hosts?: { start: string; callback: string };
   /** The session cookie is Secure, and the start request came over plain http. */
   secureCookieOnHttp?: true;
 }
@@ -64,7 +63,7 @@ export class Diagnosis {
       PLAUSIBLE_HOST.test(startHost);
     const insecure = secureCookieOverHttp(req);
     if (!elsewhere && !insecure) return;
-    const note: StartNote = elsewhere ? { startHost, callbackHost } : {};
+    const note: StartNote = elsewhere ? { hosts: { start: startHost, callback: callbackHost } } : {};
     if (insecure) note.secureCookieOnHttp = true;
     this.notes.set(state, note);
   }
@@ -81,11 +80,12 @@ export class Diagnosis {
       this.log('secure-cookie', SECURE_COOKIE_ON_HTTP);
       return new ConfigurationError(SECURE_COOKIE_ON_HTTP);
     }
-    if (note?.startHost !== undefined) {
+    const hosts = note?.hosts;
+    if (hosts !== undefined) {
       const message =
-        `This sign-in was started on ${note.startHost}, but Okta sent the browser back to ${note.callbackHost} ` +
+        `This sign-in was started on ${hosts.start}, but Okta sent the browser back to ${hosts.callback} ` +
         `(the host of callbackURL): the browser keeps cookies per host, so the sign-in's session stayed on ` +
-        `${note.startHost}. Open the app at ${note.callbackHost}, or give callbackURL as a path ` +
+        `${hosts.start}. Open the app at ${hosts.callback}, or give callbackURL as a path ` +
         '("/auth/okta/callback") so that it follows the host the app is opened on.';
       this.log('host', message);
       return message;

@@ -43,11 +43,12 @@ export function loginSecrets(): LoginSecrets {
  * strategy, then the session store checking that it may keep the verifier alone; or the
  * store finding the pending login, then expanding it), so one remembered pair saves a hash.
  */
-const last = { state: ['', ''], nonce: ['', ''] };
+const last: Record<'state' | 'nonce', [verifier: string, value: string]> = { state: ['', ''], nonce: ['', ''] };
 
 function derive(kind: 'state' | 'nonce', codeVerifier: string, version: number): string {
   const memo = last[kind];
-  if (version === LOGIN_FORMAT && memo[0] === codeVerifier && codeVerifier !== '') return memo[1]!;
+  if (version === LOGIN_FORMAT && memo[0] === codeVerifier && codeVerifier !== '') return memo[1];
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- a version is LOGIN_FORMAT or one knownFormat() accepted
   const label = LABELS[version]![kind];
   const value = hash('sha256', `${label} ${codeVerifier}`, 'base64url');
   if (version === LOGIN_FORMAT) {

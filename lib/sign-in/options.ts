@@ -3,7 +3,7 @@ import { CLIENT_OPTION_NAMES } from '../client/options.js';
 import { checkExtraParams } from '../client/authorize-params.js';
 import type { OktaTokens } from '../client/tokens.js';
 import { ConfigurationError } from '../core/errors.js';
-import { check, checkOptionNames } from '../core/options.js';
+import { check, checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import type { ReportErrorHandler } from '../passport/strategy-base.js';
 import type { VerifyCallback, VerifyResult } from '../passport/verify.js';
@@ -187,7 +187,7 @@ export interface StrategySettings {
  * throws a {@link ConfigurationError} that names the bad one.
  */
 export function resolveStrategyOptions(options: OktaStrategyOptions | OktaStrategyOptionsWithRequest): StrategySettings {
-  if (!options || typeof options !== 'object') throw new ConfigurationError('OktaStrategy needs an options object');
+  if (!isObject(options)) throw new ConfigurationError('OktaStrategy needs an options object');
   checkOptionNames('OktaStrategy', options, STRATEGY_OPTION_NAMES);
   if (typeof options.callbackURL !== 'string' || options.callbackURL === '') {
     throw new ConfigurationError('callbackURL is required, e.g. "/auth/okta/callback"');
@@ -226,16 +226,19 @@ export function resolveStrategyOptions(options: OktaStrategyOptions | OktaStrate
 function clientOptionsOf(options: OktaClientOptions): OktaClientOptions {
   const picked: Record<string, unknown> = {};
   for (const name of CLIENT_OPTION_NAMES) if (name in options) picked[name] = (options as Record<string, unknown>)[name];
-  return picked as OktaClientOptions;
+  return picked;
 }
 
 /** A scope list from a string (`'openid profile'`) or an array, empty entries left out. */
 export function scopeList(scope: string | readonly string[], name: string): string[] {
-  const list = typeof scope === 'string' ? scope.split(' ') : scope;
-  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string')) {
-    throw new ConfigurationError(`${name} must be a string or an array of strings`);
-  }
+  // From JavaScript, `scope` may be anything.
+  const list: unknown = typeof scope === 'string' ? scope.split(' ') : scope;
+  if (!isStringArray(list)) throw new ConfigurationError(`${name} must be a string or an array of strings`);
   return list.filter(Boolean);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((s) => typeof s === 'string');
 }
 
 /**

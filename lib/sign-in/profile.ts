@@ -20,8 +20,8 @@ export interface OktaProfile {
   /** `preferred_username`: usually the Okta login (an email address). */
   username?: string | undefined;
   name?: { givenName?: string | undefined; familyName?: string | undefined; middleName?: string | undefined } | undefined;
-  emails?: Array<{ value: string; verified?: boolean | undefined }> | undefined;
-  photos?: Array<{ value: string }> | undefined;
+  emails?: { value: string; verified?: boolean | undefined }[] | undefined;
+  photos?: { value: string }[] | undefined;
   /** The `groups` claim, when the app's Okta groups claim or the `groups` scope provides it. */
   groups?: string[] | undefined;
   /** All claims: the ID token's verified claims, plus those only userinfo had (userinfo never replaces one). */

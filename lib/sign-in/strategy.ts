@@ -241,13 +241,14 @@ export class OktaStrategy extends OktaPassportStrategy {
 }
 
 function copyAppState(state: unknown): unknown {
-  let json: string | undefined;
+  // A string, or undefined for undefined, a function or a symbol (which TypeScript's lib does not say).
+  let json: unknown;
   try {
     json = JSON.stringify(state);
   } catch (err) {
     throw new ConfigurationError('The state option must be JSON-serializable', { cause: err });
   }
-  if (json === undefined) throw new ConfigurationError('The state option must be JSON-serializable');
+  if (typeof json !== 'string') throw new ConfigurationError('The state option must be JSON-serializable');
   if (Buffer.byteLength(json) > MAX_APP_STATE_BYTES) {
     throw new ConfigurationError(`The state option must be at most ${MAX_APP_STATE_BYTES} bytes of JSON`);
   }

@@ -1,10 +1,9 @@
 import { serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { createHash, hkdfSync } from 'node:crypto';
-import { subscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EncryptJWT, errors as joseErrors, jwtDecrypt } from 'jose';
 import { ConfigurationError, StateError } from '../../core/errors.js';
 import type { OktaRequest } from '../../passport/request.js';
+import { appendCookie, responseOf, watchResponses } from './cookie-sink.js';
 import type { PendingLogin, StateStore, StateStoreContext } from './store.js';
 
 /** Options of {@link CookieStateStore}. */
@@ -72,7 +71,8 @@ const HOST_PREFIX = '__Host-';
  * ```
  */
 export class CookieStateStore implements StateStore {
-  private readonly keys: Uint8Array[];
+  /** The keys derived from the secrets: new cookies are encrypted with the first. */
+  private readonly keys: readonly [Uint8Array, ...Uint8Array[]];
   private readonly prefix: string;
   private readonly maxPending: number;
   /** Names of the slot cookies, plain and `__Host-`. */
@@ -80,7 +80,9 @@ export class CookieStateStore implements StateStore {
   private readonly now: () => number;
 
   constructor(options: CookieStateStoreOptions) {
-    this.keys = secretsOf(options?.secret).map(deriveKey);
+    // From JavaScript, `new CookieStateStore()` is a missing secret, not a TypeError.
+    const [first, ...others] = secretsOf((options as CookieStateStoreOptions | undefined)?.secret);
+    this.keys = [deriveKey(first), ...others.map(deriveKey)];
     this.prefix = options.cookieName ?? 'okta_login';
     if (!/^[A-Za-z0-9_-]+$/.test(this.prefix)) throw new ConfigurationError('cookieName may use letters, digits, _ and - only');
     this.maxPending = options.maxPending ?? 5;
@@ -100,7 +102,7 @@ export class CookieStateStore implements StateStore {
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
       .setIssuedAt(Math.floor(this.now() / 1000))
       .setExpirationTime(Math.ceil(login.expiresAt / 1000))
-      .encrypt(this.keys[0]!);
+      .encrypt(this.keys[0]);
     const maxAge = Math.max(1, Math.ceil((login.expiresAt - this.now()) / 1000));
     const attributes = cookieAttributes(login, maxAge, secureHost);
     const sent = firstValues(req.headers.cookie);
@@ -130,7 +132,13 @@ export class CookieStateStore implements StateStore {
     for (const other of dropped) appendCookie(res, clearCookie(other, attributes.secure === true));
     appendCookie(
       res,
-      serializeCookie(counterName, counter, { path: '/', maxAge, httpOnly: true, sameSite: 'lax', secure: attributes.secure }),
+      serializeCookie(counterName, counter, {
+        path: '/',
+        maxAge,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: attributes.secure === true,
+      }),
     );
   }
 
@@ -205,18 +213,23 @@ function stateTag(state: string): string {
 }
 
 /** The secrets of the `secret` option, empty and undefined entries left out (an unset variable). */
-function secretsOf(secret: unknown): string[] {
+function secretsOf(secret: unknown): [string, ...string[]] {
   const secrets = (Array.isArray(secret) ? (secret as unknown[]) : [secret]).filter((s) => s !== undefined && s !== '');
-  if (secrets.length === 0) {
+  const [first, ...others] = secrets;
+  if (first === undefined) {
     throw new ConfigurationError(
       'CookieStateStore got no secret: every one given is empty or unset. Set the environment variable it is read from ' +
         'to a random string of at least 32 characters',
     );
   }
-  if (!secrets.every((s): s is string => typeof s === 'string' && s.length >= 32)) {
+  if (!isSecret(first) || !others.every(isSecret)) {
     throw new ConfigurationError('CookieStateStore needs secret: a string (or list of strings) of at least 32 characters');
   }
-  return secrets;
+  return [first, ...others];
+}
+
+function isSecret(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 32;
 }
 
 function deriveKey(secret: string): Uint8Array {
@@ -250,8 +263,8 @@ function pairBytes(name: string, value: string): number {
 }
 
 /** Every `name=value` pair of a Cookie header, duplicates included, in order. */
-function cookiePairs(header: string | undefined): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
+function cookiePairs(header: string | undefined): [string, string][] {
+  const pairs: [string, string][] = [];
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0) pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
@@ -264,81 +277,6 @@ function firstValues(header: string | undefined): Map<string, string> {
   const values = new Map<string, string>();
   for (const [name, value] of cookiePairs(header)) if (!values.has(name)) values.set(name, value);
   return values;
-}
-
-/**
- * What the store writes its cookies through: Node's response (Express sets `req.res`;
- * on Fastify, Node's response of `request.raw`, see {@link responseOf}), a Fastify reply
- * (`header()`, which appends Set-Cookie; linked as `request.res` by an app hook), or a
- * response without `appendHeader` (koa-passport's stand-in).
- */
-interface CookieSink {
-  appendHeader?: (name: string, value: string | readonly string[]) => unknown;
-  header?: (name: string, value: string) => unknown;
-  getHeader?: (name: string) => number | string | readonly string[] | undefined;
-  setHeader?: (name: string, value: readonly string[]) => unknown;
-}
-
-/** The Set-Cookie lines written so far to a response that cannot tell them (no getHeader). */
-const written = new WeakMap<object, string[]>();
-
-/**
- * Node's response to each request node:http has started to answer, from its public
- * `http.server.request.start` diagnostics channel (one WeakMap entry per request, gone
- * with the request). Fastify links neither its request nor Node's to the reply, and
- * @fastify/passport keeps the reply to itself; this is how the store finds where to
- * write on Fastify without an app hook.
- */
-const responses = new WeakMap<object, ServerResponse>();
-let watching = false;
-
-function watchResponses(): void {
-  if (watching) return;
-  watching = true;
-  subscribe('http.server.request.start', (message) => {
-    const { request, response } = message as { request?: IncomingMessage; response?: ServerResponse };
-    if (request && response) responses.set(request, response);
-  });
-}
-
-function isSink(value: unknown): value is CookieSink {
-  if (value === null || typeof value !== 'object') return false;
-  const sink = value as CookieSink;
-  return typeof sink.appendHeader === 'function' || typeof sink.header === 'function' || typeof sink.setHeader === 'function';
-}
-
-/**
- * Where the cookies go: `req.res` when the framework (Express, koa-passport) or the app
- * (a Fastify `onRequest` hook) links it; else Node's response to the request, or to
- * `req.raw` (Fastify's request wraps Node's there). Fastify sends what was written to
- * Node's response along with its reply's headers, and @fastify/cookie (used by
- * @fastify/session and @fastify/secure-session) adds its cookies to those already there.
- */
-function responseOf(req: OktaRequest): CookieSink {
-  if (isSink(req.res)) return req.res;
-  const raw: unknown = (req as { raw?: unknown }).raw;
-  const res = (raw !== null && typeof raw === 'object' ? responses.get(raw) : undefined) ?? responses.get(req);
-  if (!res) {
-    throw new ConfigurationError(
-      'CookieStateStore found no response to write its cookies to: it uses req.res (Express, koa-passport) or ' +
-        "Node's response to the request (node:http, Fastify); elsewhere link one as req.res",
-    );
-  }
-  return res;
-}
-
-function appendCookie(res: CookieSink, cookie: string): void {
-  if (typeof res.appendHeader === 'function') {
-    res.appendHeader('Set-Cookie', cookie);
-  } else if (typeof res.header === 'function') {
-    res.header('Set-Cookie', cookie);
-  } else {
-    const existing = typeof res.getHeader === 'function' ? res.getHeader('Set-Cookie') : written.get(res);
-    const lines = existing === undefined ? [] : Array.isArray(existing) ? [...(existing as string[])] : [String(existing)];
-    lines.push(cookie);
-    written.set(res, lines);
-    res.setHeader!('Set-Cookie', lines);
-  }
 }
 
 function isPendingLogin(value: unknown): value is PendingLogin {

@@ -101,7 +101,7 @@ function compact(login: PendingLogin): CompactLogin {
 function unpack(entry: CompactLogin | UnversionedLogin): { format: number; fields: UnversionedLogin } | undefined {
   if (typeof entry[0] === 'string') return { format: 1, fields: entry as UnversionedLogin };
   const [format, ...fields] = entry as CompactLogin;
-  return knownFormat(format) ? { format, fields: fields as UnversionedLogin } : undefined;
+  return knownFormat(format) ? { format, fields: fields } : undefined;
 }
 
 const expiresAt = (entry: Stored): number => (Array.isArray(entry) ? (unpack(entry)?.fields[1] ?? 0) : entry.expiresAt);
@@ -175,6 +175,7 @@ export class SessionStateStore implements StateStore {
     const now = this.now();
     const rest = list.filter((entry, i) => i !== index && expiresAt(entry) > now);
     if (rest.length > 0) bag[context.strategy] = rest;
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the bag is a plain object: the session keeps it as JSON
     else delete bag[context.strategy];
     session.write(Object.keys(bag).length === 0 ? undefined : bag);
     return found === undefined ? undefined : expand(found, context);
@@ -193,14 +194,16 @@ export class SessionStateStore implements StateStore {
       );
     }
     const key = this.key;
-    const accessors = typeof session.get === 'function' && typeof session.set === 'function';
+    const accessors =
+      typeof session.get === 'function' && typeof session.set === 'function' ? (session as AccessorSession) : undefined;
     return {
       read(): Bag {
-        const existing = accessors ? session.get!(key) : session[key];
+        const existing = accessors ? accessors.get(key) : session[key];
         return existing !== null && typeof existing === 'object' ? (existing as Bag) : {};
       },
       write(bag: Bag | undefined): void {
-        if (accessors) session.set!(key, bag);
+        if (accessors) accessors.set(key, bag);
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the bag's property on the app's session object (express-session, koa-session) goes, not just its value
         else if (bag === undefined) delete session[key];
         else session[key] = bag;
       },
