@@ -1,9 +1,9 @@
 import { ConfigurationError } from '../core/errors.js';
-import { checkOptionNames } from '../core/options.js';
+import { checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import type { OktaStrategy } from '../sign-in/strategy.js';
 import type { OktaAnswer } from './answers.js';
-import { verifyLogoutJwt, type LogoutJwtPolicy } from './logout-jwt.js';
+import { verifyLogoutJwt, type LogoutClaims, type LogoutJwtPolicy } from './logout-jwt.js';
 import {
   answer,
   bodyFailure,
@@ -56,11 +56,10 @@ export function backChannelLogoutReceiver(
   strategy: OktaStrategy,
   options: BackChannelLogoutOptions = {},
 ): OktaLogoutReceiver {
-  if (options === null || typeof options !== 'object')
-    throw new ConfigurationError('backChannelLogout options must be an object');
+  if (!isObject(options)) throw new ConfigurationError('backChannelLogout options must be an object');
   checkOptionNames('backChannelLogout', options, OPTION_NAMES);
   const settings = jwtSettings(options);
-  const context = strategy.client.jwtContext();
+  const context = strategy.client.jwt;
   const { issuer, clientId, trustedAudiences } = context.idToken;
   const policy: LogoutJwtPolicy = {
     keys: () => context.keys,
@@ -88,30 +87,9 @@ export function backChannelLogoutReceiver(
       if (token === undefined) return refuse('The form must carry one logout_token.');
       const verified = await verifyLogoutJwt(token, policy);
       if (!verified.ok) return refuse(`Refused: ${verified.reason}.`);
-      const claims = verified.payload;
-      const audiences: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-      if (audiences.some((aud) => aud !== clientId && !trustedAudiences.includes(aud as string))) {
-        return refuse('Refused: the token names an audience this client does not trust.');
-      }
-      const events = claims.events;
-      if (!isPlainObject(events) || !isPlainObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
-        return refuse('Refused: the token has no back-channel logout event.');
-      }
-      if (Object.hasOwn(claims, 'nonce')) return refuse('Refused: a logout token must not have a nonce.');
-      const sid = claims.sid === undefined ? undefined : shortString(claims.sid);
-      const sub = claims.sub === undefined ? undefined : shortString(claims.sub);
-      if ((claims.sid !== undefined && sid === undefined) || (claims.sub !== undefined && sub === undefined)) {
-        return refuse('Refused: sid and sub must be non-empty strings.');
-      }
-      // §2.4: `sid` names the session; `sub` alone names the user.
-      const revocation: Revocation | undefined =
-        sid !== undefined
-          ? { kind: 'session', iss: issuer, sid }
-          : sub !== undefined
-            ? { kind: 'subject', iss: issuer, sub }
-            : undefined;
-      if (revocation === undefined) return refuse('Refused: the token has neither sid nor sub.');
-      if (!(await revocations.firstUse('backchannel', issuer, claims.jti, verified.rememberUntil))) {
+      const revocation = revocationOf(verified.payload, issuer, clientId, trustedAudiences);
+      if (typeof revocation === 'string') return refuse(`Refused: ${revocation}.`);
+      if (!(await revocations.firstUse('backchannel', issuer, verified.payload.jti, verified.rememberUntil))) {
         return refuse('Refused: this logout token was used before (jti).');
       }
       await revocations.revoke(revocation);
@@ -126,6 +104,35 @@ export function backChannelLogoutReceiver(
     }
   };
   return receiver(handle);
+}
+
+/**
+ * What a verified logout token ends (§2.4: `sid` names the session, `sub` alone the user),
+ * or why it is refused: an audience this client does not trust, no back-channel event, a
+ * `nonce`, `sid`/`sub` that are not non-empty strings, or neither of them.
+ */
+function revocationOf(
+  claims: LogoutClaims,
+  issuer: string,
+  clientId: string,
+  trustedAudiences: readonly string[],
+): Revocation | string {
+  const audiences: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (audiences.some((aud) => aud !== clientId && !trustedAudiences.includes(aud as string))) {
+    return 'the token names an audience this client does not trust';
+  }
+  const events = claims.events;
+  if (!isPlainObject(events) || !isPlainObject(events[BACKCHANNEL_LOGOUT_EVENT]))
+    return 'the token has no back-channel logout event';
+  if (Object.hasOwn(claims, 'nonce')) return 'a logout token must not have a nonce';
+  const sid = claims.sid === undefined ? undefined : shortString(claims.sid);
+  const sub = claims.sub === undefined ? undefined : shortString(claims.sub);
+  if ((claims.sid !== undefined && sid === undefined) || (claims.sub !== undefined && sub === undefined)) {
+    return 'sid and sub must be non-empty strings';
+  }
+  if (sid !== undefined) return { kind: 'session', iss: issuer, sid };
+  if (sub !== undefined) return { kind: 'subject', iss: issuer, sub };
+  return 'the token has neither sid nor sub';
 }
 
 /** The one `logout_token` of the form, from the raw body or from `express.urlencoded()`'s object. */

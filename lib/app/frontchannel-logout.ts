@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
-import { checkOptionNames } from '../core/options.js';
+import { checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import type { OktaStrategy } from '../sign-in/strategy.js';
 import type { OktaAnswer } from './answers.js';
@@ -54,8 +54,7 @@ export function frontChannelLogoutReceiver(
   strategy: OktaStrategy,
   options: FrontChannelLogoutOptions = {},
 ): OktaLogoutReceiver {
-  if (options === null || typeof options !== 'object')
-    throw new ConfigurationError('frontChannelLogout options must be an object');
+  if (!isObject(options)) throw new ConfigurationError('frontChannelLogout options must be an object');
   checkOptionNames('frontChannelLogout', options, OPTION_NAMES);
   const issuer = strategy.client.issuer;
   const sessionRequired = options.sessionRequired ?? true;
@@ -89,11 +88,12 @@ export function frontChannelLogoutReceiver(
     try {
       if (iss === undefined && sid === undefined) {
         if (sessionRequired) return page(400, 'Bad request');
-        await endCookieSession(req as SessionRequest, revocations, issuer);
+        await endCookieSession(req, revocations, issuer);
         return page(200, 'Signed out');
       }
-      if (iss !== issuer || shortString(sid) === undefined) return page(400, 'Bad request');
-      await revocations.revoke({ kind: 'session', iss, sid: sid! });
+      const session = shortString(sid);
+      if (iss !== issuer || session === undefined) return page(400, 'Bad request');
+      await revocations.revoke({ kind: 'session', iss, sid: session });
       return page(200, 'Signed out');
     } catch (err) {
       const outage = outageAnswer(err, onError, () => page(503, 'Try again later'));

@@ -20,9 +20,11 @@ export interface LogoutJwtPolicy {
   now: () => number;
 }
 
+/** The claims of a verified logout JWT: `iat` and `jti` always there. */
+export type LogoutClaims = JWTPayload & { iat: number; jti: string };
+
 /** A verified logout JWT, with when its `jti` may be forgotten (epoch ms), or why it was refused. */
-export type LogoutJwt =
-  { ok: true; payload: JWTPayload & { iat: number; jti: string }; rememberUntil: number } | { ok: false; reason: string };
+export type LogoutJwt = { ok: true; payload: LogoutClaims; rememberUntil: number } | { ok: false; reason: string };
 
 /**
  * Verifies a logout JWT with the package's one JWT pipeline (`core/jwt.ts`): signature by a

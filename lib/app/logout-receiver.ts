@@ -128,7 +128,8 @@ export function outageAnswer(
 
 /** The media type of the request (`application/json`), lower case, without parameters. */
 export function mediaType(req: OktaRequest): string {
-  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const [type = ''] = (req.headers['content-type'] ?? '').split(';');
+  return type.trim().toLowerCase();
 }
 
 /** A request body: its text, or what a body parser already made of it. */
@@ -147,7 +148,7 @@ export type ReceivedBody =
  */
 export async function readBody(req: OktaRequest, settings: BodySettings): Promise<ReceivedBody> {
   const stream = req as OktaRequest & Readable;
-  const unread = typeof stream.on === 'function' && !stream.readableEnded && stream.readable !== false;
+  const unread = typeof stream.on === 'function' && !stream.readableEnded && stream.readable;
   const given: unknown = req.body;
   const skipped = isPlainObject(given) && Object.keys(given).length === 0 && unread;
   if (given !== undefined && given !== null && !skipped) {
@@ -178,13 +179,22 @@ function readStream(stream: Readable, settings: BodySettings): Promise<ReceivedB
     const onData = (chunk: Buffer | string): void => {
       const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
       size += bytes.length;
-      if (size > settings.maxBodyBytes) return finish({ kind: 'too-large' });
+      if (size > settings.maxBodyBytes) {
+        finish({ kind: 'too-large' });
+        return;
+      }
       chunks.push(bytes);
     };
-    const onEnd = (): void => finish({ kind: 'text', text: Buffer.concat(chunks).toString('utf8') });
-    const onFailure = (): void => finish({ kind: 'failed' });
-    const timer = setTimeout(() => finish({ kind: 'timeout' }), settings.bodyTimeout);
-    timer.unref?.();
+    const onEnd = (): void => {
+      finish({ kind: 'text', text: Buffer.concat(chunks).toString('utf8') });
+    };
+    const onFailure = (): void => {
+      finish({ kind: 'failed' });
+    };
+    const timer = setTimeout(() => {
+      finish({ kind: 'timeout' });
+    }, settings.bodyTimeout);
+    timer.unref();
     stream.on('data', onData).on('end', onEnd).on('error', onFailure).on('aborted', onFailure);
   });
 }
@@ -214,7 +224,9 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 function safeStringify(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? '';
+    // undefined for undefined, functions and symbols, whatever its type says.
+    const text: unknown = JSON.stringify(value);
+    return typeof text === 'string' ? text : '';
   } catch {
     return '';
   }

@@ -62,9 +62,13 @@ export function sessionCheck(settings: SessionCheckSettings): OktaSessionCheck {
       // The lifetime alone is synchronous: a request of an anonymous user never waits.
       lifetime = decideLifetime(req, settings.lifetime);
     } catch (err) {
-      return next(err);
+      next(err);
+      return;
     }
-    if (lifetime.kind === 'pass' && (!isSignedIn(req) || readRecord(req) === undefined)) return next();
+    if (lifetime.kind === 'pass' && (!isSignedIn(req) || readRecord(req) === undefined)) {
+      next();
+      return;
+    }
     runAsync(res, next, async () => {
       const decision = await decideSession(req, settings, lifetime);
       if (decision.kind === 'end') await endSession(req, decision.reason, settings);

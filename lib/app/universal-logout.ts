@@ -1,6 +1,6 @@
 import { bearerKeyStore } from '../core/key-cache.js';
 import { ConfigurationError } from '../core/errors.js';
-import { checkOptionNames } from '../core/options.js';
+import { checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import type { OktaStrategy } from '../sign-in/strategy.js';
 import type { OktaAnswer } from './answers.js';
@@ -12,6 +12,7 @@ import {
   isPlainObject,
   jsonError,
   jwtSettings,
+  type JwtSettings,
   mediaType,
   outageAnswer,
   readBody,
@@ -80,11 +81,11 @@ export function universalLogoutReceiver(
   strategy: OktaStrategy,
   options: UniversalLogoutOptions,
 ): OktaLogoutReceiver {
-  if (options === null || typeof options !== 'object') throw new ConfigurationError('universalLogout needs its options');
+  if (!isObject(options)) throw new ConfigurationError('universalLogout needs its options');
   checkOptionNames('universalLogout', options, OPTION_NAMES);
   const settings = jwtSettings(options);
   const audience = endpointAudiences(options.endpoint);
-  const context = strategy.client.jwtContext();
+  const context = strategy.client.jwt;
   const strategyIssuer = strategy.client.issuer;
   const org = new URL(strategyIssuer).origin;
   const issuer = options.issuer === undefined ? org : checkedURL('issuer', options.issuer);
@@ -102,15 +103,7 @@ export function universalLogoutReceiver(
     settings,
     now: context.idToken.now,
   };
-  // The issuers whose sessions an `iss_sub` of this Okta org ends: Okta's user id (`sub`) is
-  // the same at the org and at each of its custom authorization servers.
   const sameOrg = new Set([org, new URL(issuer).origin, new URL(context.keysURL).origin]);
-  const subjectRevocations = (iss: string, sub: string): Revocation[] => {
-    const named: Revocation = { kind: 'subject', iss, sub };
-    const ours = iss !== strategyIssuer && sameOrg.has(URL.parse(iss)?.origin ?? '');
-    return ours ? [named, { kind: 'subject', iss: strategyIssuer, sub }] : [named];
-  };
-
   const handle = async (req: OktaRequest): Promise<OktaAnswer> => {
     if (req.method !== 'POST') return jsonError(405, 'invalid_request', 'Universal Logout takes a POST.', { Allow: 'POST' });
     const token = bearerToken(req);
@@ -118,19 +111,12 @@ export function universalLogoutReceiver(
     try {
       const verified = await verifyLogoutJwt(token, policy);
       if (!verified.ok) return unauthorized(`Refused: ${verified.reason}.`, true);
-      if (mediaType(req) !== 'application/json') {
-        return jsonError(415, 'invalid_request', 'The body must be application/json.');
-      }
-      const body = await readBody(req, settings);
-      const failed = bodyFailure(body, (status, message) => jsonError(status, 'invalid_request', message));
-      if (failed !== undefined) return failed;
-      const parsed = body.kind === 'parsed' ? body.value : parseJSON(body.kind === 'text' ? body.text : '');
-      const subject = subjectOf(parsed);
-      if (typeof subject === 'string') return jsonError(400, 'invalid_request', subject);
+      const subject = await readSubject(req, settings);
+      if (!('format' in subject)) return subject;
       const revoked =
         subject.format === 'email'
           ? [{ kind: 'email', org, email: subject.email } as const]
-          : subjectRevocations(subject.iss, subject.sub);
+          : subjectRevocations(subject.iss, subject.sub, strategyIssuer, sameOrg);
       // The jti is claimed first: a replayed request must never move a revocation to a later
       // time (ending sessions signed in since). A store that fails after the claim burns it;
       // Okta's retry comes with a new JWT.
@@ -170,14 +156,37 @@ function parseJSON(text: string): unknown {
   }
 }
 
+/**
+ * The revocations an `iss_sub` subject makes: the user at the issuer named, and, when that is
+ * another server of this Okta org, at the strategy's issuer too (Okta's user id, `sub`, is the
+ * same at the org and at each of its custom authorization servers).
+ */
+function subjectRevocations(iss: string, sub: string, strategyIssuer: string, sameOrg: ReadonlySet<string>): Revocation[] {
+  const named: Revocation = { kind: 'subject', iss, sub };
+  const ours = iss !== strategyIssuer && sameOrg.has(URL.parse(iss)?.origin ?? '');
+  return ours ? [named, { kind: 'subject', iss: strategyIssuer, sub }] : [named];
+}
+
 type Subject = { format: 'email'; email: string } | { format: 'iss_sub'; iss: string; sub: string };
+
+/** The subject of the request's JSON body, or the answer to a body that names none. */
+async function readSubject(req: OktaRequest, settings: JwtSettings): Promise<Subject | OktaAnswer> {
+  if (mediaType(req) !== 'application/json') return jsonError(415, 'invalid_request', 'The body must be application/json.');
+  const body = await readBody(req, settings);
+  const failed = bodyFailure(body, (status, message) => jsonError(status, 'invalid_request', message));
+  if (failed !== undefined) return failed;
+  const parsed = body.kind === 'parsed' ? body.value : parseJSON(body.kind === 'text' ? body.text : '');
+  const subject = subjectOf(parsed);
+  return typeof subject === 'string' ? jsonError(400, 'invalid_request', subject) : subject;
+}
 
 /** The subject the body names, or why it names none we can act on. */
 function subjectOf(body: unknown): Subject | string {
   if (!isPlainObject(body)) return 'The body is not a JSON object.';
   const members = ['subject', 'sub_id'].filter((name) => Object.hasOwn(body, name));
-  if (members.length !== 1) return 'The body must have one subject identifier: "subject" (or "sub_id").';
-  const subject = body[members[0]!];
+  const [member] = members;
+  if (members.length !== 1 || member === undefined) return 'The body must have one subject identifier: "subject" (or "sub_id").';
+  const subject = body[member];
   if (!isPlainObject(subject)) return 'The subject identifier is not an object.';
   if (subject.format === 'email') {
     const email = shortString(subject.email, 320);

@@ -18,27 +18,12 @@ import type { KeyStore } from '../core/keys.js';
 import { resolveClientOptions, type OktaClientOptions } from './options.js';
 import { AuthorizeRequest, type AuthorizationURLOptions } from './authorize.js';
 import { ClientRequests } from './requests.js';
-import type { OktaRefreshedTokens, OktaTokens } from './tokens.js';
+import type { OktaRefreshedTokens, OktaTokens, RefreshOptions, ValidateCodeOptions } from './tokens.js';
 
 export type { TokenEndpointAuthMethod } from '../core/client-auth.js';
 export type { OktaClientOptions } from './options.js';
 export type { AuthorizationURLOptions } from './authorize.js';
-
-/** What the code exchange must check beyond the fixed ID token checks. */
-export interface ValidateCodeOptions extends Pick<IdTokenExpectations, 'nonce' | 'maxAge' | 'acrValues'> {
-  /** The redirect URI used in the authorization request, if not the client's. */
-  redirectURI?: string | undefined;
-}
-
-/** Options of {@link OktaClient.refreshAccessToken}. */
-export interface RefreshOptions {
-  /** Scopes to ask for (sent as `scope`); default: those of the original grant. */
-  scopes?: readonly string[] | undefined;
-  /** The `sub` a new ID token must name: the signed-in user's. */
-  subject?: string | undefined;
-  /** Seconds since the epoch: a new ID token's `auth_time` must be present and not earlier. */
-  minAuthTime?: number | undefined;
-}
+export type { ValidateCodeOptions, RefreshOptions } from './tokens.js';
 
 /** Claims from `/v1/userinfo`. */
 export interface UserInfo {
@@ -66,7 +51,8 @@ export class OktaClient {
   private readonly http: HttpSettings;
   private readonly idTokenSettings: IdTokenSettings;
   private readonly keys: KeyStore;
-  private readonly jwt: ClientJwtContext;
+  /** This client's key cache and JWT settings, lent to the logout receivers. @internal */
+  readonly jwt: ClientJwtContext;
   private readonly now: () => number;
   private readonly requests: ClientRequests;
   private readonly authorize: AuthorizeRequest;
@@ -82,13 +68,14 @@ export class OktaClient {
     this.endpoints = settings.endpoints;
     this.clientId = settings.clientId;
     this.now = settings.now;
+    const { clientSecret: secret, privateKey, privateKeyId, now } = settings;
     const auth = new ClientAuthenticator({
       method: settings.authMethod,
-      clientId: settings.clientId,
-      clientSecret: settings.clientSecret,
-      privateKey: settings.privateKey,
-      privateKeyId: settings.privateKeyId,
-      now: settings.now,
+      clientId,
+      clientSecret: secret,
+      privateKey,
+      privateKeyId,
+      now,
     });
     this.dpop = settings.dpop === undefined ? undefined : new DPoPProver(settings.dpop, settings.now);
     this.http = settings.http;
@@ -106,11 +93,6 @@ export class OktaClient {
     const keyStore = { cooldown: settings.jwksCooldown, maxAge: settings.jwksMaxAge, now: settings.now };
     this.keys = clientKeyStore(settings.http, settings.keysURL, keyStore);
     this.jwt = { keys: this.keys, keysURL: settings.keysURL, idToken: this.idTokenSettings, http: settings.http, keyStore };
-  }
-
-  /** This client's key cache and JWT settings, for the logout receivers. @internal */
-  jwtContext(): ClientJwtContext {
-    return this.jwt;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { IdTokenExpectations } from './id-token.js';
 import { ResponseError } from '../core/errors.js';
 
 /**
@@ -66,4 +67,20 @@ export function readTokenResponse(
 function optionalString(value: unknown, refuse: () => Error): string | undefined {
   if (value !== undefined && typeof value !== 'string') throw refuse();
   return value;
+}
+
+/** What the code exchange must check beyond the fixed ID token checks. */
+export interface ValidateCodeOptions extends Pick<IdTokenExpectations, 'nonce' | 'maxAge' | 'acrValues'> {
+  /** The redirect URI used in the authorization request, if not the client's. */
+  redirectURI?: string | undefined;
+}
+
+/** Options of `OktaClient.refreshAccessToken`. */
+export interface RefreshOptions {
+  /** Scopes to ask for (sent as `scope`); default: those of the original grant. */
+  scopes?: readonly string[] | undefined;
+  /** The `sub` a new ID token must name: the signed-in user's. */
+  subject?: string | undefined;
+  /** Seconds since the epoch: a new ID token's `auth_time` must be present and not earlier. */
+  minAuthTime?: number | undefined;
 }
