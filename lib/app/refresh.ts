@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { decodeJwt } from 'jose';
 import { IdTokenError, TokenError } from '../core/errors.js';
+import { check } from '../core/options.js';
 import { clientOf, endLocalSession, type HasOktaClient, type SessionRequest } from './session.js';
 import { runAsync, type Middleware } from '../passport/response.js';
 import { refreshGateOf, refreshUnavailable, retryAfterSeconds, type RefreshGate } from './refresh-gate.js';
@@ -48,6 +49,14 @@ export interface KeepTokensFreshOptions<Req extends SessionRequest = SessionRequ
    * this hook is called for every refused refresh, `invalid_grant` and ID token failures alike.
    */
   onInvalidGrant?: ((req: Req) => void | Promise<void>) | undefined;
+  /**
+   * Seconds after the user's authentication at Okta (the sign-in's `auth_time`) past which
+   * no refresh is made: when the access token is due, the local session is ended instead, so
+   * the user signs in again, however long Okta's refresh-token policy would allow. Tokens
+   * that carry no `auth_time` (neither `authTime` nor an ID token with one) count as past
+   * it. Use the same value as `oktaSession`'s `absoluteLifetime`. Default: no limit.
+   */
+  absoluteLifetime?: number | undefined;
   /** Clock in epoch milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
@@ -99,6 +108,7 @@ class TokenRefresher<Req extends SessionRequest> {
   private readonly gate: RefreshGate;
   private readonly refreshBefore: number;
   private readonly now: () => number;
+  private readonly lifetimeMs: number | undefined;
   /** Refreshes under way, by the hash of their refresh token. */
   private readonly inFlight = new Map<string, Promise<StoredTokens>>();
 
@@ -108,6 +118,8 @@ class TokenRefresher<Req extends SessionRequest> {
   ) {
     this.gate = refreshGateOf(client);
     this.refreshBefore = options.refreshBefore ?? 60_000;
+    const lifetime = options.absoluteLifetime;
+    this.lifetimeMs = lifetime === undefined ? undefined : check.seconds('absoluteLifetime', lifetime, 0, 'positive') * 1000;
     // Called as a plain function, as the option is documented (a clock, not a method).
     const clock = options.now ?? Date.now;
     this.now = () => clock();
@@ -123,6 +135,14 @@ class TokenRefresher<Req extends SessionRequest> {
     const checkedAt = this.now();
     if (Number.isFinite(expiresAt) && expiresAt - checkedAt > this.refreshBefore) {
       next();
+      return;
+    }
+    if (this.pastLifetime(tokens, checkedAt)) {
+      // The sign-in is older than the app allows: no refresh, the session ends.
+      runAsync(res, next, async () => {
+        await endLocalSession(req);
+        return 'next';
+      });
       return;
     }
     const stillValid = (at: number): boolean => Number.isFinite(expiresAt) && expiresAt > at;
@@ -144,6 +164,13 @@ class TokenRefresher<Req extends SessionRequest> {
     }
     const shared = pending;
     runAsync(res, next, () => this.complete(req, res, { shared, key, stillValid }));
+  }
+
+  /** Whether the sign-in of `tokens` is older than `absoluteLifetime` (or of unknown age when there is one). */
+  private pastLifetime(tokens: StoredTokens, at: number): boolean {
+    if (this.lifetimeMs === undefined) return false;
+    const { authTime } = signInOf(tokens);
+    return authTime === undefined || at >= authTime * 1000 + this.lifetimeMs;
   }
 
   /** Stores what the shared refresh brought, or deals with its failure. */
@@ -217,20 +244,24 @@ function isRefusal(err: unknown): err is RefreshRefusal {
   return (err instanceof TokenError && err.error === 'invalid_grant') || err instanceof IdTokenError;
 }
 
-/** Who signed in, and when: kept with the tokens, or read from the ID token kept with them. */
+/** Who signed in, and when: kept with the tokens, else read from the ID token kept with them. */
 function signInOf(tokens: StoredTokens): { subject: string | undefined; authTime: number | undefined } {
-  if (typeof tokens.subject === 'string' && tokens.subject !== '') {
-    return { subject: tokens.subject, authTime: typeof tokens.authTime === 'number' ? tokens.authTime : undefined };
-  }
-  if (!tokens.idToken) return { subject: undefined, authTime: undefined };
+  const keptSubject = typeof tokens.subject === 'string' && tokens.subject !== '' ? tokens.subject : undefined;
+  const keptAuthTime = typeof tokens.authTime === 'number' ? tokens.authTime : undefined;
+  if (keptSubject !== undefined && keptAuthTime !== undefined) return { subject: keptSubject, authTime: keptAuthTime };
+  const claims = idTokenClaims(tokens.idToken);
+  // A kept subject wins: the ID token only fills in what was not kept (tokens of an older version).
+  const subject = keptSubject ?? (typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined);
+  const authTime = keptAuthTime ?? (typeof claims.auth_time === 'number' ? claims.auth_time : undefined);
+  return { subject, authTime };
+}
+
+/** The claims of an ID token kept with the tokens (verified when it was received), or none. */
+function idTokenClaims(idToken: string | null): { sub?: unknown; auth_time?: unknown } {
+  if (!idToken) return {};
   try {
-    // Kept by an older version without `subject`: this ID token was verified when it was received.
-    const claims = decodeJwt(tokens.idToken);
-    return {
-      subject: typeof claims.sub === 'string' && claims.sub !== '' ? claims.sub : undefined,
-      authTime: typeof claims.auth_time === 'number' ? claims.auth_time : undefined,
-    };
+    return decodeJwt(idToken);
   } catch {
-    return { subject: undefined, authTime: undefined };
+    return {};
   }
 }

@@ -192,6 +192,62 @@ describe('keepTokensFresh against a provider that answers a refresh for someone 
     expect(legacy.me).to.equal(null);
   });
 
+  describe('absoluteLifetime', () => {
+    const LIFETIME = 8 * 3600;
+
+    /** Signs alice in with the app's clock at `offset` seconds after her auth_time, then asks for /fresh. */
+    async function freshAt(offset: number, keep?: AppSpec['keep']): Promise<{ fresh: RefreshUser | null; calls: number }> {
+      let authTime = 0;
+      const { origin } = await startApp({
+        keep: (tokens) => {
+          authTime = tokens.authTime!;
+          return (keep ?? asStored)(tokens);
+        },
+        options: { absoluteLifetime: LIFETIME, now: () => (authTime + offset) * 1000 },
+      });
+      const browser = await signIn(origin);
+      const calls = okta.hits.token;
+      const fresh = await userAt(browser, `${origin}/fresh`);
+      return { fresh, calls: okta.hits.token - calls };
+    }
+
+    it('refreshes within the lifetime, counted from the sign-in at Okta', async () => {
+      const { fresh, calls } = await freshAt(LIFETIME - 10);
+      expect(calls).to.equal(1);
+      expect(fresh?.id).to.equal('00ualice');
+    });
+
+    it('past it, asks Okta for nothing and ends the session, so that the user signs in again', async () => {
+      const { fresh, calls } = await freshAt(LIFETIME);
+      expect(calls, 'no refresh request').to.equal(0);
+      expect(fresh).to.equal(null);
+    });
+
+    it("reads auth_time from the kept ID token when the tokens were kept without it (an older version's)", async () => {
+      const withoutAuthTime = (tokens: OktaTokens): StoredTokens => ({ ...asStored(tokens), authTime: null });
+      expect((await freshAt(LIFETIME - 10, withoutAuthTime)).calls).to.equal(1);
+      expect(await freshAt(LIFETIME + 1, withoutAuthTime)).to.deep.equal({ fresh: null, calls: 0 });
+    });
+
+    it('ends a session whose sign-in time cannot be known (no auth_time, no ID token): fail closed', async () => {
+      const blind = (tokens: OktaTokens): StoredTokens => ({ ...asStored(tokens), authTime: null, idToken: null });
+      expect(await freshAt(10, blind)).to.deep.equal({ fresh: null, calls: 0 });
+    });
+
+    it('refuses a lifetime that is not a positive number of seconds, naming the option', () => {
+      const strategy = makeStrategy(okta);
+      for (const absoluteLifetime of [0, -1, Number.NaN, '8h']) {
+        expect(() =>
+          keepTokensFresh(strategy, {
+            getTokens: () => undefined,
+            setTokens: () => undefined,
+            absoluteLifetime: absoluteLifetime as number,
+          }),
+        ).to.throw(/absoluteLifetime must be a number of seconds > 0/);
+      }
+    });
+  });
+
   it('hands a failing setTokens to the error handler (500) instead of leaving an unhandled rejection', async function () {
     this.timeout(5000);
     const { origin } = await startApp({
