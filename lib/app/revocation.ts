@@ -13,10 +13,14 @@ import type { SignInRecord } from './session-record.js';
  *
  * @example
  * ```ts
+ * // node-redis 5; example/recipes/logout-redis.ts runs it (docs/logout.md)
  * const revocations: RevocationStore = {
- *   put: async (key, value, expiresAt) => void (await redis.set(key, String(value), { PXAT: expiresAt })),
+ *   put: async (key, value, expiresAt) => {
+ *     await redis.set(key, String(value), { expiration: { type: 'PXAT', value: expiresAt } })
+ *   },
  *   get: async (keys) => (await redis.mGet([...keys])).map((v) => (v === null ? undefined : Number(v))),
- *   claim: async (key, expiresAt) => (await redis.set(key, '1', { NX: true, PXAT: expiresAt })) === 'OK',
+ *   claim: async (key, expiresAt) =>
+ *     (await redis.set(key, '1', { condition: 'NX', expiration: { type: 'PXAT', value: expiresAt } })) === 'OK',
  * }
  * ```
  */
