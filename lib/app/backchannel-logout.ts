@@ -11,7 +11,7 @@ import {
   jsonError,
   jwtSettings,
   mediaType,
-  outageAnswer,
+  jsonOutageAnswer,
   readBody,
   receiver,
   shortString,
@@ -96,11 +96,7 @@ export function backChannelLogoutReceiver(
       return answer(200);
     } catch (err) {
       // §2.8 has no answer for "try again later"; a 503 lets a provider that retries do so.
-      const outage = outageAnswer(err, settings.onError, () =>
-        jsonError(503, 'temporarily_unavailable', 'The logout could not be recorded now; try again.', { 'Retry-After': '5' }),
-      );
-      if (outage === undefined) throw err;
-      return outage;
+      return jsonOutageAnswer(err, settings.onError);
     }
   };
   return receiver(handle);

@@ -126,6 +126,15 @@ export function outageAnswer(
   return answerWith();
 }
 
+/** The JSON 503 of the receivers that take a JWT (the sender may retry); anything but an outage is rethrown. */
+export function jsonOutageAnswer(err: unknown, onError: ((err: unknown) => void) | undefined): OktaAnswer {
+  const outage = outageAnswer(err, onError, () =>
+    jsonError(503, 'temporarily_unavailable', 'The logout could not be recorded now; try again.', { 'Retry-After': '5' }),
+  );
+  if (outage === undefined) throw err;
+  return outage;
+}
+
 /** The media type of the request (`application/json`), lower case, without parameters. */
 export function mediaType(req: OktaRequest): string {
   const [type = ''] = (req.headers['content-type'] ?? '').split(';');

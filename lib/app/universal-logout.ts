@@ -14,7 +14,7 @@ import {
   jwtSettings,
   type JwtSettings,
   mediaType,
-  outageAnswer,
+  jsonOutageAnswer,
   readBody,
   receiver,
   shortString,
@@ -126,11 +126,7 @@ export function universalLogoutReceiver(
       for (const revocation of revoked) await revocations.revoke(revocation);
       return answer(204);
     } catch (err) {
-      const outage = outageAnswer(err, settings.onError, () =>
-        jsonError(503, 'temporarily_unavailable', 'The logout could not be recorded now; try again.', { 'Retry-After': '5' }),
-      );
-      if (outage === undefined) throw err;
-      return outage;
+      return jsonOutageAnswer(err, settings.onError);
     }
   };
   return receiver(handle);
