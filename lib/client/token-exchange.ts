@@ -22,7 +22,7 @@ export interface TokenExchangeOptions {
 /** A token from a token exchange: for the downstream API, on behalf of the subject token's user. */
 export interface OktaExchangedToken extends OktaAccessToken {
   /** RFC 8693 §2.2.1: always `urn:ietf:params:oauth:token-type:access_token` (checked). */
-  issuedTokenType: typeof ACCESS_TOKEN_TYPE;
+  issuedTokenType: 'urn:ietf:params:oauth:token-type:access_token';
 }
 
 const OPTION_NAMES: readonly string[] = ['subjectToken', 'audience', 'scopes', 'dpop'] satisfies (keyof TokenExchangeOptions)[];
