@@ -10,7 +10,7 @@ export interface ClientCredentialsOptions {
   scopes: readonly string[];
   /**
    * Bind the token to the client's DPoP key (RFC 9449). Default: when the client was made
-   * with `dpop`; `true` without it is a {@link ConfigurationError}.
+   * with `dpop`; `true` without it is a `ConfigurationError`.
    */
   dpop?: boolean | undefined;
 }
