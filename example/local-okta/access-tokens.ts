@@ -12,6 +12,16 @@ type ResourceIndicators = NonNullable<NonNullable<Configuration['features']>['re
 
 /** The scopes of each custom server's API (audience `api://{id}`). */
 export const API_SCOPES = ['orders:read', 'orders:write'];
+/** The OpenID Connect scopes, which no grant without a user may ask for. */
+export const OIDC_SCOPES: ReadonlySet<string> = new Set([
+  'openid',
+  'profile',
+  'email',
+  'address',
+  'phone',
+  'offline_access',
+  'groups',
+]);
 
 /** The issuer's API, if it has one (custom servers do, the org server does not). */
 export function apiResourceFeature(audience: string | undefined): ResourceIndicators {
@@ -45,13 +55,36 @@ function apiResource(audience: string): ResourceIndicators {
   };
   return {
     enabled: true,
-    defaultResource: (ctx) => (asksForApi(ctx) ? audience : undefined) as string,
+    defaultResource: (ctx) => {
+      if (ctx.oidc.params?.grant_type === 'client_credentials') checkServiceScopes(ctx.oidc.params.scope);
+      return (asksForApi(ctx) ? audience : undefined) as string;
+    },
     useGrantedResource: () => true,
     getResourceServerInfo: (_ctx, resource) => {
       if (resource !== audience) throw new (oidc().errors.InvalidTarget)();
       return apiResourceInfo(audience);
     },
   };
+}
+
+/**
+ * Okta's answers to a client credentials request whose scopes are not the API's: none, an
+ * OpenID Connect scope, or one the server does not have (its "no_default_scopes",
+ * "openid_not_allowed_client_creds" and "no_matching_scope" errors).
+ */
+function checkServiceScopes(scope: unknown): void {
+  const { InvalidScope } = oidc().errors;
+  const scopes = typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+  if (scopes.length === 0) {
+    throw new InvalidScope(
+      "The authorization server resource does not have any configured default scopes, 'scope' must be provided.",
+      '',
+    );
+  }
+  const openid = scopes.find((s) => OIDC_SCOPES.has(s));
+  if (openid) throw new InvalidScope("Cannot request 'openid' scopes using client credentials.", openid);
+  const unknown = scopes.find((s) => !API_SCOPES.includes(s));
+  if (unknown) throw new InvalidScope('One or more scopes are not configured for the authorization server resource.', unknown);
 }
 
 /** How the user signed in, for a token exchange: set by token-exchange.ts as an entity. */

@@ -10,13 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWK } from 'jose';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { API_SCOPES, apiResourceServer, type SubjectSignIn } from './access-tokens.js';
+import { API_SCOPES, apiResourceServer, OIDC_SCOPES, type SubjectSignIn } from './access-tokens.js';
 import { oidc } from './oidc.js';
 
 /** The `grant_type` of RFC 8693 token exchange. */
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access', 'groups']);
 
 /** What one issuer's token exchange needs to know. */
 export interface ExchangeContext {

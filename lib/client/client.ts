@@ -1,11 +1,9 @@
 import { checkServer } from './check.js';
 import { ClientAuthenticator } from '../core/client-auth.js';
 import { DPoPProver } from './dpop.js';
-import { ConfigurationError, ResponseError, UserInfoError } from '../core/errors.js';
+import { ConfigurationError, ResponseError } from '../core/errors.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
-import { failureFrom, parseJSONObject } from '../core/answers.js';
-import { send, type HttpAnswer, type HttpSettings } from '../core/http.js';
-import { challengeFailure } from '../core/www-authenticate.js';
+import type { HttpSettings } from '../core/http.js';
 import {
   verifyIdToken,
   type ClientJwtContext,
@@ -18,18 +16,17 @@ import type { KeyStore } from '../core/keys.js';
 import { resolveClientOptions, type OktaClientOptions } from './options.js';
 import { AuthorizeRequest, type AuthorizationURLOptions } from './authorize.js';
 import { ClientRequests } from './requests.js';
+import { fetchUserInfo, type UserInfo } from './userinfo.js';
+import type { ApiGrantSettings, OktaAccessToken } from './api-tokens.js';
+import { ClientCredentialsGrant, type ClientCredentialsOptions } from './client-credentials.js';
+import { TokenExchangeGrant, type OktaExchangedToken, type TokenExchangeOptions } from './token-exchange.js';
 import type { OktaRefreshedTokens, OktaTokens, RefreshOptions, ValidateCodeOptions } from './tokens.js';
 
 export type { TokenEndpointAuthMethod } from '../core/client-auth.js';
 export type { OktaClientOptions } from './options.js';
 export type { AuthorizationURLOptions } from './authorize.js';
 export type { ValidateCodeOptions, RefreshOptions } from './tokens.js';
-
-/** Claims from `/v1/userinfo`. */
-export interface UserInfo {
-  sub: string;
-  [claim: string]: unknown;
-}
+export type { UserInfo } from './userinfo.js';
 
 /**
  * A client for one Okta authorization server. It keeps the API of Arctic's `Okta`
@@ -56,6 +53,8 @@ export class OktaClient {
   private readonly now: () => number;
   private readonly requests: ClientRequests;
   private readonly authorize: AuthorizeRequest;
+  private readonly clientCredentials: ClientCredentialsGrant;
+  private readonly tokenExchange: TokenExchangeGrant;
 
   constructor(
     oktaDomain: string,
@@ -80,6 +79,9 @@ export class OktaClient {
     this.dpop = settings.dpop === undefined ? undefined : new DPoPProver(settings.dpop, settings.now);
     this.http = settings.http;
     this.requests = new ClientRequests({ ...settings, auth, dpop: this.dpop });
+    const apiGrants: ApiGrantSettings = { ...settings, requests: this.requests, hasDPoP: this.dpop !== undefined };
+    this.clientCredentials = new ClientCredentialsGrant(apiGrants);
+    this.tokenExchange = new TokenExchangeGrant(apiGrants);
     const pushed = settings.pushed ? this.requests : undefined;
     this.authorize = new AuthorizeRequest(settings.endpoints, settings.clientId, settings.redirectURI, pushed);
     this.idTokenSettings = {
@@ -192,6 +194,35 @@ export class OktaClient {
   }
 
   /**
+   * A token for the client itself, to call an API (client credentials, RFC 6749 §4.4), with
+   * the client authentication and DPoP of this client. Cached per scopes (and DPoP) until 60 s,
+   * or a tenth of its lifetime, before it expires; concurrent calls share one request.
+   * See docs/downstream-apis.md.
+   *
+   * @throws {TokenError} Okta refused, e.g. `invalid_scope` or `invalid_client`; 429, outages: as the other grants.
+   * @example
+   * ```ts
+   * const { accessToken } = await okta.getClientCredentialsToken({ scopes: ['orders:read'] })
+   * ```
+   */
+  getClientCredentialsToken(options: ClientCredentialsOptions): Promise<OktaAccessToken> {
+    return this.clientCredentials.token(options);
+  }
+
+  /**
+   * Exchanges a user's access token for one of a downstream API, on the user's behalf
+   * (Okta's On-Behalf-Of Token Exchange, RFC 8693), at this client's custom authorization
+   * server. Cached like {@link getClientCredentialsToken}, per user token (by its hash),
+   * audience and scopes, and never past the user token's `exp`. See docs/downstream-apis.md.
+   *
+   * @throws {ConfigurationError} on the org authorization server, which has no token exchange.
+   * @throws {TokenError} Okta refused, e.g. `invalid_grant` for an expired user token.
+   */
+  exchangeToken(options: TokenExchangeOptions): Promise<OktaExchangedToken> {
+    return this.tokenExchange.token(options);
+  }
+
+  /**
    * Revokes an access or refresh token (RFC 7009). Revoking a refresh token also
    * revokes the access tokens issued with it.
    */
@@ -212,32 +243,9 @@ export class OktaClient {
    * says so in `WWW-Authenticate` (RFC 6750 §3), whose `error` and `error_description`
    * become the error's `error` and `description`.
    */
-  async fetchUserInfo(accessToken: string): Promise<UserInfo> {
-    const what = 'userinfo endpoint';
-    const url = this.endpoints.userinfo;
-    const request = async (): Promise<HttpAnswer> => {
-      const headers: Record<string, string> = { accept: 'application/json' };
-      if (this.dpop) {
-        headers.authorization = `DPoP ${accessToken}`;
-        headers.dpop = await this.dpop.proof('GET', url, accessToken);
-      } else {
-        headers.authorization = `Bearer ${accessToken}`;
-      }
-      return send(this.http, url, { method: 'GET', headers }, what);
-    };
-    let answer = await request();
-    if (this.dpop?.observe(url, answer)) answer = await request();
-    if (answer.status !== 200) {
-      const secrets = this.requests.secrets([accessToken]);
-      throw challengeFailure(answer, what, secrets) ?? failureFrom(answer, what, secrets, this.now());
-    }
-    const contentType = answer.headers.get('content-type') ?? '';
-    if (/application\/jwt/i.test(contentType)) {
-      throw new ResponseError(`Okta's ${what} answered with a signed JWT; only JSON userinfo is supported`, 200);
-    }
-    const body = parseJSONObject(answer, what);
-    if (typeof body.sub !== 'string' || body.sub === '') throw new UserInfoError(`Okta's ${what} answered without a sub`);
-    return body as UserInfo;
+  fetchUserInfo(accessToken: string): Promise<UserInfo> {
+    const { http, dpop, requests, now } = this;
+    return fetchUserInfo({ http, url: this.endpoints.userinfo, dpop, requests, now }, accessToken);
   }
 
   /**

@@ -118,6 +118,8 @@ const DEFAULT_CLOCK_TOLERANCE = 120;
 /** What {@link resolveClientOptions} makes of a client's arguments: checked, with defaults. */
 export interface ClientSettings {
   endpoints: OktaEndpoints;
+  /** Whether the endpoints are the org authorization server's (no `authServerId`). */
+  orgServer: boolean;
   clientId: string;
   clientSecret: string | undefined;
   redirectURI: string;
@@ -167,6 +169,7 @@ export function resolveClientOptions(
     options.authServerId === undefined ? `${endpoints.keys}?client_id=${encodeURIComponent(clientId)}` : endpoints.keys;
   return {
     endpoints,
+    orgServer: options.authServerId === undefined,
     clientId,
     clientSecret: clientSecret || undefined,
     redirectURI,

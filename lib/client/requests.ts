@@ -31,15 +31,29 @@ export class ClientRequests {
     requestedScopes: readonly string[],
     sent: string[],
   ): Promise<OktaRefreshedTokens> {
+    return (await this.grant(url, form, requestedScopes, sent, this.settings.dpop !== undefined)).tokens;
+  }
+
+  /**
+   * {@link token} with the answer's body too (for a grant's own fields), and a DPoP proof
+   * only when `withDPoP` (then the token must be DPoP-bound).
+   */
+  async grant(
+    url: string,
+    form: URLSearchParams,
+    requestedScopes: readonly string[],
+    sent: string[],
+    withDPoP: boolean,
+  ): Promise<{ tokens: OktaRefreshedTokens; body: Record<string, unknown> }> {
     const what = 'token endpoint';
-    const answer = await this.post(url, form, what, true);
+    const answer = await this.post(url, form, what, withDPoP);
     if (answer.status !== 200) throw this.failure(answer, what, sent);
-    const { now, dpop } = this.settings;
-    const tokens = readTokenResponse(parseJSONObject(answer, what), { status: answer.status, now: now(), requestedScopes });
-    if (dpop && tokens.tokenType !== 'DPoP') {
+    const body = parseJSONObject(answer, what);
+    const tokens = readTokenResponse(body, { status: answer.status, now: this.settings.now(), requestedScopes });
+    if (withDPoP && this.settings.dpop && tokens.tokenType !== 'DPoP') {
       throw new ResponseError(`Okta's ${what} answered with a ${tokens.tokenType} token although DPoP was used`, answer.status);
     }
-    return tokens;
+    return { tokens, body };
   }
 
   /**

@@ -1136,6 +1136,22 @@ describe('local Okta: two orgs, client credentials and token exchange', function
     expect(payload).not.to.have.property('uid');
   });
 
+  it("answers a client credentials request for scopes that are not the API's with Okta's invalid_scope", async function () {
+    const cases: Array<[string, string]> = [
+      ['', "'scope' must be provided"],
+      ['openid', "Cannot request 'openid' scopes using client credentials."],
+      ['orders:read payments:refund', 'One or more scopes are not configured for the authorization server resource.'],
+    ];
+    for (const [scope, description] of cases) {
+      const { status, json } = await tokenRequest(`${orgA.issuer('default')}/v1/token`, SERVICE, {
+        grant_type: 'client_credentials',
+        scope,
+      });
+      expect([status, json.error], scope).to.deep.equal([400, 'invalid_scope']);
+      expect(String(json.error_description), scope).to.include(description);
+    }
+  });
+
   it("exchanges a user's access token for one of another API of the org (on-behalf-of)", async function () {
     const subjectToken = await usersAccessToken(orgA);
     const subject = decodeJwt(subjectToken);
