@@ -69,6 +69,7 @@ class SessionLogin implements PendingLogin {
   acrValues?: string | undefined;
   responseMode?: 'query' | 'form_post' | undefined;
   appState?: unknown;
+  tenant?: PendingLogin['tenant'];
 
   constructor(login: PendingLogin) {
     Object.assign(this, login);
@@ -82,6 +83,8 @@ class SessionLogin implements PendingLogin {
 /** Whether `login` can be written compactly: its state and nonce derive from its verifier. */
 function compactable(login: PendingLogin): boolean {
   const { state, codeVerifier, nonce, responseMode } = login;
+  // A tenant's sign-in keeps its issuer and client id: kept whole (the compact form has only a tag of the issuer).
+  if (login.tenant !== undefined) return false;
   return responseMode !== undefined && state === stateFor(codeVerifier) && nonce === nonceFor(codeVerifier);
 }
 
