@@ -7,18 +7,18 @@ import { looksLikeJwt } from './access-token.js';
 import { issuerParts, type IssuerParts, type SharedParts } from './issuer-parts.js';
 import type { OktaBearerIssuer, OktaBearerIssuerResolver } from './options.js';
 
-export const ISSUER_OPTION_NAMES: readonly string[] = [
-  'oktaDomain',
-  'authServerId',
-  'issuer',
-  'audience',
-  'clientIds',
-  'clientID',
-  'clientSecret',
-  'tokenEndpointAuthMethod',
-  'privateKey',
-  'privateKeyId',
-];
+export const ISSUER_OPTION_NAMES: readonly string[] = Object.keys({
+  oktaDomain: true,
+  authServerId: true,
+  issuer: true,
+  audience: true,
+  clientIds: true,
+  clientID: true,
+  clientSecret: true,
+  tokenEndpointAuthMethod: true,
+  privateKey: true,
+  privateKeyId: true,
+} as const satisfies Record<keyof OktaBearerIssuer, true>);
 
 const unlisted = (): AccessTokenError =>
   new AccessTokenError('invalid_token', 'The access token was issued by an authorization server this API does not accept (iss)');

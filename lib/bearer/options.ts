@@ -136,24 +136,28 @@ export interface OktaBearerStrategyOptions {
   passReqToCallback?: false | undefined;
 }
 
-/** The options an {@link OktaBearerIssuer} gives per authorization server. */
-export type BearerIssuerOption =
-  | 'oktaDomain'
-  | 'authServerId'
-  | 'issuer'
-  | 'audience'
-  | 'clientIds'
-  | 'clientID'
-  | 'clientSecret'
-  | 'tokenEndpointAuthMethod'
-  | 'privateKey'
-  | 'privateKeyId';
-
 /**
  * One authorization server whose access tokens an API with `issuers` accepts, with its own
  * rules: the options of {@link OktaBearerStrategyOptions} of the same names.
  */
-export type OktaBearerIssuer = Pick<OktaBearerStrategyOptions, BearerIssuerOption>;
+export interface OktaBearerIssuer {
+  /** `https://acme.okta.com` or `acme.okta.com`. */
+  oktaDomain: string;
+  /** Custom authorization server id (its JWT access tokens are verified locally); omit for the org server (introspection only). */
+  authServerId?: string | undefined;
+  /** The `iss` of its tokens when it is not the endpoints' URL (see {@link OktaBearerStrategyOptions.issuer}). */
+  issuer?: string | undefined;
+  /** The API's audience at this server (`aud`), or several. */
+  audience: string | readonly string[];
+  /** Clients (`cid`) whose tokens are accepted. Default: any client of this server. */
+  clientIds?: readonly string[] | undefined;
+  /** A client allowed to introspect at this server (RFC 7662). */
+  clientID?: string | undefined;
+  clientSecret?: string | undefined;
+  tokenEndpointAuthMethod?: Exclude<TokenEndpointAuthMethod, 'none'> | undefined;
+  privateKey?: PrivateJWK | string | undefined;
+  privateKeyId?: string | undefined;
+}
 
 /**
  * Gives the authorization server of a token's `iss` (read from the token before it is
@@ -168,7 +172,7 @@ export type OktaBearerIssuerResolver = (iss: string) => OktaBearerIssuer | undef
  * servers (several Okta orgs): each token is verified with the rules of the issuer it names,
  * if that issuer is listed (see docs/tenants.md).
  */
-export interface OktaBearerIssuersOptions extends Omit<OktaBearerStrategyOptions, BearerIssuerOption | 'passReqToCallback'> {
+export interface OktaBearerIssuersOptions extends Omit<OktaBearerStrategyOptions, keyof OktaBearerIssuer | 'passReqToCallback'> {
   /** The accepted authorization servers, or a resolver that gives one by `iss` (an allow-list). */
   issuers: readonly OktaBearerIssuer[] | OktaBearerIssuerResolver;
   /** With a resolver: most issuers whose keys and caches are kept at once, the least recently used going first. Default 100. */
