@@ -69,7 +69,6 @@ class SessionLogin implements PendingLogin {
   acrValues?: string | undefined;
   responseMode?: 'query' | 'form_post' | undefined;
   appState?: unknown;
-  tenant?: PendingLogin['tenant'];
 
   constructor(login: PendingLogin) {
     Object.assign(this, login);
