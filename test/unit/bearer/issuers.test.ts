@@ -73,7 +73,7 @@ describe('OktaBearerStrategy with issuers (several authorization servers)', () =
       .reply(200, { keys: [key.jwk] });
   }
 
-  const makeStrategy = (options: Partial<OktaBearerIssuersOptions> = {}): OktaBearerStrategy =>
+  const makeStrategy = (options: Partial<Omit<OktaBearerIssuersOptions, 'passReqToCallback'>> = {}): OktaBearerStrategy =>
     new OktaBearerStrategy({ issuers: ISSUERS, ...options });
 
   it("accepts each issuer's tokens for its own audience, with its own keys", async () => {
