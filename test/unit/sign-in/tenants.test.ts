@@ -38,7 +38,7 @@ const ORGS: Record<string, TenantConfig> = {
 /** The org a request names: the first label of its host (`a.app.example`). */
 const byHost: TenantResolver = (req) => ORGS[String(req.headers.host).split('.')[0]!];
 
-function makeStrategy(options: Partial<OktaTenantStrategyOptions> = {}): OktaStrategy {
+function makeStrategy(options: Partial<Omit<OktaTenantStrategyOptions, 'passReqToCallback'>> = {}): OktaStrategy {
   return new OktaStrategy({ tenant: byHost, callbackURL: '/auth/okta/callback', userInfo: false, ...options }, keepUser);
 }
 
