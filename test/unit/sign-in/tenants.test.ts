@@ -291,14 +291,17 @@ describe('OktaStrategy with tenant (an Okta org per sign-in)', () => {
     const strategy = makeStrategy({ store });
     const setCookies: string[] = [];
     const res = { appendHeader: (_name: string, value: string) => setCookies.push(value) };
-    const req = { ...request({ url: '/login', session: null, headers: { host: 'b.app.example' } }), res } as OktaRequest;
+    const req = {
+      ...request({ url: '/login', session: null, headers: { host: 'b.app.example' } }),
+      res,
+    } as unknown as OktaRequest;
     const url = new URL(expectKind(await run(strategy, req), 'redirect').url);
     const state = url.searchParams.get('state')!;
     const token = await mockToken('b', url.searchParams.get('nonce')!);
     const cookie = setCookies.map((c) => c.split(';')[0]).join('; ');
     const query = { code: 'c0de', state };
     const headers = { host: 'b.app.example', cookie };
-    const back = { ...request({ url: '/auth/okta/callback/b', query, session: null, headers }), res } as OktaRequest;
+    const back = { ...request({ url: '/auth/okta/callback/b', query, session: null, headers }), res } as unknown as OktaRequest;
     expect(expectKind(await run(strategy, back), 'success').user).to.deep.include({ iss: okta.b!.issuer });
     token.done();
   });
