@@ -10,6 +10,9 @@ export type { OktaErrorCode, BearerErrorCode } from './core/errors.js';
 export type {
   OktaBearerStrategyOptions,
   OktaBearerStrategyOptionsWithRequest,
+  OktaBearerIssuersOptions,
+  OktaBearerIssuer,
+  OktaBearerIssuerResolver,
   OktaBearerAuthInfo,
   BearerVerifyFunction,
   BearerVerifyFunctionWithRequest,

@@ -16,6 +16,7 @@ export type { OktaErrorCode } from './core/errors.js';
 export type {
   OktaStrategyOptions,
   OktaStrategyOptionsWithRequest,
+  OktaTenantStrategyOptions,
   OktaAuthenticateOptions,
   OktaSuccessInfo,
   VerifyCallback,
@@ -25,7 +26,8 @@ export type {
 export type { OktaProfile } from './sign-in/profile.js';
 export type { OktaTokens } from './client/tokens.js';
 export type { IdTokenClaims } from './client/id-token.js';
-export type { PendingLogin, StateStore, StateStoreContext } from './sign-in/state/store.js';
+export type { PendingLogin, StateStore, StateStoreContext, TenantKey } from './sign-in/state/store.js';
+export type { TenantConfig, TenantResolver } from './sign-in/tenant-types.js';
 export type { SessionStateStoreOptions } from './sign-in/state/session.js';
 export type { CookieStateStoreOptions } from './sign-in/state/cookie.js';
 export type { KeepTokensFreshOptions, StoredTokens } from './app/refresh.js';

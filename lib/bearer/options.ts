@@ -136,6 +136,51 @@ export interface OktaBearerStrategyOptions {
   passReqToCallback?: false | undefined;
 }
 
+/**
+ * One authorization server whose access tokens an API with `issuers` accepts, with its own
+ * rules: the options of {@link OktaBearerStrategyOptions} of the same names.
+ */
+export interface OktaBearerIssuer {
+  /** `https://acme.okta.com` or `acme.okta.com`. */
+  oktaDomain: string;
+  /** Custom authorization server id (its JWT access tokens are verified locally); omit for the org server (introspection only). */
+  authServerId?: string | undefined;
+  /** The `iss` of its tokens when it is not the endpoints' URL (see {@link OktaBearerStrategyOptions.issuer}). */
+  issuer?: string | undefined;
+  /** The API's audience at this server (`aud`), or several. */
+  audience: string | readonly string[];
+  /** Clients (`cid`) whose tokens are accepted. Default: any client of this server. */
+  clientIds?: readonly string[] | undefined;
+  /** A client allowed to introspect at this server (RFC 7662). */
+  clientID?: string | undefined;
+  clientSecret?: string | undefined;
+  tokenEndpointAuthMethod?: Exclude<TokenEndpointAuthMethod, 'none'> | undefined;
+  privateKey?: PrivateJWK | string | undefined;
+  privateKeyId?: string | undefined;
+}
+
+/**
+ * Gives the authorization server of a token's `iss` (read from the token before it is
+ * verified, only to choose this), or `undefined` for an issuer the API does not accept: the
+ * token is then refused (401 `invalid_token`) with no request anywhere. The answer must be
+ * that very issuer. Keep it an allow-list: never build a domain from `iss` itself.
+ */
+export type OktaBearerIssuerResolver = (iss: string) => OktaBearerIssuer | undefined | Promise<OktaBearerIssuer | undefined>;
+
+/**
+ * Options of an {@link OktaBearerStrategy} that accepts the tokens of several authorization
+ * servers (several Okta orgs): each token is verified with the rules of the issuer it names,
+ * if that issuer is listed (see docs/tenants.md).
+ */
+export interface OktaBearerIssuersOptions extends Omit<OktaBearerStrategyOptions, keyof OktaBearerIssuer | 'passReqToCallback'> {
+  /** The accepted authorization servers, or a resolver that gives one by `iss` (an allow-list). */
+  issuers: readonly OktaBearerIssuer[] | OktaBearerIssuerResolver;
+  /** With a resolver: most issuers whose keys and caches are kept at once, the least recently used going first. Default 100. */
+  maxIssuers?: number | undefined;
+  /** Pass the request as the verify function's first argument. */
+  passReqToCallback?: boolean | undefined;
+}
+
 /** {@link OktaBearerStrategyOptions} with `passReqToCallback: true`. */
 export interface OktaBearerStrategyOptionsWithRequest extends Omit<OktaBearerStrategyOptions, 'passReqToCallback'> {
   passReqToCallback: true;

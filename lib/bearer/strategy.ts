@@ -10,10 +10,12 @@ import type {
   BearerVerifyFunction,
   BearerVerifyFunctionWithRequest,
   OktaBearerAuthInfo,
+  OktaBearerIssuersOptions,
   OktaBearerStrategyOptions,
   OktaBearerStrategyOptionsWithRequest,
 } from './options.js';
 import { rememberChallenge } from './scopes.js';
+import { Issuers } from './issuers.js';
 import { resolveBearerOptions, type BearerSettings } from './settings.js';
 
 /**
@@ -37,10 +39,16 @@ export class OktaBearerStrategy extends OktaPassportStrategy {
   private readonly settings: BearerSettings;
   private readonly runVerify: ((req: unknown, args: readonly unknown[]) => Promise<{ user: unknown; info: object }>) | undefined;
 
-  constructor(options: OktaBearerStrategyOptions, verify?: BearerVerifyFunction);
-  constructor(options: OktaBearerStrategyOptionsWithRequest, verify: BearerVerifyFunctionWithRequest);
   constructor(
-    options: OktaBearerStrategyOptions | OktaBearerStrategyOptionsWithRequest,
+    options: OktaBearerStrategyOptions | (OktaBearerIssuersOptions & { passReqToCallback?: false }),
+    verify?: BearerVerifyFunction,
+  );
+  constructor(
+    options: OktaBearerStrategyOptionsWithRequest | (OktaBearerIssuersOptions & { passReqToCallback: true }),
+    verify: BearerVerifyFunctionWithRequest,
+  );
+  constructor(
+    options: OktaBearerStrategyOptions | OktaBearerStrategyOptionsWithRequest | OktaBearerIssuersOptions,
     verify?: BearerVerifyFunction | BearerVerifyFunctionWithRequest,
   ) {
     const settings = resolveBearerOptions(options);
@@ -130,8 +138,11 @@ export class OktaBearerStrategy extends OktaPassportStrategy {
    * without a request to Okta.
    */
   private async verifyToken(token: string): Promise<{ claims: OktaAccessTokenClaims; hash?: string | undefined }> {
-    const { verified, tokenSettings, introspector } = this.settings;
-    const keys = this.settings.keys?.();
+    const { issuer } = this.settings;
+    // With issuers, the token's iss picks the rules (an unlisted one is refused here, before any request).
+    const parts = issuer instanceof Issuers ? await issuer.forToken(token) : issuer;
+    const { verified, tokenSettings, introspector } = parts;
+    const keys = parts.keys?.();
     const jwtShaped = token.includes('.');
     if (jwtShaped && keys !== undefined && this.settings.introspectMode !== 'always') {
       const published = (kid: string | undefined): string | undefined => keys.published(kid);

@@ -106,6 +106,22 @@ export class StateError extends OktaError {
 }
 
 /**
+ * The Okta org (tenant) of a sign-in is not one the app knows: the strategy's `tenant`
+ * resolver found none for the request that starts it (status 400), or no longer knows the
+ * tenant a pending sign-in was started with, or returned another one for its callback
+ * (status 403). No request went to any Okta org. `cause` is what the resolver threw, if it threw.
+ */
+export class UnknownTenantError extends OktaError {
+  override readonly code = 'ERR_OKTA_UNKNOWN_TENANT';
+  override readonly status: number;
+
+  constructor(message: string, status: 400 | 403, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/**
  * The error codes of RFC 6750 §3.1 and RFC 9449 §7.1 that a protected resource answers
  * with in `WWW-Authenticate`.
  */

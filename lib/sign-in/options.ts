@@ -8,6 +8,10 @@ import type { OktaRequest } from '../passport/request.js';
 import type { ReportErrorHandler } from '../passport/strategy-base.js';
 import type { VerifyCallback, VerifyResult } from '../passport/verify.js';
 import type { OktaProfile } from './profile.js';
+import { checkCallbackURL, scopeList, tenantOption } from './option-checks.js';
+import type { TenantOwnedOption, TenantResolver } from './tenant-types.js';
+
+export { scopeList } from './option-checks.js';
 import { SessionStateStore } from './state/session.js';
 import type { StateStore } from './state/store.js';
 
@@ -100,6 +104,20 @@ export interface OktaStrategyOptionsWithRequest extends Omit<OktaStrategyOptions
   passReqToCallback: true;
 }
 
+/**
+ * Options of an {@link OktaStrategy} that chooses the Okta org (tenant) of each sign-in
+ * with `tenant` (see docs/tenants.md). The org's settings come from the resolver; the
+ * other options apply to every org.
+ */
+export interface OktaTenantStrategyOptions extends Omit<OktaStrategyOptions, TenantOwnedOption | 'passReqToCallback'> {
+  /** Chooses the org of a sign-in at its start; its callback finishes with that org only. */
+  tenant: TenantResolver;
+  /** Most orgs whose clients (and key caches) are kept at once, the least recently used going first. Default 100. */
+  maxTenants?: number | undefined;
+  /** Pass the request as the verify function's first argument. */
+  passReqToCallback?: boolean | undefined;
+}
+
 /** Per-request options: `passport.authenticate('okta', { ... })`. */
 export interface OktaAuthenticateOptions {
   /** Scopes for this sign-in instead of the strategy's. */
@@ -160,11 +178,15 @@ const STRATEGY_OWN_OPTIONS = {
 } as const satisfies Record<Exclude<keyof OktaStrategyOptions, keyof OktaClientOptions>, true>;
 
 const STRATEGY_OPTION_NAMES: readonly string[] = [...Object.keys(STRATEGY_OWN_OPTIONS), ...CLIENT_OPTION_NAMES];
+type AnyStrategyOptions = OktaStrategyOptions | OktaStrategyOptionsWithRequest | OktaTenantStrategyOptions;
 const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
 
 /** What {@link resolveStrategyOptions} makes of an `OktaStrategy`'s options: checked, with defaults. */
 export interface StrategySettings {
-  client: OktaClient;
+  /** The one client; undefined when the org is chosen per sign-in (`tenant`). */
+  client: OktaClient | undefined;
+  /** The `tenant` resolver, and `maxTenants`. */
+  tenant: { resolve: TenantResolver; max: number } | undefined;
   name: string;
   verifyTimeout: number;
   passReqToCallback: boolean;
@@ -186,14 +208,15 @@ export interface StrategySettings {
  * Checks an `OktaStrategy`'s options (and makes its client) and fills in the defaults;
  * throws a {@link ConfigurationError} that names the bad one.
  */
-export function resolveStrategyOptions(options: OktaStrategyOptions | OktaStrategyOptionsWithRequest): StrategySettings {
+export function resolveStrategyOptions(options: AnyStrategyOptions): StrategySettings {
   if (!isObject(options)) throw new ConfigurationError('OktaStrategy needs an options object');
-  checkOptionNames('OktaStrategy', options, STRATEGY_OPTION_NAMES);
+  const tenant = 'tenant' in options ? tenantOption(options, STRATEGY_OPTION_NAMES) : undefined;
+  if (tenant === undefined) checkOptionNames('OktaStrategy', options, STRATEGY_OPTION_NAMES);
   if (typeof options.callbackURL !== 'string' || options.callbackURL === '') {
     throw new ConfigurationError('callbackURL is required, e.g. "/auth/okta/callback"');
   }
   checkCallbackURL(options.callbackURL);
-  const { oktaDomain, clientID, clientSecret, callbackURL } = options;
+  const { callbackURL } = options;
   const now = check.fn('now', options.now) ?? Date.now;
   const store = options.store ?? new SessionStateStore({ now });
   if (typeof store.save !== 'function' || typeof store.take !== 'function') {
@@ -201,7 +224,17 @@ export function resolveStrategyOptions(options: OktaStrategyOptions | OktaStrate
   }
   return {
     // The client needs an absolute redirect URI; a path is resolved per request.
-    client: new OktaClient(oktaDomain, clientID, clientSecret, callbackURL, clientOptionsOf(options)),
+    client:
+      tenant === undefined
+        ? new OktaClient(
+            (options as OktaStrategyOptions).oktaDomain,
+            (options as OktaStrategyOptions).clientID,
+            (options as OktaStrategyOptions).clientSecret,
+            callbackURL,
+            clientOptionsOf(options),
+          )
+        : undefined,
+    tenant,
     name: options.name ?? 'okta',
     verifyTimeout: check.milliseconds('verifyTimeout', options.verifyTimeout, 30_000),
     passReqToCallback: options.passReqToCallback === true,
@@ -222,43 +255,9 @@ export function resolveStrategyOptions(options: OktaStrategyOptions | OktaStrate
   };
 }
 
-/** The client's options out of the strategy's, for `new OktaClient(...)`. */
-function clientOptionsOf(options: OktaClientOptions): OktaClientOptions {
+/** The client's options out of the strategy's (or a tenant's), for `new OktaClient(...)`. */
+export function clientOptionsOf(options: object): OktaClientOptions {
   const picked: Record<string, unknown> = {};
   for (const name of CLIENT_OPTION_NAMES) if (name in options) picked[name] = (options as Record<string, unknown>)[name];
   return picked;
-}
-
-/** A scope list from a string (`'openid profile'`) or an array, empty entries left out. */
-export function scopeList(scope: string | readonly string[], name: string): string[] {
-  // From JavaScript, `scope` may be anything.
-  const list: unknown = typeof scope === 'string' ? scope.split(' ') : scope;
-  if (!isStringArray(list)) throw new ConfigurationError(`${name} must be a string or an array of strings`);
-  return list.filter(Boolean);
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((s) => typeof s === 'string');
-}
-
-/**
- * A path `callbackURL` must start with `/`: `auth/okta/callback` would be resolved against
- * the path of each request, giving a different redirect URI per page. An absolute one must
- * be http(s) (`localhost:3000/cb` parses as a URL of the scheme `localhost:`).
- */
-function checkCallbackURL(callbackURL: string): void {
-  if (callbackURL.startsWith('/')) {
-    if (callbackURL.startsWith('//')) {
-      throw new ConfigurationError(`callbackURL "${callbackURL}" must be a path starting with a single "/" or an absolute URL`);
-    }
-    return;
-  }
-  const url = URL.canParse(callbackURL) ? new URL(callbackURL) : null;
-  if (url !== null && (url.protocol === 'https:' || url.protocol === 'http:')) return;
-  const path = `/${callbackURL.replace(/^[./]+/, '')}`;
-  throw new ConfigurationError(
-    url === null
-      ? `callbackURL "${callbackURL}" is a relative path: start it with "/" (e.g. "${path}") or give an absolute URL`
-      : `callbackURL "${callbackURL}" must be an absolute http(s) URL (e.g. "https://${callbackURL}") or a path starting with "/"`,
-  );
 }

@@ -1,20 +1,22 @@
-import type { OktaClient } from '../client/client.js';
 import { requestExtraParams } from '../client/authorize-params.js';
 import { ConfigurationError, StateError } from '../core/errors.js';
+import type { OktaClient } from '../client/client.js';
 import type { OktaRequest } from '../passport/request.js';
 import { warnIfSessionNotRestored, type SessionWarning } from '../passport/session-check.js';
 import { OktaPassportStrategy, type Outcome } from '../passport/strategy-base.js';
 import { asError, isThenable, verifyRunner } from '../passport/verify.js';
 import { authorizationFailure, fail, readCallbackParams, type CallbackParams } from './callback.js';
 import { Diagnosis } from './diagnose.js';
-import { loginSecrets } from './login-secrets.js';
+import { pendingLogin } from './pending-login.js';
 import { callbackKey, checkSiblings, registerClaim, wrongArrival, type CallbackClaim } from './mix-up.js';
 import {
+  clientOptionsOf,
   resolveStrategyOptions,
   scopeList,
   type OktaAuthenticateOptions,
   type OktaStrategyOptions,
   type OktaStrategyOptionsWithRequest,
+  type OktaTenantStrategyOptions,
   type OktaSuccessInfo,
   type StrategySettings,
   type VerifyFunction,
@@ -22,9 +24,8 @@ import {
 } from './options.js';
 import { loadProfile } from './profile.js';
 import { HostError, RedirectURIs } from './redirect-uri.js';
-import type { PendingLogin } from './state/store.js';
-
-const MAX_APP_STATE_BYTES = 2048;
+import type { PendingLogin, StateStoreContext } from './state/store.js';
+import { Tenants, type Party } from './tenants.js';
 
 /**
  * Passport strategy for signing in with Okta over OpenID Connect: authorization code
@@ -42,11 +43,12 @@ const MAX_APP_STATE_BYTES = 2048;
  */
 export class OktaStrategy extends OktaPassportStrategy {
   override name: string;
-  /** The Okta client doing the protocol work; usable for refresh, revoke and logout. */
-  readonly client: OktaClient;
   private readonly settings: StrategySettings;
+  /** The one Okta org's client, redirect URIs and scopes; undefined with `tenant`. */
+  private readonly party: Party | undefined;
+  /** The Okta orgs chosen per sign-in (`tenant`). */
+  private readonly tenants: Tenants | undefined;
   private readonly runVerify: (req: unknown, args: readonly unknown[]) => Promise<{ user: unknown; info: object }>;
-  private readonly redirectURIs: RedirectURIs;
   private readonly callbackClaim: CallbackClaim;
   /**
    * The callback's path, where a POSTed (form_post) callback is told from a sign-in form.
@@ -58,31 +60,40 @@ export class OktaStrategy extends OktaPassportStrategy {
   /** Names the cause of a lost sign-in or a refused client (sign-in/diagnose.ts). */
   private readonly diagnosis: Diagnosis;
 
-  constructor(options: OktaStrategyOptions, verify: VerifyFunction);
-  constructor(options: OktaStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
-  constructor(options: OktaStrategyOptions | OktaStrategyOptionsWithRequest, verify: VerifyFunction | VerifyFunctionWithRequest) {
+  constructor(options: OktaStrategyOptions | (OktaTenantStrategyOptions & { passReqToCallback?: false }), verify: VerifyFunction);
+  constructor(
+    options: OktaStrategyOptionsWithRequest | (OktaTenantStrategyOptions & { passReqToCallback: true }),
+    verify: VerifyFunctionWithRequest,
+  );
+  constructor(
+    options: OktaStrategyOptions | OktaStrategyOptionsWithRequest | OktaTenantStrategyOptions,
+    verify: VerifyFunction | VerifyFunctionWithRequest,
+  ) {
     const settings = resolveStrategyOptions(options);
     super(settings.onReportError, 'sign-in');
     if (typeof verify !== 'function') throw new ConfigurationError('OktaStrategy needs a verify function');
     this.settings = settings;
-    this.client = settings.client;
     this.name = settings.name;
     this.runVerify = verifyRunner(verify, {
       passReqToCallback: settings.passReqToCallback,
       arguments: 2,
       timeoutMs: settings.verifyTimeout,
     });
-    this.redirectURIs = new RedirectURIs(settings.callbackURL, settings.allowedHosts, settings.trustProxy);
+    const redirectURIs = new RedirectURIs(settings.callbackURL, settings.allowedHosts, settings.trustProxy);
+    const { client, tenant } = settings;
+    this.party = client && { client, redirectURIs, scopes: settings.scopes };
+    this.tenants = tenant && new Tenants(tenant.resolve, { ...settings, clientOptions: clientOptionsOf(options) }, tenant.max);
     this.callbackPath = new URL(settings.callbackURL, 'http://x').pathname;
     this.callbackClaim = {
       callback: settings.callbackURL,
       key: callbackKey(settings.callbackURL),
       strategy: this.name,
-      issuer: this.client.issuer,
+      issuer: client?.issuer ?? `the Okta orgs of strategy "${this.name}"`,
       requireIss: settings.requireIss,
     };
     registerClaim(this, this.callbackClaim);
-    this.diagnosis = new Diagnosis(options.tokenEndpointAuthMethod ?? 'client_secret_basic', settings.trustProxy);
+    const authMethod = (options as OktaStrategyOptions).tokenEndpointAuthMethod ?? 'client_secret_basic';
+    this.diagnosis = new Diagnosis(authMethod, settings.trustProxy);
   }
 
   /**
@@ -99,7 +110,25 @@ export class OktaStrategy extends OktaPassportStrategy {
    * ```
    */
   check(): Promise<void> {
-    return this.client.check();
+    if (this.party === undefined) {
+      return Promise.reject(new ConfigurationError('A strategy with tenant has no one Okta org to check: check each org apart'));
+    }
+    return this.party.client.check();
+  }
+
+  /**
+   * The Okta client doing the protocol work; usable for refresh, revoke and logout.
+   *
+   * @throws {ConfigurationError} with `tenant`: each Okta org has its own client.
+   */
+  get client(): OktaClient {
+    if (this.party === undefined) throw new ConfigurationError('A strategy with tenant has a client per Okta org, not one');
+    return this.party.client;
+  }
+
+  /** How many Okta orgs' clients a strategy with `tenant` holds. @internal */
+  get tenantCount(): number {
+    return this.tenants?.size ?? 0;
   }
 
   /** Called by Passport: starts a sign-in, or finishes one when Okta calls back. */
@@ -123,16 +152,28 @@ export class OktaStrategy extends OktaPassportStrategy {
 
   /**
    * Start phase: fresh state, PKCE verifier and nonce, kept in the store; redirect to Okta.
-   * Synchronous unless the store's `save` or the authorization request (PAR) is not.
+   * Synchronous unless the tenant resolver, the store's `save` or the authorization request
+   * (PAR) is not.
    */
   private start(req: OktaRequest, options: OktaAuthenticateOptions): Outcome | Promise<Outcome> {
     try {
       checkSiblings(req, this.callbackClaim);
-      const login = this.pendingLogin(req, options);
+      if (this.party !== undefined) return this.startWith(req, options, this.party);
+      if (this.tenants === undefined) throw new ConfigurationError('OktaStrategy has neither an Okta org nor a tenant resolver');
+      return this.tenants.forStart(req).then((party) => this.startWith(req, options, party), startFailure);
+    } catch (err) {
+      return startFailure(err);
+    }
+  }
+
+  private startWith(req: OktaRequest, options: OktaAuthenticateOptions, party: Party): Outcome | Promise<Outcome> {
+    try {
+      const { name: strategy, settings: s } = this;
+      const login = pendingLogin(req, options, party, { strategy, ...s });
       this.diagnosis.noteStart(req, login.state, login.redirectURI);
       const { settings } = this;
-      const url = this.client.authorizationURL(login.state, login.codeVerifier, {
-        scopes: options.scope === undefined ? settings.scopes : scopeList(options.scope, 'scope'),
+      const url = party.client.authorizationURL(login.state, login.codeVerifier, {
+        scopes: options.scope === undefined ? party.scopes : scopeList(options.scope, 'scope'),
         nonce: login.nonce,
         redirectURI: login.redirectURI,
         responseMode: settings.responseMode,
@@ -154,29 +195,6 @@ export class OktaStrategy extends OktaPassportStrategy {
     }
   }
 
-  private pendingLogin(req: OktaRequest, options: OktaAuthenticateOptions): PendingLogin {
-    const { state, codeVerifier, nonce } = loginSecrets();
-    const login: PendingLogin = {
-      state,
-      codeVerifier,
-      nonce,
-      redirectURI: this.redirectURIs.for(req),
-      strategy: this.name,
-      issuer: this.client.issuer,
-      expiresAt: this.settings.now() + this.settings.stateMaxAge,
-      responseMode: this.settings.responseMode,
-    };
-    if (options.maxAge !== undefined) {
-      if (!Number.isInteger(options.maxAge) || options.maxAge < 0) {
-        throw new ConfigurationError('maxAge must be a whole number of seconds >= 0');
-      }
-      login.maxAge = options.maxAge;
-    }
-    if (options.acrValues !== undefined) login.acrValues = options.acrValues;
-    if (options.state !== undefined) login.appState = copyAppState(options.state);
-    return login;
-  }
-
   private save(req: OktaRequest, login: PendingLogin, url: string): Outcome | Promise<Outcome> {
     const saved = this.settings.store.save(req, login);
     const redirect: Outcome = { kind: 'redirect', url };
@@ -187,17 +205,17 @@ export class OktaStrategy extends OktaPassportStrategy {
   private async callback(req: OktaRequest, params: CallbackParams): Promise<Outcome> {
     try {
       const taken = await this.takeLogin(req, params);
-      if (!('codeVerifier' in taken)) return taken;
-      const login = taken;
+      if (!('party' in taken)) return taken;
+      const { login, party } = taken;
       if (params.error !== undefined) return authorizationFailure({ ...params, error: params.error }, login.appState);
       if (params.code === undefined) return fail('The sign-in callback has no code parameter', 400);
-      const { tokens, claims } = await this.client.redeemAuthorizationCode(params.code, login.codeVerifier, {
+      const { tokens, claims } = await party.client.redeemAuthorizationCode(params.code, login.codeVerifier, {
         nonce: login.nonce,
         maxAge: login.maxAge,
         acrValues: login.acrValues,
         redirectURI: login.redirectURI,
       });
-      const profile = await loadProfile(this.client, this.settings.userInfo, tokens, claims);
+      const profile = await loadProfile(party.client, this.settings.userInfo, tokens, claims);
       const { user, info } = await this.runVerify(req, [tokens, profile]);
       if (!user) return { kind: 'fail', challenge: { message: 'The application refused this user', ...info }, status: 401 };
       const successInfo: OktaSuccessInfo = { ...info, claims: profile._json };
@@ -211,48 +229,52 @@ export class OktaStrategy extends OktaPassportStrategy {
 
   /**
    * The pending login this callback finishes, taken out of the store (one use) before any
-   * check, or the refusal: unknown state, another strategy or issuer, expired, arrived at
-   * another callback (RFC 9700 §4.4.2), or an `iss` that is not this issuer (RFC 9207).
+   * check, with the Okta org it was started with; or the refusal: unknown state, another
+   * strategy or issuer, expired, arrived at another callback (RFC 9700 §4.4.2), or an `iss`
+   * that is not this login's issuer (RFC 9207). With `tenant`, the org is the login's, never
+   * one the callback request names.
    */
-  private async takeLogin(req: OktaRequest, params: CallbackParams): Promise<PendingLogin | Outcome> {
+  private async takeLogin(req: OktaRequest, params: CallbackParams): Promise<{ login: PendingLogin; party: Party } | Outcome> {
     checkSiblings(req, this.callbackClaim);
     if (params.state === undefined) return fail('The sign-in callback has no state parameter', 403);
-    const taken = this.settings.store.take(req, params.state, { strategy: this.name, issuer: this.client.issuer });
+    const { party: single } = this;
+    const context: StateStoreContext =
+      single === undefined
+        ? { strategy: this.name, issuer: '', tenants: true }
+        : { strategy: this.name, issuer: single.client.issuer };
+    const taken = this.settings.store.take(req, params.state, context);
     const login = isThenable(taken) ? await taken : taken;
     if (login === undefined) {
       const known = this.diagnosis.unknownState(req, params.state);
       if (known instanceof Error) return { kind: 'error', error: known };
       return fail(known ?? 'The sign-in state is unknown: it expired, was already used, or was not started in this browser', 403);
     }
-    if (login.strategy !== this.name || login.issuer !== this.client.issuer) {
-      return fail('The sign-in was started by another strategy or Okta authorization server', 403);
-    }
-    if (login.expiresAt <= this.settings.now()) return fail('The sign-in took too long and expired; please start again', 403);
+    const refused = this.refusal(req, params, login);
+    if (refused !== undefined) return fail(refused, 403);
+    if (single !== undefined) return { login, party: single };
+    // Only now, every check passed, is the org's client had (asking the resolver if need be).
+    if (login.tenant === undefined || this.tenants === undefined) return fail('The sign-in was started without an Okta org', 403);
+    return { login, party: await this.tenants.forLogin(req, login.tenant) };
+  }
+
+  /** Why a pending login taken for this callback may not finish here, if it may not. */
+  private refusal(req: OktaRequest, params: CallbackParams, login: PendingLogin): string | undefined {
+    const { tenant } = login;
+    const issuer = this.party?.client.issuer;
+    const foreign = issuer === undefined ? tenant?.issuer !== login.issuer : login.issuer !== issuer;
+    if (login.strategy !== this.name || foreign)
+      return 'The sign-in was started by another strategy or Okta authorization server';
+    if (login.expiresAt <= this.settings.now()) return 'The sign-in took too long and expired; please start again';
     const misrouted = wrongArrival(req, login.redirectURI, this.settings.trustProxy);
-    if (misrouted !== undefined) return fail(misrouted, 403);
-    if (params.iss !== undefined && params.iss !== this.client.issuer) {
-      return fail('The callback names another issuer than this Okta authorization server', 403);
+    if (misrouted !== undefined) return misrouted;
+    if (params.iss !== undefined && params.iss !== login.issuer) {
+      return 'The callback names another issuer than the Okta authorization server of this sign-in';
     }
     if (params.iss === undefined && this.settings.requireIss) {
-      return fail('The callback has no iss parameter, which this strategy requires (requireIss)', 403);
+      return 'The callback has no iss parameter, which this strategy requires (requireIss)';
     }
-    return login;
+    return undefined;
   }
-}
-
-function copyAppState(state: unknown): unknown {
-  // A string, or undefined for undefined, a function or a symbol (which TypeScript's lib does not say).
-  let json: unknown;
-  try {
-    json = JSON.stringify(state);
-  } catch (err) {
-    throw new ConfigurationError('The state option must be JSON-serializable', { cause: err });
-  }
-  if (typeof json !== 'string') throw new ConfigurationError('The state option must be JSON-serializable');
-  if (Buffer.byteLength(json) > MAX_APP_STATE_BYTES) {
-    throw new ConfigurationError(`The state option must be at most ${MAX_APP_STATE_BYTES} bytes of JSON`);
-  }
-  return JSON.parse(json) as unknown;
 }
 
 function startFailure(err: unknown): Outcome {

@@ -158,7 +158,7 @@ export class CookieStateStore implements StateStore {
       throw new StateError('The sign-in cookie has the wrong name for its callback URL');
     }
     if (login.state !== state) throw new StateError('The sign-in cookie does not belong to this state');
-    if (login.strategy !== context.strategy || login.issuer !== context.issuer) {
+    if (login.strategy !== context.strategy || (context.tenants !== true && login.issuer !== context.issuer)) {
       throw new StateError('The sign-in cookie was made for another strategy or Okta authorization server');
     }
     return login;

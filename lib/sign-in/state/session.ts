@@ -82,6 +82,8 @@ class SessionLogin implements PendingLogin {
 /** Whether `login` can be written compactly: its state and nonce derive from its verifier. */
 function compactable(login: PendingLogin): boolean {
   const { state, codeVerifier, nonce, responseMode } = login;
+  // A tenant's sign-in keeps its issuer and client id: kept whole (the compact form has only a tag of the issuer).
+  if (login.tenant !== undefined) return false;
   return responseMode !== undefined && state === stateFor(codeVerifier) && nonce === nonceFor(codeVerifier);
 }
 

@@ -27,12 +27,29 @@ export interface PendingLogin {
   responseMode?: 'query' | 'form_post' | undefined;
   /** Application data given as the `state` option, returned as `info.state`. */
   appState?: unknown;
+  /**
+   * The Okta org (tenant) the sign-in was started with, when the strategy chooses one per
+   * sign-in (its `tenant` option): the callback finishes with this tenant and no other.
+   */
+  tenant?: TenantKey | undefined;
+}
+
+/** Which tenant a sign-in was started with: its issuer and the app's client id there. */
+export interface TenantKey {
+  issuer: string;
+  clientID: string;
 }
 
 /** Which strategy is asking a store for a pending login. */
 export interface StateStoreContext {
   strategy: string;
+  /** The strategy's issuer; empty when `tenants` is set. */
   issuer: string;
+  /**
+   * Set when the strategy chooses its Okta org per sign-in (its `tenant` option): any
+   * issuer may then come back, and the strategy checks the login's `issuer` and `tenant`.
+   */
+  tenants?: true | undefined;
 }
 
 /**
