@@ -103,7 +103,7 @@ export function backChannelLogoutReceiver(
       return outage;
     }
   };
-  return receiver(handle);
+  return receiver(handle, 'back-channel');
 }
 
 /**

@@ -215,7 +215,7 @@ export class OktaClient {
   async fetchUserInfo(accessToken: string): Promise<UserInfo> {
     const what = 'userinfo endpoint';
     const url = this.endpoints.userinfo;
-    const request = async (): Promise<HttpAnswer> => {
+    const request = async (retry = false): Promise<HttpAnswer> => {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (this.dpop) {
         headers.authorization = `DPoP ${accessToken}`;
@@ -223,10 +223,10 @@ export class OktaClient {
       } else {
         headers.authorization = `Bearer ${accessToken}`;
       }
-      return send(this.http, url, { method: 'GET', headers }, what);
+      return send(this.http, url, { method: 'GET', headers }, what, retry);
     };
     let answer = await request();
-    if (this.dpop?.observe(url, answer)) answer = await request();
+    if (this.dpop?.observe(url, answer)) answer = await request(true);
     if (answer.status !== 200) {
       const secrets = this.requests.secrets([accessToken]);
       throw challengeFailure(answer, what, secrets) ?? failureFrom(answer, what, secrets, this.now());

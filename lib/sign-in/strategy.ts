@@ -7,6 +7,7 @@ import { OktaPassportStrategy, type Outcome } from '../passport/strategy-base.js
 import { asError, isThenable, verifyRunner } from '../passport/verify.js';
 import { authorizationFailure, fail, readCallbackParams, type CallbackParams } from './callback.js';
 import { Diagnosis } from './diagnose.js';
+import { observeCallback, tellStart } from './events.js';
 import { loginSecrets } from './login-secrets.js';
 import { callbackKey, checkSiblings, registerClaim, wrongArrival, type CallbackClaim } from './mix-up.js';
 import {
@@ -114,7 +115,8 @@ export class OktaStrategy extends OktaPassportStrategy {
     // Exactly one outcome per request, reported outside the phases' try blocks so that
     // an exception thrown by Passport or the app inside success() is not reported twice.
     // A start with a synchronous store (the default) is reported at once.
-    this.settle(req, params === undefined ? this.start(req, options) : 'kind' in params ? params : this.callback(req, params));
+    const callback = (p: CallbackParams): Promise<Outcome> => observeCallback(this, () => this.callback(req, p));
+    this.settle(req, params === undefined ? this.start(req, options) : 'kind' in params ? params : callback(params));
   }
 
   protected override explain(err: Error): Error {
@@ -130,6 +132,7 @@ export class OktaStrategy extends OktaPassportStrategy {
       checkSiblings(req, this.callbackClaim);
       const login = this.pendingLogin(req, options);
       this.diagnosis.noteStart(req, login.state, login.redirectURI);
+      tellStart(this, this.settings.responseMode);
       const { settings } = this;
       const url = this.client.authorizationURL(login.state, login.codeVerifier, {
         scopes: options.scope === undefined ? settings.scopes : scopeList(options.scope, 'scope'),
