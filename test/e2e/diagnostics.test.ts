@@ -112,7 +112,14 @@ describe('diagnostics channels over a whole run of the example app (docs/diagnos
     expect(refused.status).to.equal(401);
 
     // A refresh by keepTokensFresh, of tokens said to be expired.
-    const stored: StoredTokens = { ...user.tokens, accessTokenExpiresAt: new Date(0), subject: user.id, authTime: null };
+    const stored: StoredTokens = {
+      ...user.tokens,
+      accessTokenExpiresAt: new Date(0),
+      scopes: [],
+      tokenType: 'Bearer',
+      subject: user.id,
+      authTime: null,
+    };
     let fresh: StoredTokens | undefined;
     const refresh = keepTokensFresh(strategy, {
       getTokens: () => stored,

@@ -14,7 +14,7 @@ async function recorded(run: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   const handlers = Object.fromEntries(
     EVENTS.map((event) => [event, (m: TracedStep & { step: string }) => seen.push(`${event} ${m.step} ${m.code ?? ''}`.trim())]),
-  ) as Parameters<typeof channel.subscribe>[0];
+  ) as unknown as Parameters<typeof channel.subscribe>[0];
   channel.subscribe(handlers);
   try {
     await run().catch(() => undefined);
@@ -96,7 +96,7 @@ describe('core/diagnostics', () => {
 
   it('NODE_DEBUG=passport-okta-oidc prints each event on one line of stderr, without the token or secret', async () => {
     const child = join(__dirname, '..', '..', 'support', 'debug-child.ts');
-    const env = { ...process.env, NODE_DEBUG: 'passport-okta-oidc' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG: 'passport-okta-oidc' };
     delete env.NODE_OPTIONS;
     const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', child], { env, timeout: 20_000 });
     const lines = stderr.trim().split('\n');
@@ -112,7 +112,7 @@ describe('core/diagnostics', () => {
 
   it('prints nothing without NODE_DEBUG', async () => {
     const child = join(__dirname, '..', '..', 'support', 'debug-child.ts');
-    const env = { ...process.env, NODE_DEBUG: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG: '' };
     delete env.NODE_OPTIONS;
     const { stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', child], { env, timeout: 20_000 });
     expect(stderr).to.equal('');
