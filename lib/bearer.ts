@@ -5,8 +5,6 @@ export { requireGroups, requireClaims, requireAcr } from './bearer/claim-guards.
 export { MemoryDPoPReplayStore } from './bearer/replay.js';
 export { MemoryIntrospectionCache } from './bearer/introspection.js';
 export * as errors from './core/errors.js';
-export { diagnosticsChannels } from './core/diagnostics.js';
-export type { DiagnosticsMessages } from './core/diagnostics.js';
 
 export type { OktaErrorCode, BearerErrorCode } from './core/errors.js';
 export type {

@@ -1,8 +1,6 @@
 // "passport-okta-oidc/client": the Okta protocol client alone (the API of Arctic's Okta provider).
 export { OktaClient } from './client/client.js';
 export * as errors from './core/errors.js';
-export { diagnosticsChannels } from './core/diagnostics.js';
-export type { DiagnosticsMessages } from './core/diagnostics.js';
 
 export type { OktaErrorCode } from './core/errors.js';
 export type { OktaClientOptions } from './client/options.js';

@@ -115,8 +115,12 @@ export class OktaStrategy extends OktaPassportStrategy {
     // Exactly one outcome per request, reported outside the phases' try blocks so that
     // an exception thrown by Passport or the app inside success() is not reported twice.
     // A start with a synchronous store (the default) is reported at once.
-    const callback = (p: CallbackParams): Promise<Outcome> => observeCallback(this, () => this.callback(req, p));
-    this.settle(req, params === undefined ? this.start(req, options) : 'kind' in params ? params : callback(params));
+    this.settle(req, params === undefined ? this.start(req, options) : 'kind' in params ? params : this.observed(req, params));
+  }
+
+  /** The callback phase, told on the diagnostics channel (sign-in/events.ts). */
+  private observed(req: OktaRequest, params: CallbackParams): Promise<Outcome> {
+    return observeCallback(this, () => this.callback(req, params));
   }
 
   protected override explain(err: Error): Error {
