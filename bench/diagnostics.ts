@@ -8,7 +8,10 @@
  *   keep-alive server in a child process, ID token verified with the cached key).
  * CPU time of this process per operation (the child's is not counted).
  *
- *   npm run build && npx tsx bench/diagnostics.ts [--quick]
+ * With `--before=<build>/index.mjs` (or a copy of lib/, `.../index.ts`), the same API
+ * requests and start steps through that build too, with no subscriber: before vs after.
+ *
+ *   npm run build && npx tsx bench/diagnostics.ts [--quick] [--before=bench/out/before/index.mjs]
  */
 import { fork } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -17,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { loadPackage } from './config.js';
 import type * as Root from '../lib/index.js';
 import type * as Bearer from '../lib/bearer.js';
 import type * as Client from '../lib/client.js';
@@ -74,12 +78,18 @@ async function main(): Promise<void> {
   const checked = [tracingChannel(root.diagnosticsChannels.callback), channel(root.diagnosticsChannels.signInStart)] as const;
   const loops = 20_000_000;
   let hits = 0;
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < loops; i++) if (checked[i & 1]!.hasSubscribers) hits++;
-  const t1 = process.hrtime.bigint();
-  for (let i = 0; i < loops; i++) if (i === -1) hits++;
-  const t2 = process.hrtime.bigint();
-  const perCheck = (Number(t1 - t0) - Number(t2 - t1)) / loops;
+  const withChecks: number[] = [];
+  const withoutChecks: number[] = [];
+  for (let repeat = 0; repeat < 7; repeat++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < loops; i++) if (checked[i & 1]!.hasSubscribers) hits++;
+    const t1 = process.hrtime.bigint();
+    for (let i = 0; i < loops; i++) if ((i & 1) === 2) hits++;
+    const t2 = process.hrtime.bigint();
+    withChecks.push(Number(t1 - t0) / loops);
+    withoutChecks.push(Number(t2 - t1) / loops);
+  }
+  const perCheck = median(withChecks) - median(withoutChecks);
 
   // The Okta stand-in and its tokens.
   const server = fork(__filename, ['--serve'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -113,19 +123,19 @@ async function main(): Promise<void> {
   const options = { oktaDomain: origin, authServerId: 'x', audience: 'api://x' };
   const cached = apiCheck(new bearer.OktaBearerStrategy(options));
   const full = apiCheck(new bearer.OktaBearerStrategy({ ...options, verifiedTokenCacheSize: 0 }));
+  const beforeFile = process.argv.find((arg) => arg.startsWith('--before='))?.slice('--before='.length);
+  const before = beforeFile === undefined ? undefined : await loadPackage(beforeFile);
 
   const oktaClient = new client.OktaClient(origin, '0oaclient', 'a-client-secret', `${origin}/cb`, { authServerId: 'x' });
-  const strategy = new root.OktaStrategy(
-    {
-      oktaDomain: origin,
-      authServerId: 'x',
-      clientID: '0oaclient',
-      clientSecret: 'a-client-secret',
-      callbackURL: `${origin}/cb`,
-    },
-    async () => ({}),
-  ) as Root.OktaStrategy & { redirect(url: string): void; error(err: Error): void };
-  const startStep = () =>
+  type StartStrategy = Root.OktaStrategy & { redirect(url: string): void; error(err: Error): void };
+  const signInOptions = {
+    oktaDomain: origin,
+    authServerId: 'x',
+    clientID: '0oaclient',
+    clientSecret: 'a-client-secret',
+    callbackURL: `${origin}/cb`,
+  };
+  const startStepOf = (strategy: StartStrategy) => () =>
     new Promise<void>((resolve, reject) => {
       const derived = Object.create(strategy) as typeof strategy;
       derived.redirect = () => resolve();
@@ -135,16 +145,27 @@ async function main(): Promise<void> {
         {},
       );
     });
+  const startStep = startStepOf(new root.OktaStrategy(signInOptions, async () => ({})) as StartStrategy);
   const redemption = async () => {
     await oktaClient.redeemAuthorizationCode('code', 'verifier-0123456789-0123456789-0123456789', { nonce: NONCE });
   };
 
-  const ops = {
+  const ops: Record<string, { run: () => Promise<void>; n: number; noSubscriberOnly?: boolean }> = {
     'API request, verified-token cache hit': { run: cached, n: quick ? 5_000 : 20_000 },
     'API request, full JWT verification': { run: full, n: quick ? 2_000 : 8_000 },
     'sign-in start step': { run: startStep, n: quick ? 5_000 : 20_000 },
     'code redemption (token request + ID token check)': { run: redemption, n: quick ? 500 : 2_000 },
   };
+  if (before !== undefined) {
+    const beforeCached = apiCheck(new before.OktaBearerStrategy(options) as Bearer.OktaBearerStrategy);
+    const beforeStart = startStepOf(new before.OktaStrategy(signInOptions, async () => ({})) as StartStrategy);
+    ops['API request, verified-token cache hit: build before'] = {
+      run: beforeCached,
+      n: quick ? 5_000 : 20_000,
+      noSubscriberOnly: true,
+    };
+    ops['sign-in start step: build before'] = { run: beforeStart, n: quick ? 5_000 : 20_000, noSubscriberOnly: true };
+  }
   // Warm-up, both ways.
   for (const { run, n } of Object.values(ops)) {
     await cpu(n, run);
@@ -154,8 +175,12 @@ async function main(): Promise<void> {
   }
   const results = Object.fromEntries(Object.keys(ops).map((name) => [name, { none: [] as number[], one: [] as number[] }]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, { run, n }] of Object.entries(ops)) {
-      const order = round % 2 === 0 ? (['none', 'one'] as const) : (['one', 'none'] as const);
+    for (const [name, { run, n, noSubscriberOnly }] of Object.entries(ops)) {
+      const order = noSubscriberOnly
+        ? (['none'] as const)
+        : round % 2 === 0
+          ? (['none', 'one'] as const)
+          : (['one', 'none'] as const);
       for (const mode of order) {
         const stop = mode === 'one' ? subscribeAll(names) : () => undefined;
         results[name]![mode].push(await cpu(n, run));
@@ -165,12 +190,19 @@ async function main(): Promise<void> {
   }
   server.disconnect();
 
-  console.log(`hasSubscribers check, no subscriber: ${perCheck.toFixed(2)} ns each (${loops} checks, ${hits} hits)`);
+  console.log(
+    `hasSubscribers check, no subscriber: ${median(withChecks).toFixed(2)} ns per loop turn with a check, ` +
+      `${median(withoutChecks).toFixed(2)} ns without: ${perCheck.toFixed(2)} ns per check (${hits} hits)`,
+  );
   console.log(`\n| operation | no subscriber (µs CPU) | a no-op subscriber on every channel (µs CPU) | difference |`);
   console.log('| --- | ---: | ---: | ---: |');
   for (const [name, { none, one }] of Object.entries(results)) {
     const a = median(none);
     const b = median(one);
+    if (one.length === 0) {
+      console.log(`| ${name} | ${a.toFixed(1)} | | |`);
+      continue;
+    }
     console.log(
       `| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b - a).toFixed(1)} µs (${(((b - a) / a) * 100).toFixed(0)}%) |`,
     );
