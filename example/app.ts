@@ -30,6 +30,7 @@ import {
 } from '../lib/index.js';
 import { OktaBearerStrategy, requireGroups, requireScopes, type OktaBearerAuthInfo } from '../lib/bearer.js';
 import { type FetchLike } from '../lib/client.js';
+import type { OktaMetrics } from './metrics.js';
 import { adminPage, errorPage, homePage, loginFailedPage, notFoundPage, profilePage, reportsPage } from './views.js';
 
 /** Settings of {@link createApp}. */
@@ -72,6 +73,8 @@ export interface ExampleConfig {
   revocationCache?: number | undefined;
   /** Ask for DPoP-bound tokens (the Okta app must require DPoP); default false. */
   dpop?: boolean | undefined;
+  /** Counters from the diagnostics channels (example/metrics.ts), served at `/metrics`; default none. */
+  metrics?: OktaMetrics | undefined;
   /** Where warnings and errors go; default `console`. */
   logger?: Pick<Console, 'warn' | 'error'> | undefined;
 }
@@ -145,6 +148,13 @@ export function createApp(config: ExampleConfig): ExampleApp {
   const app = expressModule();
   app.disable('x-powered-by');
   app.use(securityHeaders);
+  // Prometheus scrapes this (docs/diagnostics.md); keep it off the public internet in a real app.
+  const metrics = config.metrics;
+  if (metrics) {
+    app.get('/metrics', (_req, res) => {
+      res.type('text/plain; version=0.0.4').send(metrics.text());
+    });
+  }
   if (config.authServerId !== undefined) mountApi(app, passport, config);
   app.use(
     session({

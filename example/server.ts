@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createApp, CALLBACK_PATH, type ExampleConfig } from './app.js';
 import { startLocalOkta, type LocalOkta } from './local-okta/index.js';
+import { oktaMetrics } from './metrics.js';
 
 const OKTA_VARIABLES = ['OKTA_DOMAIN', 'OKTA_CLIENT_ID', 'OKTA_CLIENT_SECRET'] as const;
 
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
 
   let server: Server | undefined;
   try {
-    const { app, stateStore } = createApp({ ...okta, baseURL, responseMode, sessionSecret, silentSignIn: true });
+    const metrics = oktaMetrics(); // GET /metrics: sign-ins, failures, Okta's latency... (docs/diagnostics.md)
+    const { app, stateStore } = createApp({ ...okta, baseURL, responseMode, sessionSecret, silentSignIn: true, metrics });
     server = createServer(app);
     await listen(server, port, host);
     const issuer = okta.authServerId

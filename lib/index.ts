@@ -11,6 +11,8 @@ export { oktaAuthenticate } from './app/authenticate.js';
 export { oktaSession } from './app/okta-session.js';
 export { MemoryRevocationStore } from './app/revocation.js';
 export * as errors from './core/errors.js';
+export { diagnosticsChannels } from './core/diagnostics.js';
+export type { DiagnosticsMessages } from './core/diagnostics.js';
 
 export type { OktaErrorCode } from './core/errors.js';
 export type {

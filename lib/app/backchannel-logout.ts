@@ -99,7 +99,7 @@ export function backChannelLogoutReceiver(
       return jsonOutageAnswer(err, settings.onError);
     }
   };
-  return receiver(handle);
+  return receiver(handle, 'back-channel');
 }
 
 /**

@@ -101,7 +101,7 @@ export function frontChannelLogoutReceiver(
       return outage;
     }
   };
-  return receiver(handle);
+  return receiver(handle, 'front-channel');
 }
 
 /**

@@ -10,6 +10,7 @@ import { check } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import { runAsync, type Middleware } from '../passport/response.js';
 import { sendAnswer, type OktaAnswer } from './answers.js';
+import { toldLogout } from './events.js';
 
 /**
  * A receiver of sign-outs that Okta starts: Express-style middleware for its route, and the
@@ -77,7 +78,11 @@ export function jwtSettings(options: ReceiverJwtOptions): JwtSettings {
 }
 
 /** The receiver from its work: the middleware sends the answer on Node's response. */
-export function receiver(handle: (req: OktaRequest) => Promise<OktaAnswer>): OktaLogoutReceiver {
+export function receiver(
+  answerTo: (req: OktaRequest) => Promise<OktaAnswer>,
+  kind: 'back-channel' | 'front-channel' | 'universal-logout',
+): OktaLogoutReceiver {
+  const handle = toldLogout(kind, answerTo);
   const middleware: Middleware = (req, res, next) => {
     runAsync(res, next, async () => {
       sendAnswer(res, await handle(req));

@@ -5,6 +5,7 @@ import { absoluteURL } from '../passport/request.js';
 import { clientOf, endLocalSession, type HasOktaClient, type SessionRequest } from './session.js';
 import { runAsync, type Middleware } from '../passport/response.js';
 import { randomToken } from '../core/random.js';
+import { toldLogout } from './events.js';
 import type { OktaRequest } from '../passport/request.js';
 
 /** Tokens the logout needs; any may be missing. */
@@ -120,8 +121,8 @@ export function oktaLogout<Req extends SessionRequest = SessionRequest>(
   source: HasOktaClient,
   options: OktaLogoutOptions<Req>,
 ): OktaLogout<Req> {
-  const handle = logoutHandler<Req>(source, options);
-  const handleCallback = callbackHandler(options);
+  const handle = toldLogout('sign-out', logoutHandler<Req>(source, options));
+  const handleCallback = toldLogout('return', callbackHandler(options));
   const middleware: Middleware<Req> = (req, res, next) => {
     runAsync(res, next, async () => {
       send(res, await handle(req, res));

@@ -7,6 +7,7 @@ import { runAsync, type Middleware } from '../passport/response.js';
 import { refreshGateOf, refreshUnavailable, retryAfterSeconds, type RefreshGate } from './refresh-gate.js';
 import type { OktaClient } from '../client/client.js';
 import type { OktaTokens } from '../client/tokens.js';
+import { observeRefresh } from './events.js';
 
 /** Tokens as an app keeps them; after a trip through a JSON session store the date is a string. */
 export interface StoredTokens extends Omit<OktaTokens, 'accessTokenExpiresAt' | 'idToken' | 'subject' | 'authTime'> {
@@ -200,7 +201,7 @@ class TokenRefresher<Req extends SessionRequest> {
 
   /** One refresh, shared by the requests that need it meanwhile; its outcome opens or closes the gate. */
   private start(key: string, tokens: StoredTokens & { refreshToken: string }): Promise<StoredTokens> {
-    const pending = this.refresh(tokens)
+    const pending = observeRefresh(this.client.issuer, () => this.refresh(tokens), isRefusal)
       .then(
         (fresh) => {
           this.gate.succeeded(key);

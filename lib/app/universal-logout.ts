@@ -129,7 +129,7 @@ export function universalLogoutReceiver(
       return jsonOutageAnswer(err, settings.onError);
     }
   };
-  return receiver(handle);
+  return receiver(handle, 'universal-logout');
 }
 
 /** RFC 6750 §3: `Bearer` alone when no token came, with `error="invalid_token"` for a refused one. */

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { BoundedCache } from '../core/cache.js';
 import { withDeadline } from '../core/deadline.js';
-import { StoreUnavailableError } from '../core/errors.js';
+import { ReplayStoreFullError, StoreUnavailableError } from '../core/errors.js';
 import { rsaModulusBits } from '../core/keys.js';
 import { AccessTokenError } from '../core/errors.js';
+import { tellReplay } from './events.js';
 import type { DPoPReplayStore } from './replay.js';
 
 export interface ProofSettings {
@@ -119,9 +120,11 @@ export class ProofVerifier {
       );
       fresh = typeof answer === 'boolean' ? answer : await answer;
     } catch (err) {
+      tellReplay(err instanceof ReplayStoreFullError ? 'store-full' : 'store-unavailable');
       if (err instanceof StoreUnavailableError || (err as { status?: unknown }).status === 503) throw err;
       throw new StoreUnavailableError('The DPoP replay store failed; the proof cannot be recorded', { cause: err });
     }
+    if (!fresh) tellReplay('replayed');
     if (!fresh) throw bad('The DPoP proof was already used (jti)');
     if (settings.now() >= expiresAt) throw bad('The DPoP proof is too old (iat): its window ended before it was recorded');
   }

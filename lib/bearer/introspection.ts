@@ -5,6 +5,7 @@ import { withDeadline } from '../core/deadline.js';
 import { ConfigurationError, RateLimitError, ResponseError } from '../core/errors.js';
 import { failureFrom, parseJSONObject } from '../core/answers.js';
 import { send, type HttpSettings } from '../core/http.js';
+import { observeIntrospection } from './events.js';
 import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from '../core/errors.js';
 
@@ -122,7 +123,7 @@ export class Introspector {
     if (cached !== undefined && typeof cached.exp === 'number' && cached.exp * 1000 > settings.now()) return this.check(cached);
     let call = this.inFlight.get(key);
     if (call === undefined) {
-      call = this.ask(token, key).finally(() => this.inFlight.delete(key));
+      call = observeIntrospection(settings.issuer, () => this.ask(token, key)).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, call);
     }
     return call;

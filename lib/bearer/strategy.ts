@@ -14,6 +14,7 @@ import type {
   OktaBearerStrategyOptions,
   OktaBearerStrategyOptionsWithRequest,
 } from './options.js';
+import { observeBearer } from './events.js';
 import { rememberChallenge } from './scopes.js';
 import { Issuers } from './issuers.js';
 import { resolveBearerOptions, type BearerSettings } from './settings.js';
@@ -70,7 +71,10 @@ export class OktaBearerStrategy extends OktaPassportStrategy {
 
   /** Called by Passport: checks the request's access token (and DPoP proof), then the verify function. */
   override authenticate(req: OktaRequest): void {
-    this.settle(req, this.check(req));
+    this.settle(
+      req,
+      observeBearer(this.name, () => this.check(req)),
+    );
   }
 
   private async check(req: OktaRequest): Promise<Outcome> {

@@ -64,17 +64,17 @@ export class ClientRequests {
     const { auth, http } = this.settings;
     const sent: string[] = [];
     const dpop = withDPoP ? this.settings.dpop : undefined;
-    const attempt = async (): Promise<HttpAnswer> => {
+    const attempt = async (retry = false): Promise<HttpAnswer> => {
       const body = new URLSearchParams(form);
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
       let applied = auth.apply(body, headers, url);
       if (!Array.isArray(applied)) applied = await applied;
       for (const secret of applied) sent.push(secret);
       if (dpop) headers.dpop = await dpop.proof('POST', url);
-      return send(http, url, { method: 'POST', headers, body: body.toString() }, what);
+      return send(http, url, { method: 'POST', headers, body: body.toString() }, what, retry);
     };
     let answer = await attempt();
-    if (dpop?.observe(url, answer)) answer = await attempt();
+    if (dpop?.observe(url, answer)) answer = await attempt(true);
     return { status: answer.status, headers: answer.headers, text: answer.text, sent };
   }
 

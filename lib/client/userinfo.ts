@@ -18,7 +18,7 @@ export async function fetchUserInfo(
 ): Promise<UserInfo> {
   const what = 'userinfo endpoint';
   const { url, dpop } = settings;
-  const request = async (): Promise<HttpAnswer> => {
+  const request = async (retry = false): Promise<HttpAnswer> => {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (dpop) {
       headers.authorization = `DPoP ${accessToken}`;
@@ -26,10 +26,10 @@ export async function fetchUserInfo(
     } else {
       headers.authorization = `Bearer ${accessToken}`;
     }
-    return send(settings.http, url, { method: 'GET', headers }, what);
+    return send(settings.http, url, { method: 'GET', headers }, what, retry);
   };
   let answer = await request();
-  if (dpop?.observe(url, answer)) answer = await request();
+  if (dpop?.observe(url, answer)) answer = await request(true);
   if (answer.status !== 200) {
     const secrets = settings.requests.secrets([accessToken]);
     throw challengeFailure(answer, what, secrets) ?? failureFrom(answer, what, secrets, settings.now());

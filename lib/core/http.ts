@@ -3,6 +3,8 @@ import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import zlib from 'node:zlib';
 import { BoundedCache } from './cache.js';
+import { events } from './diagnostics.js';
+import { traceRequest } from './okta-events.js';
 import { OktaError, RequestError, ResponseError } from './errors.js';
 import type { AnswerHeaders } from './rate-limit.js';
 
@@ -37,12 +39,21 @@ export interface OutboundRequest {
 /**
  * Sends one request and reads the whole answer under a deadline and a size cap.
  * `what` names the call in error messages ("token endpoint"); URLs are not put in
- * messages because query strings may carry tokens.
+ * messages because query strings may carry tokens. `retry`: a second attempt (told on the
+ * diagnostics channel).
  */
-export function send(settings: HttpSettings, url: string, request: OutboundRequest, what: string): Promise<HttpAnswer> {
-  return settings.fetch
-    ? sendWithFetch(settings.fetch, settings.timeout, url, request, what)
-    : sendWithNode(settings.timeout, url, request, what);
+export function send(
+  settings: HttpSettings,
+  url: string,
+  request: OutboundRequest,
+  what: string,
+  retry = false,
+): Promise<HttpAnswer> {
+  const go = (): Promise<HttpAnswer> =>
+    settings.fetch
+      ? sendWithFetch(settings.fetch, settings.timeout, url, request, what)
+      : sendWithNode(settings.timeout, url, request, what);
+  return events.oktaRequest.hasSubscribers ? traceRequest(go, url, request.method, what, retry) : go();
 }
 
 function timedOut(what: string, timeout: number, cause: unknown): RequestError {

@@ -11,6 +11,8 @@ type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 import { KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
 import { failureFrom, parseJSONObject } from './answers.js';
 import { send, type HttpSettings } from './http.js';
+import { events } from './diagnostics.js';
+import { tellRotation, traceKeySetFetch } from './okta-events.js';
 
 export interface KeyStoreOptions {
   /** Least time between two fetches (ms): after an unknown `kid`, and the first wait after a failed fetch. */
@@ -84,9 +86,9 @@ export class KeyStore {
     const now = this.options.now();
     if (!this.keySet) {
       if (now < this.retryAt) throw this.unavailable(now);
-      await this.refresh();
+      await this.refresh('first-use');
     } else if (now - this.fetchedAt > this.options.maxAge && this.mayFetch(now)) {
-      await this.refresh().catch(() => undefined);
+      await this.refresh('max-age').catch(() => undefined);
     }
     try {
       return await this.pick(header);
@@ -101,7 +103,7 @@ export class KeyStore {
       const now = this.options.now();
       if (!this.mayFetchForKid(now)) throw new KeyError('unknown-kid');
       this.kidFetchAt = now;
-      await this.refresh();
+      await this.refresh('unknown-kid');
       return this.pick(header);
     }
   }
@@ -126,7 +128,7 @@ export class KeyStore {
 
   /** Fetches the key set now (waiting for a fetch under way) and returns how many keys it has. */
   async load(): Promise<number> {
-    await this.refresh();
+    await this.refresh('check');
     return this.keyCount;
   }
 
@@ -192,8 +194,11 @@ export class KeyStore {
     return picked;
   }
 
-  private refresh(): Promise<void> {
-    this.inFlight ??= this.fetchKeys().finally(() => {
+  private refresh(reason: 'first-use' | 'max-age' | 'unknown-kid' | 'check'): Promise<void> {
+    const fetch = (): Promise<void> => this.fetchKeys();
+    this.inFlight ??= (
+      events.keySetFetch.hasSubscribers ? traceKeySetFetch(this.url, reason, fetch, () => this.keyCount) : fetch()
+    ).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
@@ -202,12 +207,14 @@ export class KeyStore {
   private async fetchKeys(): Promise<void> {
     // Count the attempt even if it fails, so the cooldown also protects a failing Okta.
     this.attemptedAt = this.options.now();
+    const before = this.publishedKeys;
     try {
       ({ keySet: this.keySet, published: this.publishedKeys } = await this.download());
     } catch (err) {
       this.failed(err);
       throw err;
     }
+    if (events.keyRotation.hasSubscribers) tellRotation(this.url, before, this.publishedKeys);
     this.picked.clear();
     this.ready.clear();
     this.fetchedAt = this.options.now();

@@ -8,6 +8,7 @@ import { asError, isThenable, verifyRunner } from '../passport/verify.js';
 import { authorizationFailure, fail, readCallbackParams, type CallbackParams } from './callback.js';
 import { Diagnosis } from './diagnose.js';
 import { pendingLogin } from './pending-login.js';
+import { observeCallback, tellStart } from './events.js';
 import { callbackKey, checkSiblings, registerClaim, wrongArrival, type CallbackClaim } from './mix-up.js';
 import {
   clientOptionsOf,
@@ -143,7 +144,12 @@ export class OktaStrategy extends OktaPassportStrategy {
     // Exactly one outcome per request, reported outside the phases' try blocks so that
     // an exception thrown by Passport or the app inside success() is not reported twice.
     // A start with a synchronous store (the default) is reported at once.
-    this.settle(req, params === undefined ? this.start(req, options) : 'kind' in params ? params : this.callback(req, params));
+    this.settle(req, params === undefined ? this.start(req, options) : 'kind' in params ? params : this.observed(req, params));
+  }
+
+  /** The callback phase, told on the diagnostics channel (sign-in/events.ts). */
+  private observed(req: OktaRequest, params: CallbackParams): Promise<Outcome> {
+    return observeCallback(this.name, this.party?.client.issuer, () => this.callback(req, params));
   }
 
   protected override explain(err: Error): Error {
@@ -171,6 +177,7 @@ export class OktaStrategy extends OktaPassportStrategy {
       const { name: strategy, settings: s } = this;
       const login = pendingLogin(req, options, party, { strategy, ...s });
       this.diagnosis.noteStart(req, login.state, login.redirectURI);
+      tellStart(this.name, party.client.issuer, this.settings.responseMode);
       const { settings } = this;
       const url = party.client.authorizationURL(login.state, login.codeVerifier, {
         scopes: options.scope === undefined ? party.scopes : scopeList(options.scope, 'scope'),

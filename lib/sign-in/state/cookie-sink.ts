@@ -1,4 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
+import { NODE_REQUEST_START } from '../../core/diagnostics.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigurationError } from '../../core/errors.js';
 import type { OktaRequest } from '../../passport/request.js';
@@ -34,7 +35,7 @@ let watching = false;
 export function watchResponses(): void {
   if (watching) return;
   watching = true;
-  subscribe('http.server.request.start', (message) => {
+  subscribe(NODE_REQUEST_START, (message) => {
     const { request, response } = message as { request?: IncomingMessage; response?: ServerResponse };
     if (request && response) responses.set(request, response);
   });
