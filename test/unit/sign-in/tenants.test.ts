@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { diagnosticsChannels } from '../../../lib/core/diagnostics.js';
 import nock from 'nock';
 import { ConfigurationError, UnknownTenantError } from '../../../lib/core/errors.js';
 import {
@@ -124,6 +126,31 @@ describe('OktaStrategy with tenant (an Okta org per sign-in)', () => {
       token.done();
     }
     expect(unmatched).to.deep.equal([]);
+  });
+
+  it('tells the diagnostics channels of each start (with its org) and callback, with subscribers on them', async () => {
+    const strategy = makeStrategy();
+    const seen: string[] = [];
+    const onStart = (message: unknown): void => {
+      seen.push(`start ${(message as { issuer: string }).issuer}`);
+    };
+    const onEnd = (message: unknown): void => {
+      seen.push(`callback ${(message as { outcome: string }).outcome}`);
+    };
+    subscribe(diagnosticsChannels.signInStart, onStart);
+    subscribe(`tracing:${diagnosticsChannels.callback}:asyncEnd`, onEnd);
+    try {
+      const session: Session = {};
+      const { state, nonce } = await start(strategy, 'b', session);
+      const token = await mockToken('b', nonce);
+      const outcome = await run(strategy, callback(session, '/auth/okta/callback/b', { code: 'c0de', state }, 'b.app.example'));
+      expectKind(outcome, 'success');
+      token.done();
+    } finally {
+      unsubscribe(diagnosticsChannels.signInStart, onStart);
+      unsubscribe(`tracing:${diagnosticsChannels.callback}:asyncEnd`, onEnd);
+    }
+    expect(seen).to.deep.equal([`start ${okta.b!.issuer}`, 'callback success']);
   });
 
   it("never lets the callback request choose the org: a callback on org A's host finishes the sign-in of B with B", async () => {
