@@ -38,7 +38,7 @@ describe('the example in two-tenant mode (two local Okta orgs, one strategy)', f
       baseURL: front.origin,
       sessionSecret: 'example-tenants-session-secret',
       fetch: (input, init) => {
-        requests.push(String(input instanceof Request ? input.url : input));
+        requests.push(input);
         return fetch(input, init);
       },
       onSignIn: (user) => signIns.push(user),
