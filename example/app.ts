@@ -307,7 +307,7 @@ function mountApi(app: express.Express, passport: InstanceType<typeof Passport>,
   });
 }
 
-function toUser(tokens: OktaTokens, profile: OktaProfile): ExampleUser {
+export function toUser(tokens: OktaTokens, profile: OktaProfile): ExampleUser {
   return {
     id: profile.id,
     displayName: profile.displayName,
@@ -325,7 +325,7 @@ function toUser(tokens: OktaTokens, profile: OktaProfile): ExampleUser {
 }
 
 /** What `/me.json` shows: no tokens. */
-function publicFields(user: ExampleUser) {
+export function publicFields(user: ExampleUser) {
   const email = user.emails[0];
   return {
     id: user.id,
@@ -362,7 +362,7 @@ function appOrigin(baseURL: string): string {
   return url.origin;
 }
 
-function describeError(err: unknown): { name: string; code: string | undefined } {
+export function describeError(err: unknown): { name: string; code: string | undefined } {
   const name = err instanceof Error ? err.name : 'Error';
   const code = (err as { code?: unknown } | null)?.code;
   return { name, code: typeof code === 'string' ? code : undefined };
@@ -374,7 +374,7 @@ function clientErrorStatus(err: unknown): number | undefined {
   return isBodyError && typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
-const securityHeaders: RequestHandler = (_req, res, next) => {
+export const securityHeaders: RequestHandler = (_req, res, next) => {
   res.set({
     'Cache-Control': 'no-store',
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",

@@ -7,6 +7,10 @@
  * - With none of them set, it starts a local Okta-like provider on 127.0.0.1 (custom
  *   authorization server `default`, or `OKTA_AUTH_SERVER_ID`) and prints its demo users.
  *
+ * - With `EXAMPLE_TENANTS=2` (and no `OKTA_*` variable), it starts two local providers, two
+ *   Okta orgs `acme` and `globex`, and signs in the users of both with one strategy:
+ *   example/tenants-app.ts, docs/tenants.md.
+ *
  * Also read: `OKTA_RESPONSE_MODE` (`query` or `form_post`), `PORT` (default 3000), `HOST`
  * (the address to listen on, default 127.0.0.1), `BASE_URL` (default
  * `http://localhost:$PORT`) and `SESSION_SECRET` (default: a random one per run).
@@ -16,6 +20,7 @@ import { createServer, type Server } from 'node:http';
 import { createApp, CALLBACK_PATH, type ExampleConfig } from './app.js';
 import { startLocalOkta, type LocalOkta } from './local-okta/index.js';
 import { oktaMetrics } from './metrics.js';
+import { createTenantsApp, startLocalOrgs, tenantCallbackPath } from './tenants-app.js';
 
 const OKTA_VARIABLES = ['OKTA_DOMAIN', 'OKTA_CLIENT_ID', 'OKTA_CLIENT_SECRET'] as const;
 
@@ -38,6 +43,13 @@ async function main(): Promise<void> {
   }
 
   const sessionSecret = env.SESSION_SECRET || randomSessionSecret();
+  if (env.EXAMPLE_TENANTS) {
+    if (env.EXAMPLE_TENANTS !== '2') throw new StartupError(`EXAMPLE_TENANTS must be 2 (got "${env.EXAMPLE_TENANTS}").`);
+    if (given.length > 0) {
+      throw new StartupError('EXAMPLE_TENANTS=2 signs in with two local providers: unset the OKTA_* variables.');
+    }
+    return startTenants({ port, host, baseURL, sessionSecret });
+  }
 
   let localOkta: LocalOkta | undefined;
   let okta: Pick<ExampleConfig, 'oktaDomain' | 'authServerId' | 'clientID' | 'clientSecret'>;
@@ -112,7 +124,36 @@ async function main(): Promise<void> {
   stopOnSignal(server, localOkta);
 }
 
-function stopOnSignal(server: Server, localOkta: LocalOkta | undefined): void {
+/** `EXAMPLE_TENANTS=2`: two local Okta orgs, one app that signs in the users of both. */
+async function startTenants(settings: { port: number; host: string; baseURL: string; sessionSecret: string }): Promise<void> {
+  const { port, host, baseURL, sessionSecret } = settings;
+  const local = await startLocalOrgs(baseURL, { quiet: false });
+  const server = createServer(createTenantsApp({ orgs: local.orgs, baseURL, sessionSecret }));
+  try {
+    await listen(server, port, host);
+  } catch (err) {
+    await local.close();
+    throw err;
+  }
+  console.log(
+    [
+      '',
+      'Okta sign-in example, two Okta orgs (EXAMPLE_TENANTS=2)',
+      `  open          ${baseURL}/`,
+      ...Object.entries(local.orgs).flatMap(([name, org]) => [
+        `  ${name.padEnd(13)} ${local.okta[name]!.issuer(org.authServerId)}, client ${org.clientID}`,
+        `                sign in at ${baseURL}/t/${name}/login, back at ${baseURL}${tenantCallbackPath(name)}`,
+      ]),
+      `  API           ${baseURL}/api/me takes the access tokens of both orgs (audience api://default)`,
+      '  sign in as one of the users listed above, at either org',
+      '  Ctrl+C to stop',
+      '',
+    ].join('\n'),
+  );
+  stopOnSignal(server, local);
+}
+
+function stopOnSignal(server: Server, localOkta: Pick<LocalOkta, 'close'> | undefined): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130); // a second Ctrl+C: do not wait

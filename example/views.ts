@@ -29,6 +29,24 @@ export function homePage(user: ExampleUser | undefined): string {
   return layout('Home', body, user);
 }
 
+/**
+ * The home page of the two-tenant mode (example/tenants-app.ts): a Sign in button per Okta
+ * org, or who is signed in and with which org.
+ */
+export function tenantsHomePage(orgs: readonly string[], user: ExampleUser | undefined): string {
+  const body = user
+    ? `<h1>Welcome back</h1>
+      <p>You are signed in as <strong>${escapeHtml(user.displayName)}</strong> with the Okta org
+      <code>${escapeHtml(user.claims.iss)}</code>.</p>
+      <div class="actions"><a class="button" href="/profile">View profile</a> ${signOutButton('secondary')}</div>`
+    : `<h1>Welcome</h1>
+      <p>This app signs in the users of several Okta orgs (tenants), each with its own sign-in and callback.</p>
+      <div class="actions">${orgs
+        .map((org) => `<a class="button" href="/t/${encodeURIComponent(org)}/login">Sign in with ${escapeHtml(org)}</a>`)
+        .join(' ')}</div>`;
+  return layout('Home', body, user);
+}
+
 /** The signed-in user's profile and ID token claims. */
 export function profilePage(user: ExampleUser): string {
   const email = user.emails[0];
