@@ -53,11 +53,17 @@ export function resolveBearerOptions(options: OktaBearerStrategyOptions | OktaBe
     // The org server's access tokens are for Okta's own APIs: Okta does not support checking them locally.
     options.authServerId === undefined
       ? undefined
-      : bearerKeyStore(http, endpoints.keys, {
-          cooldown: check.milliseconds('jwksCooldown', options.jwksCooldown, 30_000, 0),
-          maxAge: check.milliseconds('jwksMaxAge', options.jwksMaxAge, 3_600_000),
-          now,
-        });
+      : bearerKeyStore(
+          http,
+          endpoints.keys,
+          {
+            cooldown: check.milliseconds('jwksCooldown', options.jwksCooldown, 30_000, 0),
+            maxAge: check.milliseconds('jwksMaxAge', options.jwksMaxAge, 3_600_000),
+            now,
+          },
+          // With introspection always, the key set is never used.
+          check.oneOf('prefetchKeys', options.prefetchKeys, [true, false], true) && options.introspect !== 'always',
+        );
   const introspectMode = check.oneOf('introspect', options.introspect, ['auto', 'always', 'never'], 'auto');
   const introspector = introspectorOf(options, introspectMode, keys !== undefined, { endpoints, http, tokenSettings, now });
   const dpop = check.oneOf('dpop', options.dpop, ['allowed', 'required', 'disabled'], 'allowed');

@@ -82,6 +82,7 @@ export class OktaStrategy extends OktaPassportStrategy {
       requireIss: settings.requireIss,
     };
     registerClaim(this, this.callbackClaim);
+    if (settings.prefetchKeys) prefetchKeysOf(this.client);
     this.diagnosis = new Diagnosis(options.tokenEndpointAuthMethod ?? 'client_secret_basic', settings.trustProxy);
   }
 
@@ -238,6 +239,13 @@ export class OktaStrategy extends OktaPassportStrategy {
     }
     return login;
   }
+}
+
+/** Fetches the client's key set on the next turn of the event loop (after the app's set-up code), in the background. */
+function prefetchKeysOf(client: OktaClient): void {
+  setImmediate(() => {
+    client.jwt.keys.prefetch();
+  }).unref();
 }
 
 function copyAppState(state: unknown): unknown {

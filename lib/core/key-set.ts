@@ -1,0 +1,44 @@
+import type { KeyObject } from 'node:crypto';
+import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { ResponseError } from './errors.js';
+import { failureFrom, parseJSONObject } from './answers.js';
+import { send, type HttpSettings } from './http.js';
+
+/** A key jose picked and imported from a key set. */
+export type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
+
+/** A key set as fetched: jose's lookup, each key as published (its JSON) by `kid`, and how many keys. */
+export interface DownloadedKeySet {
+  keySet: JWTVerifyGetKey;
+  /** By `kid`; `''` names the only key of a set without kids. */
+  published: Map<string, string>;
+  count: number;
+}
+
+/** GETs Okta's key set (`/v1/keys`) and reads it; Okta's failures become the errors of core/answers.ts. */
+export async function downloadKeySet(http: HttpSettings, url: string, now: number): Promise<DownloadedKeySet> {
+  const what = 'keys endpoint';
+  const answer = await send(http, url, { method: 'GET', headers: { accept: 'application/json' } }, what);
+  if (answer.status !== 200) throw failureFrom(answer, what, [], now);
+  const body = parseJSONObject(answer, what);
+  let keySet: JWTVerifyGetKey;
+  try {
+    keySet = createLocalJWKSet(body as unknown as JSONWebKeySet);
+  } catch {
+    throw new ResponseError(`Okta's ${what} answered with a malformed key set`, answer.status);
+  }
+  const keys = (body.keys as unknown[]).filter((k): k is Record<string, unknown> => k !== null && typeof k === 'object');
+  const published = new Map<string, string>();
+  for (const key of keys) if (typeof key.kid === 'string') published.set(key.kid, JSON.stringify(key));
+  const [first] = keys;
+  if (keys.length === 1 && typeof first?.kid !== 'string') published.set('', JSON.stringify(first));
+  return { keySet, published, count: keys.length };
+}
+
+/** The modulus length of an RSA key, or undefined for other keys. */
+export function rsaModulusBits(key: VerificationKey): number | undefined {
+  const algorithm = (key as { algorithm?: { modulusLength?: unknown } }).algorithm;
+  if (typeof algorithm?.modulusLength === 'number') return algorithm.modulusLength;
+  const details = (key as Partial<KeyObject>).asymmetricKeyDetails;
+  return typeof details?.modulusLength === 'number' ? details.modulusLength : undefined;
+}
