@@ -4,6 +4,18 @@ import { ResponseError } from './errors.js';
 import { failureFrom, parseJSONObject } from './answers.js';
 import { send, type HttpSettings } from './http.js';
 
+/**
+ * Why no key verifies a token's header: no key has its `kid` (`unknown-kid`), several have it
+ * (`ambiguous-kid`), it has no `kid` and several keys could match (`no-kid`; Okta always
+ * sends one), or the key is an RSA key under 2048 (`MIN_RSA_BITS`) bits (`too-small`). Neutral:
+ * the JWT pipeline (`core/jwt.ts`) turns it into its caller's refusal.
+ */
+export class KeyError extends Error {
+  constructor(readonly reason: 'unknown-kid' | 'ambiguous-kid' | 'no-kid' | 'too-small') {
+    super(`no key for this token: ${reason}`);
+  }
+}
+
 /** A key jose picked and imported from a key set. */
 export type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
 

@@ -1,9 +1,9 @@
 import { errors as joseErrors, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { KeySetUnavailableError, RateLimitError, type OktaError } from './errors.js';
 import type { HttpSettings } from './http.js';
-import { downloadKeySet, rsaModulusBits, type VerificationKey } from './key-set.js';
+import { downloadKeySet, KeyError, rsaModulusBits, type VerificationKey } from './key-set.js';
 
-export { rsaModulusBits } from './key-set.js';
+export { KeyError, rsaModulusBits } from './key-set.js';
 
 export interface KeyStoreOptions {
   /** Least time between two fetches (ms): after an unknown `kid`, and the first wait after a failed fetch. */
@@ -24,18 +24,6 @@ const MIN_KEY_SET_AGE = 5_000;
 const REFRESH_AHEAD = 5 * 60_000;
 /** NIST SP 800-131A: RSA signatures need a modulus of 2048 bits or more. */
 export const MIN_RSA_BITS = 2048;
-
-/**
- * Why no key verifies a token's header: no key has its `kid` (`unknown-kid`), several have it
- * (`ambiguous-kid`), it has no `kid` and several keys could match (`no-kid`; Okta always
- * sends one), or the key is an RSA key under {@link MIN_RSA_BITS} bits (`too-small`). Neutral:
- * the JWT pipeline (`core/jwt.ts`) turns it into its caller's refusal.
- */
-export class KeyError extends Error {
-  constructor(readonly reason: 'unknown-kid' | 'ambiguous-kid' | 'no-kid' | 'too-small') {
-    super(`no key for this token: ${reason}`);
-  }
-}
 
 /**
  * Okta's signing keys (`/v1/keys`), fetched on first use and cached. jose picks and
@@ -125,14 +113,27 @@ export class KeyStore {
     this.inFlight = this.fetchKeys(false).finally(() => {
       this.inFlight = undefined;
     });
-    this.inFlight.catch((err: unknown) => {
-      if (this.warned) return;
-      this.warned = true;
-      const why = err instanceof Error ? err.message : String(err);
-      console.warn(
-        `passport-okta-oidc: fetching Okta's key set at start-up failed (${why}); the first request that needs it fetches it again`,
-      );
-    });
+    this.inFlight.then(
+      () => {
+        this.importAll();
+      },
+      (err: unknown) => {
+        if (this.warned) return;
+        this.warned = true;
+        const why = err instanceof Error ? err.message : String(err);
+        console.warn(
+          `passport-okta-oidc: fetching Okta's key set at start-up failed (${why}); the first request that needs it fetches it again`,
+        );
+      },
+    );
+  }
+
+  /** Has jose import every published key that names its `alg`, so that the first verification finds it ready. */
+  private importAll(): void {
+    for (const [kid, json] of this.publishedKeys) {
+      const { alg } = JSON.parse(json) as { alg?: unknown };
+      if (kid !== '' && typeof alg === 'string') this.pick({ alg, kid }).catch(() => undefined);
+    }
   }
 
   /**
