@@ -4,7 +4,7 @@
  * sign-in at a time; the requests each sign-in made; time to ready (process start → first
  * request answerable, → key set loaded); and the import time of each library.
  *
- *   npx tsx bench/latency.ts [--quick]     alone (writes bench/out/LATENCY[-quick].md)
+ *   npx tsx bench/latency.ts [--quick]     alone (writes bench/LATENCY.md, or bench/out/LATENCY-quick.md)
  *   npm run bench                          after the sign-in rows (`--skip-latency` leaves it out)
  *
  * Each round starts a new app process per contender (order rotated), signs in once at once
@@ -282,10 +282,13 @@ if (require.main === module) {
     console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}`);
   runLatencyBench({ quick, root, log }).then(
     (markdown) => {
+      // A full run replaces bench/LATENCY.md (as a full `npm run bench` does bench/RESULTS.md).
       const out = path.join(root, 'bench', 'out');
       mkdirSync(out, { recursive: true });
-      const file = path.join(out, quick ? 'LATENCY-quick.md' : 'LATENCY.md');
-      writeFileSync(file, `${markdown}\n`);
+      const file = quick ? path.join(out, 'LATENCY-quick.md') : path.join(root, 'bench', 'LATENCY.md');
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
+      const written = `Written by \`npx tsx bench/latency.ts\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, in ${seconds} s.`;
+      writeFileSync(file, `${markdown.replace('\n\n', `\n\n${written}\n\n`)}\n`);
       console.log(`\n${markdown}\n\nwritten to ${path.relative(root, file)}`);
       process.exit(0);
     },
