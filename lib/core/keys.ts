@@ -26,12 +26,14 @@ const REFRESH_AHEAD = 5 * 60_000;
 export const MIN_RSA_BITS = 2048;
 
 /**
- * Okta's signing keys (`/v1/keys`), fetched on first use and cached. jose picks and
+ * Okta's signing keys (`/v1/keys`), fetched ahead of need (at a strategy's start-up, else
+ * beside the token request whose ID token they check) and cached. jose picks and
  * imports the key; this class only decides when to (re)fetch:
  * - an unknown `kid` refetches once when the set is more than 5 s old, and at most once
  *   per cooldown (Okta rotates keys, and a flood of forged `kid`s must not turn into a
  *   flood of requests to Okta);
- * - keys older than `maxAge` are refreshed, but kept if Okta cannot be reached;
+ * - in the last tenth of `maxAge` the set is refreshed in the background while it serves;
+ *   keys older than `maxAge` wait for a refresh, but are kept if Okta cannot be reached;
  * - a failed fetch is not retried before a wait that starts at the cooldown and doubles
  *   with each failure in a row (at most 5 minutes), or until a 429's rate limit resets.
  *   With no keys cached, verifications meanwhile fail at once with a
