@@ -17,16 +17,11 @@ import inspector from 'node:inspector';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
-import * as oidc from 'openid-client';
-import {
-  Strategy as OpenIdClientStrategy,
-  type AuthenticateOptions as OpenIdClientAuthenticateOptions,
-} from 'openid-client/passport';
+import type { AuthenticateOptions as OpenIdClientAuthenticateOptions } from 'openid-client/passport';
 import passport from 'passport';
-import OpenIDConnectStrategy from 'passport-openidconnect';
 import type { FetchLike } from '../lib/client.js';
 import type { OktaStrategy } from '../lib/index.js';
-import { BareStrategy } from './baseline.js';
+import type { MiddlewareSetup } from './app-middleware.js';
 import {
   CALLBACK_PATH,
   CANDIDATE_LIB,
@@ -51,23 +46,27 @@ interface Setup {
   callbackURL: string;
 }
 
-/**
- * openid-client 6's passport Strategy sends no `state` when the server supports PKCE
- * (it relies on PKCE alone); Okta refuses an authorization request without `state`.
- * This subclass adds a random one, which the stock code then stores and checks.
- */
-class StatefulOpenIdClientStrategy extends OpenIdClientStrategy {
-  override authorizationRequestParams<TOptions extends OpenIdClientAuthenticateOptions>(
-    req: Request,
-    options: TOptions,
-  ): URLSearchParams {
-    const params = new URLSearchParams(super.authorizationRequestParams(req, options));
-    params.set('state', oidc.randomState());
-    return params;
-  }
-}
+// Each contender's library is imported only by its own app process (dynamic imports), so that
+// the time-to-ready figures of bench/latency.ts count that library alone.
 
 async function openIdClient(setup: Setup, signatureChecks: boolean): Promise<passport.Strategy> {
+  const oidc = await import('openid-client');
+  const { Strategy: OpenIdClientStrategy } = await import('openid-client/passport');
+  /**
+   * openid-client 6's passport Strategy sends no `state` when the server supports PKCE
+   * (it relies on PKCE alone); Okta refuses an authorization request without `state`.
+   * This subclass adds a random one, which the stock code then stores and checks.
+   */
+  class StatefulOpenIdClientStrategy extends OpenIdClientStrategy {
+    override authorizationRequestParams<TOptions extends OpenIdClientAuthenticateOptions>(
+      req: Request,
+      options: TOptions,
+    ): URLSearchParams {
+      const params = new URLSearchParams(super.authorizationRequestParams(req, options));
+      params.set('state', oidc.randomState());
+      return params;
+    }
+  }
   const config = await oidc.discovery(new URL(setup.issuer), CLIENT_ID, CLIENT_SECRET, undefined, {
     execute: [oidc.allowInsecureRequests], // the stub is plain http on 127.0.0.1
   });
@@ -90,7 +89,7 @@ function okta(
   Strategy: typeof OktaStrategy,
   setup: Setup,
   authServerId: string,
-  extra: { fetch?: FetchLike } = {},
+  extra: { fetch?: FetchLike; scope?: string[]; userInfo?: boolean | 'auto'; prefetchKeys?: boolean } = {},
 ): OktaStrategy {
   return new Strategy(
     {
@@ -106,7 +105,20 @@ function okta(
   );
 }
 
-const strategies: Record<ContenderId, (setup: Setup) => Promise<passport.Strategy>> = {
+/** The latency rows (bench/latency.ts): the README's scopes. */
+const README_SCOPES = ['openid', 'profile', 'email'];
+
+const strategies: Partial<Record<ContenderId, (setup: Setup) => Promise<passport.Strategy>>> = {
+  'lat-okta': async (setup) =>
+    okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'lat-okta', { scope: README_SCOPES, userInfo: false }),
+  'lat-okta-auto': async (setup) =>
+    okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'lat-okta-auto', { scope: README_SCOPES }),
+  'lat-okta-lazy': async (setup) =>
+    okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'lat-okta-lazy', {
+      scope: README_SCOPES,
+      userInfo: false,
+      prefetchKeys: false,
+    }),
   okta: async (setup) => okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'okta'),
   'okta-fetch': async (setup) =>
     okta((await loadPackage(SHIPPED_BUILD)).OktaStrategy, setup, 'okta-fetch', { fetch: (url, init) => fetch(url, init) }),
@@ -118,7 +130,7 @@ const strategies: Record<ContenderId, (setup: Setup) => Promise<passport.Strateg
   oc6: (setup) => openIdClient(setup, false),
   'oc6-sig': (setup) => openIdClient(setup, true),
   poidc: async (setup) =>
-    new OpenIDConnectStrategy(
+    new (await import('passport-openidconnect')).default(
       {
         issuer: setup.issuer,
         authorizationURL: `${setup.issuer}/v1/authorize`,
@@ -133,14 +145,14 @@ const strategies: Record<ContenderId, (setup: Setup) => Promise<passport.Strateg
       (_issuer, profile, done) => done(null, { id: profile.id } satisfies BenchUser),
     ),
   bare: async (setup) =>
-    new BareStrategy({
+    new (await import('./baseline.js')).BareStrategy({
       issuer: setup.issuer,
       clientID: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
       redirectURI: setup.callbackURL,
     }),
   'bare-jose': async (setup) =>
-    new BareStrategy({
+    new (await import('./baseline.js')).BareStrategy({
       issuer: setup.issuer,
       clientID: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
@@ -226,6 +238,8 @@ async function main(): Promise<void> {
   });
   app.post('/__clear-sessions', (_req, res) => store.clear(() => res.status(204).end()));
 
+  const middleware: ((app: express.Express, setup: MiddlewareSetup) => Promise<void>) | undefined =
+    which.id === 'okta-mw' || which.id === 'eoc' ? (await import('./app-middleware.js')).MIDDLEWARE_APPS[which.id] : undefined;
   app.use(
     session({
       secret: 'bench session secret, not a real one',
@@ -235,9 +249,11 @@ async function main(): Promise<void> {
       cookie: { httpOnly: true, sameSite: 'lax' },
     }),
   );
-  app.use(passport.session());
-  passport.serializeUser((user, done) => done(null, user));
-  passport.deserializeUser((user: BenchUser, done) => done(null, user));
+  if (!middleware) {
+    app.use(passport.session());
+    passport.serializeUser((user, done) => done(null, user));
+    passport.deserializeUser((user: BenchUser, done) => done(null, user));
+  }
 
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -249,7 +265,14 @@ async function main(): Promise<void> {
     issuer: `${stub}/oauth2/${which.authServerId}`,
     callbackURL: `http://127.0.0.1:${port}${CALLBACK_PATH}`,
   };
-  const strategy = await strategies[which.id](setup);
+  if (middleware) {
+    await middleware(app, { issuer: setup.issuer, origin: `http://127.0.0.1:${port}` });
+    process.send?.({ type: 'ready', port });
+    return;
+  }
+  const make = strategies[which.id];
+  if (!make) throw new Error(`no app for contender ${which.id}`);
+  const strategy = await make(setup);
   const name = strategy.name ?? which.id;
   passport.use(name, strategy);
 

@@ -76,6 +76,36 @@ export async function signIn(app: string, jar: CookieJar, expectedUser: string):
   }
 }
 
+/** A sign-in timed as a user waits for it: the whole of it, and from the callback on. */
+export interface TimedSignIn {
+  /** `/login` to the final answer, ms. */
+  total: number;
+  /** From the request to the callback path to the final answer (with any redirect after it), ms. */
+  callback: number;
+  hops: number;
+}
+
+/** One whole sign-in, in series, timed; throws unless it ends in `200 ok <expectedUser>`. */
+export async function timedSignIn(app: string, jar: CookieJar, expectedUser: string, callbackPath: string): Promise<TimedSignIn> {
+  let url = new URL('/login', app);
+  const started = performance.now();
+  let callbackAt: number | undefined;
+  for (let hops = 1; hops <= 6; hops++) {
+    if (callbackAt === undefined && url.pathname === callbackPath) callbackAt = performance.now();
+    const answer = await get(url, jar);
+    if (REDIRECTS.has(answer.status) && answer.location !== undefined) {
+      url = new URL(answer.location, url);
+      continue;
+    }
+    const ended = performance.now();
+    if (answer.status !== 200 || answer.body !== `ok ${expectedUser}` || callbackAt === undefined) {
+      throw new Error(`sign-in failed: ${answer.status} after ${hops} requests: ${answer.body.slice(0, 300)}`);
+    }
+    return { total: ended - started, callback: ended - callbackAt, hops };
+  }
+  throw new Error('more than 6 redirects from /login');
+}
+
 /** The start step alone: `/login` must redirect to the stub's authorize endpoint. */
 export async function startOnly(app: string, jar: CookieJar, authorizeURL: string): Promise<void> {
   const answer = await get(new URL('/login', app), jar);

@@ -14,7 +14,20 @@ import type * as ClientEntry from '../lib/client.js';
 import type * as RootEntry from '../lib/index.js';
 import type { ThreadCpu } from './threads.js';
 
-export type ContenderId = 'okta' | 'okta-fetch' | 'oc6' | 'oc6-sig' | 'poidc' | 'bare' | 'bare-jose' | 'candidate';
+export type ContenderId =
+  | 'okta'
+  | 'okta-fetch'
+  | 'oc6'
+  | 'oc6-sig'
+  | 'poidc'
+  | 'bare'
+  | 'bare-jose'
+  | 'candidate'
+  | 'lat-okta'
+  | 'lat-okta-auto'
+  | 'lat-okta-lazy'
+  | 'okta-mw'
+  | 'eoc';
 
 /** The package as shipped, built by `npm run build` (run.ts builds it first). */
 export const SHIPPED_BUILD = path.resolve(__dirname, '..', 'dist', 'index.mjs');
@@ -136,6 +149,64 @@ export const CONTENDERS: readonly Contender[] = [
 ];
 
 /**
+ * The rows of the sign-in latency part (bench/latency.ts) that the CPU rounds do not have:
+ * passport-okta-oidc as the README sets it up (scopes `openid profile email`) in three
+ * settings, and the two Okta-world peers that are not Passport strategies of their own
+ * (@okta/oidc-middleware wraps openid-client 5's; express-openid-connect is middleware). The
+ * latency part also runs `oc6` and `poidc` of the list above.
+ */
+export const LATENCY_CONTENDERS: readonly Contender[] = [
+  {
+    id: 'lat-okta',
+    label: 'passport-okta-oidc, userInfo: false',
+    authServerId: 'lat-okta',
+    requirePkce: true,
+    memoryRun: false,
+    note: "scope `openid profile email`, `userInfo: false`; the key set fetched at construction (prefetchKeys' default)",
+  },
+  {
+    id: 'lat-okta-auto',
+    label: "passport-okta-oidc, defaults (userInfo: 'auto')",
+    authServerId: 'lat-okta-auto',
+    requirePkce: true,
+    memoryRun: false,
+    note:
+      "scope `openid profile email`, `userInfo: 'auto'`: the stub's ID token is thin like Okta's (no given_name, " +
+      'family_name, email_verified), so the promised profile needs /userinfo after the token',
+  },
+  {
+    id: 'lat-okta-lazy',
+    label: 'passport-okta-oidc, userInfo: false, prefetchKeys: false',
+    authServerId: 'lat-okta-lazy',
+    requirePkce: true,
+    memoryRun: false,
+    note: 'the key set fetched at the first callback, beside the token request',
+  },
+  {
+    id: 'okta-mw',
+    label: '@okta/oidc-middleware 5',
+    authServerId: 'okta-mw',
+    requirePkce: false,
+    memoryRun: false,
+    note:
+      "ExpressOIDC as its README sets it up (scope `openid email profile`): openid-client 5's passport strategy, " +
+      'discovery at start-up, no PKCE, verifies the ID token signature (key set fetched at the first callback) and ' +
+      'always calls /userinfo',
+  },
+  {
+    id: 'eoc',
+    label: 'express-openid-connect 3',
+    authServerId: 'eoc',
+    requirePkce: true,
+    memoryRun: false,
+    note:
+      '`auth({ authRequired: false, authorizationParams: { response_type: "code", scope: "openid" } })`: ' +
+      'openid-client 6, discovery at the first request, PKCE, no ID token signature check; its callback redirects ' +
+      'once more to a page of the app (one more local request)',
+  },
+];
+
+/**
  * `BENCH_CANDIDATE_LIB=/path/to/copy/index.mjs` (a build) or `.../lib/index.ts` adds a row for passport-okta-oidc
  * loaded from another copy of lib/ (same options as the first row), to measure a proposed
  * change to lib/ against the shipped one in the same run.
@@ -165,7 +236,7 @@ export const CALLBACK_PATH = '/auth/callback';
 export const USER_SUB = '00ubenchuser1';
 
 export function contender(id: string): Contender {
-  const found = contenders().find((c) => c.id === id);
+  const found = [...contenders(), ...LATENCY_CONTENDERS].find((c) => c.id === id);
   if (!found)
     throw new Error(
       `unknown contender "${id}"; known: ${contenders()

@@ -17,6 +17,7 @@
  *   BENCH_NO_BUILD=1       use dist/ as it is instead of running `npm run build` first
  *   BENCH_CANDIDATE_LIB=path/to/lib/index.ts   adds a row for a patched copy of lib/
  *   BENCH_APP_FLAGS='--trace-deopt'            extra Node.js flags for the app processes
+ *   --skip-latency / --skip-api                leave out the latency part (bench/latency.ts) or the API rows
  *
  * Processes: the Okta stub (bench/stub.ts), one app per contender (bench/app.ts), and this
  * one, which is the load (bench/client.ts) and the bookkeeping. Contenders are warmed up,
@@ -26,6 +27,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { runApiBench } from './api.js';
+import { runLatencyBench } from './latency.js';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -394,6 +396,12 @@ async function main(): Promise<void> {
     JSON.stringify({ info, results: apps.map((a) => a.result) }, null, 2),
   );
   console.log(`\n${markdown}`);
+  // Sign-in latency (bench/latency.ts): its own delaying stub and app processes; skipped by --only and --skip-latency.
+  if (!ONLY && !args.includes('--skip-latency')) {
+    const latency = await runLatencyBench({ quick: QUICK, root: ROOT, log });
+    appendFileSync(file, `\n${latency}\n`);
+    console.log(`\n${latency}`);
+  }
   // The API row (bench/api.ts): its own apps and load, after the sign-in rows; skipped by --only and --skip-api.
   if (!ONLY && !args.includes('--skip-api')) {
     const api = await runApiBench({ quick: QUICK, root: ROOT, log });
@@ -439,6 +447,8 @@ function packageVersions(): Record<string, string> {
     'tsx',
     '@okta/jwt-verifier',
     'express-oauth2-jwt-bearer',
+    '@okta/oidc-middleware',
+    'express-openid-connect',
   ];
   return {
     'passport-okta-oidc': version(ROOT),

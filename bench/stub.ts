@@ -11,13 +11,26 @@
  *   token carrying the nonce of the authorization request, if it had one.
  * - `GET  v1/keys`, `GET v1/userinfo`, `GET .well-known/openid-configuration`.
  * - `GET /__counts`: requests counted per authorization server and endpoint.
+ * - `GET /__first`: when each authorization server's endpoints first finished an answer
+ *   (epoch milliseconds, fractional), for the time-to-ready figures of bench/latency.ts.
+ *
+ * `BENCH_STUB_DELAY_MS=30` delays every answer of the Okta endpoints by that long, as a
+ * network and a real Okta would (bench/latency.ts measures what users wait for with it).
  *
  * The signing key is made once at start; ID tokens are signed with node:crypto.
  */
 import { createHash, generateKeyPairSync, randomBytes, sign, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLIENT_ID, CLIENT_SECRET, contenders, USER_SUB, type EndpointName, type StubCounts } from './config.js';
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  contenders,
+  LATENCY_CONTENDERS,
+  USER_SUB,
+  type EndpointName,
+  type StubCounts,
+} from './config.js';
 
 interface PendingCode {
   authServerId: string;
@@ -33,9 +46,11 @@ const CODE_LIFETIME_MS = 60_000;
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID, alg: 'RS256', use: 'sig' }] });
 const idTokenHeader = b64url(JSON.stringify({ kid: KID, alg: 'RS256' }));
-const requirePkce = new Map(contenders().map((c) => [c.authServerId, c.requirePkce]));
+const requirePkce = new Map([...contenders(), ...LATENCY_CONTENDERS].map((c) => [c.authServerId, c.requirePkce]));
 const codes = new Map<string, PendingCode>();
 const counts: StubCounts = {};
+const firstAnswers: Record<string, Partial<Record<EndpointName, number>>> = {};
+const DELAY_MS = Number(process.env.BENCH_STUB_DELAY_MS ?? 0);
 let origin = '';
 
 const ROUTE = /^\/oauth2\/([A-Za-z0-9_-]+)\/(v1\/authorize|v1\/token|v1\/keys|v1\/userinfo|\.well-known\/openid-configuration)$/;
@@ -228,6 +243,12 @@ function discovery(authServerId: string, res: ServerResponse): void {
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', origin);
   if (url.pathname === '/__counts') return json(res, 200, counts);
+  if (url.pathname === '/__first') {
+    const answer = json(res, 200, firstAnswers);
+    // `?reset=1`: forget them, for the next app process of the same authorization server.
+    if (url.searchParams.get('reset') === '1') for (const id of Object.keys(firstAnswers)) delete firstAnswers[id];
+    return answer;
+  }
   const match = ROUTE.exec(url.pathname);
   if (!match) {
     count('(none)', 'other');
@@ -236,6 +257,15 @@ const server = createServer((req, res) => {
   const authServerId = match[1]!;
   const endpoint = ENDPOINTS[match[2]!]!;
   count(authServerId, endpoint);
+  res.on('finish', () => {
+    const first = (firstAnswers[authServerId] ??= {});
+    first[endpoint] ??= performance.timeOrigin + performance.now();
+  });
+  if (DELAY_MS > 0) setTimeout(() => answer(authServerId, endpoint, url, req, res), DELAY_MS);
+  else answer(authServerId, endpoint, url, req, res);
+});
+
+function answer(authServerId: string, endpoint: EndpointName, url: URL, req: IncomingMessage, res: ServerResponse): void {
   if (endpoint === 'token') {
     if (req.method !== 'POST') return oauthError(res, 405, 'invalid_request', 'POST only');
     let body = '';
@@ -249,7 +279,7 @@ const server = createServer((req, res) => {
   if (endpoint === 'keys') return json(res, 200, jwks);
   if (endpoint === 'userinfo') return userinfo(req, res);
   return discovery(authServerId, res);
-});
+}
 // The apps keep their connections to the stub open between the benchmark's rounds.
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 125_000;

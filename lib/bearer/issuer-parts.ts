@@ -28,6 +28,8 @@ export interface SharedParts {
   clockTolerance: number;
   jwksCooldown: number;
   jwksMaxAge: number;
+  /** Fetch each key set in the background as soon as its issuer's parts are made. */
+  prefetchKeys: boolean;
   verifiedTokenCacheSize: number;
   /** The app's introspection cache (keys name the issuer), or a maker of one per issuer. */
   introspectionCache: () => IntrospectionCache;
@@ -42,11 +44,13 @@ export function issuerParts(options: OktaBearerIssuer, shared: SharedParts): Iss
     // The org server's access tokens are for Okta's own APIs: Okta does not support checking them locally.
     options.authServerId === undefined
       ? undefined
-      : bearerKeyStore(shared.http, endpoints.keys, {
-          cooldown: shared.jwksCooldown,
-          maxAge: shared.jwksMaxAge,
-          now: shared.now,
-        });
+      : bearerKeyStore(
+          shared.http,
+          endpoints.keys,
+          { cooldown: shared.jwksCooldown, maxAge: shared.jwksMaxAge, now: shared.now },
+          // With introspection always, the key set is never used.
+          shared.prefetchKeys && shared.introspectMode !== 'always',
+        );
   return {
     keys,
     tokenSettings,

@@ -115,6 +115,12 @@ export interface OktaBearerStrategyOptions {
   /** Milliseconds after which the cached key set is refreshed on next use. Default 3600000. */
   jwksMaxAge?: number | undefined;
   /**
+   * Fetch Okta's key set in the background as soon as the strategy is made (shared with a
+   * sign-in strategy of the same server), so that the first request does not wait for it. A
+   * failure warns once and the first request fetches it again. Default `true`.
+   */
+  prefetchKeys?: boolean | undefined;
+  /**
    * How many verified JWT access tokens to remember until they expire (by a hash, never
    * the token), so that a client's next requests with the same token skip the signature
    * check; `exp` is still checked on every request. Default 1000; 0 turns it off.
@@ -217,6 +223,7 @@ export const BEARER_OPTION_NAMES: readonly string[] = Object.keys({
   fetch: true,
   jwksCooldown: true,
   jwksMaxAge: true,
+  prefetchKeys: true,
   verifiedTokenCacheSize: true,
   verifyTimeout: true,
   onReportError: true,

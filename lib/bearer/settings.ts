@@ -98,6 +98,7 @@ function sharedParts(options: AnyBearerOptions, http: HttpSettings, now: () => n
     clockTolerance: check.seconds('clockTolerance', options.clockTolerance, 60),
     jwksCooldown: check.milliseconds('jwksCooldown', options.jwksCooldown, 30_000, 0),
     jwksMaxAge: check.milliseconds('jwksMaxAge', options.jwksMaxAge, 3_600_000),
+    prefetchKeys: check.oneOf('prefetchKeys', options.prefetchKeys, [true, false], true),
     verifiedTokenCacheSize: cacheSize(options.verifiedTokenCacheSize),
     // One cache for every issuer: its keys hash the issuer with the token.
     introspectionCache: () => (cache ??= introspectionCacheOf(options, now)),

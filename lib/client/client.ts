@@ -160,6 +160,8 @@ export class OktaClient {
       code_verifier: codeVerifier,
       redirect_uri: this.authorize.resolve(options.redirectURI),
     });
+    // With no key set yet, it is fetched while Okta answers the token request, not after.
+    this.keys.warm();
     const tokens = await this.requests.token(this.endpoints.token, form, ['openid'], [code, codeVerifier]);
     if (tokens.idToken === null) {
       throw new ResponseError("Okta's token endpoint answered without an id_token although openid was asked", 200);

@@ -72,7 +72,8 @@ export interface DiagnosticsMessages {
   };
   'passport-okta-oidc:keys:fetch': TracedStep & {
     url: string;
-    reason: 'first-use' | 'max-age' | 'unknown-kid' | 'check';
+    /** `start-up`: fetched at construction; `max-age`: refreshed ahead of or past `jwksMaxAge`. */
+    reason: 'start-up' | 'first-use' | 'max-age' | 'unknown-kid' | 'check';
     keys?: number;
   };
   'passport-okta-oidc:keys:rotation': { url: string; added: string[]; removed: string[] };

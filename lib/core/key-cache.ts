@@ -44,11 +44,17 @@ export function clientKeyStore(http: HttpSettings, url: string, options: KeyStor
 
 /**
  * A bearer strategy's key cache, chosen when it is first asked for (see the rule above) and
- * kept from then on.
+ * kept from then on. `prefetch`: chosen on the next turn of the event loop, once the app's
+ * set-up code has made its clients, and its key set fetched then in the background.
  */
-export function bearerKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): () => KeyStore {
+export function bearerKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions, prefetch = false): () => KeyStore {
   let chosen: KeyStore | undefined;
-  return () => {
+  if (prefetch) {
+    setImmediate(() => {
+      choose().prefetch();
+    }).unref();
+  }
+  const choose = (): KeyStore => {
     if (chosen !== undefined) return chosen;
     const stores = registry(http, url, options);
     for (const ref of stores) {
@@ -58,4 +64,5 @@ export function bearerKeyStore(http: HttpSettings, url: string, options: KeyStor
     }
     return (chosen = new KeyStore(http, url, options));
   };
+  return choose;
 }

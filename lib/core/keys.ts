@@ -1,18 +1,12 @@
-import type { KeyObject } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  errors as joseErrors,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  type ProtectedHeaderParameters,
-} from 'jose';
-
-type VerificationKey = Awaited<ReturnType<JWTVerifyGetKey>>;
-import { KeySetUnavailableError, RateLimitError, ResponseError, type OktaError } from './errors.js';
-import { failureFrom, parseJSONObject } from './answers.js';
-import { send, type HttpSettings } from './http.js';
-import { events } from './diagnostics.js';
+import { errors as joseErrors, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
+import { KeySetUnavailableError, RateLimitError, type OktaError } from './errors.js';
+import type { HttpSettings } from './http.js';
+import { downloadKeySet, KeyError, rsaModulusBits, type VerificationKey } from './key-set.js';
+import { events, type DiagnosticsMessages } from './diagnostics.js';
 import { tellRotation, traceKeySetFetch } from './okta-events.js';
+export { KeyError, rsaModulusBits } from './key-set.js';
+
+type FetchReason = DiagnosticsMessages['passport-okta-oidc:keys:fetch']['reason'];
 
 export interface KeyStoreOptions {
   /** Least time between two fetches (ms): after an unknown `kid`, and the first wait after a failed fetch. */
@@ -29,28 +23,20 @@ const MAX_FAILURE_BACKOFF = 5 * 60_000;
  * shorter): a set fetched a moment ago already has every key Okta publishes.
  */
 const MIN_KEY_SET_AGE = 5_000;
+/** The longest head start of a background refresh: it begins in the last tenth of `maxAge`, at most this long before. */
+const REFRESH_AHEAD = 5 * 60_000;
 /** NIST SP 800-131A: RSA signatures need a modulus of 2048 bits or more. */
 export const MIN_RSA_BITS = 2048;
 
 /**
- * Why no key verifies a token's header: no key has its `kid` (`unknown-kid`), several have it
- * (`ambiguous-kid`), it has no `kid` and several keys could match (`no-kid`; Okta always
- * sends one), or the key is an RSA key under {@link MIN_RSA_BITS} bits (`too-small`). Neutral:
- * the JWT pipeline (`core/jwt.ts`) turns it into its caller's refusal.
- */
-export class KeyError extends Error {
-  constructor(readonly reason: 'unknown-kid' | 'ambiguous-kid' | 'no-kid' | 'too-small') {
-    super(`no key for this token: ${reason}`);
-  }
-}
-
-/**
- * Okta's signing keys (`/v1/keys`), fetched on first use and cached. jose picks and
+ * Okta's signing keys (`/v1/keys`), fetched ahead of need (at a strategy's start-up, else
+ * beside the token request whose ID token they check) and cached. jose picks and
  * imports the key; this class only decides when to (re)fetch:
  * - an unknown `kid` refetches once when the set is more than 5 s old, and at most once
  *   per cooldown (Okta rotates keys, and a flood of forged `kid`s must not turn into a
  *   flood of requests to Okta);
- * - keys older than `maxAge` are refreshed, but kept if Okta cannot be reached;
+ * - in the last tenth of `maxAge` the set is refreshed in the background while it serves;
+ *   keys older than `maxAge` wait for a refresh, but are kept if Okta cannot be reached;
  * - a failed fetch is not retried before a wait that starts at the cooldown and doubles
  *   with each failure in a row (at most 5 minutes), or until a 429's rate limit resets.
  *   With no keys cached, verifications meanwhile fail at once with a
@@ -74,21 +60,35 @@ export class KeyStore {
   /** Each key of the current set as published (its JSON), by `kid` (`''`: the only key of a set without kids). */
   private publishedKeys = new Map<string, string>();
   private keyCount = 0;
+  /** A fetch started beside a token request, for the next {@link getKey} to await. */
+  private warming: Promise<void> | undefined;
+  /** Whether a failed start-up fetch was reported (once per store). */
+  private warned = false;
+  /** The age (ms) from which the set is refreshed in the background, before `maxAge`. */
+  private readonly refreshAt: number;
 
   constructor(
     private readonly http: HttpSettings,
     private readonly url: string,
     private readonly options: KeyStoreOptions,
-  ) {}
+  ) {
+    this.refreshAt = options.maxAge - Math.min(options.maxAge / 10, REFRESH_AHEAD);
+  }
 
   /** The key that verifies a token with this protected header (its `alg` and `kid`). */
   async getKey(header: ProtectedHeaderParameters): Promise<VerificationKey> {
     const now = this.options.now();
     if (!this.keySet) {
-      if (now < this.retryAt) throw this.unavailable(now);
-      await this.refresh('first-use');
-    } else if (now - this.fetchedAt > this.options.maxAge && this.mayFetch(now)) {
-      await this.refresh('max-age').catch(() => undefined);
+      // A fetch started beside this sign-in's token request: its outcome is this request's.
+      const warming = this.warming;
+      this.warming = undefined;
+      if (warming !== undefined) await warming;
+      else if (now < this.retryAt) throw this.unavailable(now);
+      else await this.refresh('first-use');
+    } else if (now - this.fetchedAt > this.refreshAt && this.mayFetch(now)) {
+      // Refreshed ahead of time in the background; only a set past maxAge waits for it.
+      const refreshed = this.refresh('max-age').catch(() => undefined);
+      if (now - this.fetchedAt > this.options.maxAge) await refreshed;
     }
     try {
       return await this.pick(header);
@@ -109,6 +109,50 @@ export class KeyStore {
   }
 
   /**
+   * Fetches the key set in the background at a strategy's start-up, unless one is cached or
+   * on its way. Never rejects: a failure warns once and is not counted in the backoff, so
+   * the first request that needs the keys fetches them again.
+   */
+  prefetch(): void {
+    if (this.keySet !== undefined || this.inFlight !== undefined || this.options.now() < this.retryAt) return;
+    this.inFlight = this.fetchKeys('start-up', false).finally(() => {
+      this.inFlight = undefined;
+    });
+    this.inFlight.then(
+      () => {
+        this.importAll();
+      },
+      (err: unknown) => {
+        if (this.warned) return;
+        this.warned = true;
+        const why = err instanceof Error ? err.message : String(err);
+        console.warn(
+          `passport-okta-oidc: fetching Okta's key set at start-up failed (${why}); the first request that needs it fetches it again`,
+        );
+      },
+    );
+  }
+
+  /** Has jose import every published key that names its `alg`, so that the first verification finds it ready. */
+  private importAll(): void {
+    for (const [kid, json] of this.publishedKeys) {
+      const { alg } = JSON.parse(json) as { alg?: unknown };
+      if (kid !== '' && typeof alg === 'string') this.pick({ alg, kid }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Starts fetching the key set when none is cached, beside a token request whose ID token
+   * it will check: the two round trips overlap. The next {@link getKey} takes the fetch's
+   * outcome, as if it had made it; never rejects on its own.
+   */
+  warm(): void {
+    if (this.keySet !== undefined || this.options.now() < this.retryAt) return;
+    this.warming = this.refresh('first-use');
+    this.warming.catch(() => undefined);
+  }
+
+  /**
    * The published form (JSON) of the current set's key with this `kid`, or undefined when
    * the set has no such key (any more). A verdict kept about a token stays good only while
    * the key that signed it is still published the same.
@@ -122,7 +166,12 @@ export class KeyStore {
    * for a refresh: no fetch and no await, the common case. Otherwise undefined: use {@link getKey}.
    */
   cachedKey(header: ProtectedHeaderParameters): VerificationKey | undefined {
-    if (this.options.now() - this.fetchedAt > this.options.maxAge) return undefined;
+    const now = this.options.now();
+    const age = now - this.fetchedAt;
+    if (age > this.refreshAt) {
+      if (age > this.options.maxAge) return undefined;
+      if (this.mayFetch(now)) void this.refresh('max-age').catch(() => undefined);
+    }
     return this.ready.get(`${String(header.alg)} ${header.kid ?? ''}`);
   }
 
@@ -135,6 +184,7 @@ export class KeyStore {
   /** Drops cached keys (for tests and for apps that learn of a rotation out of band). */
   clear(): void {
     this.keySet = undefined;
+    this.warming = undefined;
     this.publishedKeys = new Map();
     this.picked.clear();
     this.ready.clear();
@@ -194,24 +244,26 @@ export class KeyStore {
     return picked;
   }
 
-  private refresh(reason: 'first-use' | 'max-age' | 'unknown-kid' | 'check'): Promise<void> {
-    const fetch = (): Promise<void> => this.fetchKeys();
-    this.inFlight ??= (
-      events.keySetFetch.hasSubscribers ? traceKeySetFetch(this.url, reason, fetch, () => this.keyCount) : fetch()
-    ).finally(() => {
+  private refresh(reason: FetchReason): Promise<void> {
+    this.inFlight ??= this.fetchKeys(reason).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  private async fetchKeys(): Promise<void> {
+  /** `counted`: a failure starts (or lengthens) the backoff; a start-up prefetch's does not. */
+  private async fetchKeys(reason: FetchReason, counted = true): Promise<void> {
     // Count the attempt even if it fails, so the cooldown also protects a failing Okta.
     this.attemptedAt = this.options.now();
     const before = this.publishedKeys;
+    const download = async (): Promise<void> => {
+      const downloaded = await downloadKeySet(this.http, this.url, this.options.now());
+      ({ keySet: this.keySet, published: this.publishedKeys, count: this.keyCount } = downloaded);
+    };
     try {
-      ({ keySet: this.keySet, published: this.publishedKeys } = await this.download());
+      await (events.keySetFetch.hasSubscribers ? traceKeySetFetch(this.url, reason, download, () => this.keyCount) : download());
     } catch (err) {
-      this.failed(err);
+      if (counted) this.failed(err);
       throw err;
     }
     if (events.keyRotation.hasSubscribers) tellRotation(this.url, before, this.publishedKeys);
@@ -221,26 +273,6 @@ export class KeyStore {
     this.failures = 0;
     this.retryAt = Number.NEGATIVE_INFINITY;
     this.lastFailure = undefined;
-  }
-
-  private async download(): Promise<{ keySet: JWTVerifyGetKey; published: Map<string, string> }> {
-    const what = 'keys endpoint';
-    const answer = await send(this.http, this.url, { method: 'GET', headers: { accept: 'application/json' } }, what);
-    if (answer.status !== 200) throw failureFrom(answer, what, [], this.options.now());
-    const body = parseJSONObject(answer, what);
-    let keySet: JWTVerifyGetKey;
-    try {
-      keySet = createLocalJWKSet(body as unknown as JSONWebKeySet);
-    } catch {
-      throw new ResponseError(`Okta's ${what} answered with a malformed key set`, answer.status);
-    }
-    const keys = (body.keys as unknown[]).filter((k): k is Record<string, unknown> => k !== null && typeof k === 'object');
-    const published = new Map<string, string>();
-    for (const key of keys) if (typeof key.kid === 'string') published.set(key.kid, JSON.stringify(key));
-    const [first] = keys;
-    if (keys.length === 1 && typeof first?.kid !== 'string') published.set('', JSON.stringify(first));
-    this.keyCount = keys.length;
-    return { keySet, published };
   }
 
   /** Sets when the next fetch may be tried: the cooldown, doubled per failure in a row, or the rate limit's reset. */
@@ -265,12 +297,4 @@ export class KeyStore {
       { cause: this.lastFailure },
     );
   }
-}
-
-/** The modulus length of an RSA key, or undefined for other keys. */
-export function rsaModulusBits(key: VerificationKey): number | undefined {
-  const algorithm = (key as { algorithm?: { modulusLength?: unknown } }).algorithm;
-  if (typeof algorithm?.modulusLength === 'number') return algorithm.modulusLength;
-  const details = (key as Partial<KeyObject>).asymmetricKeyDetails;
-  return typeof details?.modulusLength === 'number' ? details.modulusLength : undefined;
 }

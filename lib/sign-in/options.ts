@@ -53,6 +53,13 @@ export interface OktaStrategyOptions extends OktaClientOptions {
    * otherwise); a 403 `insufficient_scope` then leaves the profile to the ID token.
    */
   userInfo?: boolean | 'auto' | undefined;
+  /**
+   * Fetch Okta's key set in the background as soon as the strategy is made, so that the first
+   * sign-in does not wait for it. A failure warns once on `console.warn` and the first sign-in
+   * fetches the set again. Default `true`; `false` fetches it at the first callback, beside the
+   * token request.
+   */
+  prefetchKeys?: boolean | undefined;
   /** `query` (default) or `form_post` (needs `express.urlencoded()` on the callback route). */
   responseMode?: 'query' | 'form_post' | undefined;
   /** Where pending logins wait for their callback. Default: the session. */
@@ -165,6 +172,7 @@ const STRATEGY_OWN_OPTIONS = {
   scope: true,
   name: true,
   userInfo: true,
+  prefetchKeys: true,
   responseMode: true,
   store: true,
   stateMaxAge: true,
@@ -196,6 +204,7 @@ export interface StrategySettings {
   scopes: readonly string[];
   extraParams: Readonly<Record<string, string>>;
   userInfo: boolean | 'auto';
+  prefetchKeys: boolean;
   responseMode: 'query' | 'form_post';
   store: StateStore;
   stateMaxAge: number;
@@ -246,6 +255,7 @@ export function resolveStrategyOptions(options: AnyStrategyOptions): StrategySet
     scopes: scopeList(options.scope ?? DEFAULT_SCOPES, 'scope'),
     extraParams: checkExtraParams(options.extraParams, 'OktaStrategy'),
     userInfo: check.oneOf('userInfo', options.userInfo, [true, false, 'auto'], 'auto'),
+    prefetchKeys: check.oneOf('prefetchKeys', options.prefetchKeys, [true, false], true),
     responseMode: check.oneOf('responseMode', options.responseMode, ['query', 'form_post'], 'query'),
     store,
     stateMaxAge: check.milliseconds('stateMaxAge', options.stateMaxAge, 600_000),

@@ -108,12 +108,28 @@ export async function loadProfile(
   return toProfile({ ...added, ...claims }, JSON.stringify(answer));
 }
 
+/**
+ * The profile fields each scope promises (docs/configuration.md, "Profile and tokens"), as the
+ * claims that must be in the ID token for the profile to need nothing from userinfo. Okta's
+ * code-flow ID token carries `name`, `preferred_username` and `email` (with those scopes) and
+ * the authentication claims; `given_name`, `family_name`, `email_verified` and `groups` only
+ * when the authorization server is set to put them in the ID token "Always". `middle_name` and
+ * `picture` are not asked for: many users have none, so their absence shows nothing.
+ */
+const PROMISED = new Map<string, (claims: IdTokenClaims) => boolean>([
+  // name (givenName, familyName) and username
+  [
+    'profile',
+    (claims) => (claims.given_name !== undefined || claims.family_name !== undefined) && claims.preferred_username !== undefined,
+  ],
+  // emails: value and verified
+  ['email', (claims) => claims.email !== undefined && claims.email_verified !== undefined],
+  ['groups', (claims) => claims.groups !== undefined],
+]);
+
+/** Under 'auto': whether a granted scope's promised profile field is missing from the ID token, and Okta's userinfo would answer. */
 function wantsUserInfo(userInfo: boolean | 'auto', scopes: readonly string[], claims: IdTokenClaims): boolean {
   if (userInfo !== 'auto') return userInfo;
   if (!scopes.some((scope) => USERINFO_SCOPES.includes(scope))) return false;
-  return (
-    (scopes.includes('profile') && claims.given_name === undefined && claims.family_name === undefined) ||
-    (scopes.includes('email') && claims.email_verified === undefined) ||
-    (scopes.includes('groups') && claims.groups === undefined)
-  );
+  return scopes.some((scope) => PROMISED.get(scope)?.(claims) === false);
 }

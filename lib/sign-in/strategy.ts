@@ -93,6 +93,8 @@ export class OktaStrategy extends OktaPassportStrategy {
       requireIss: settings.requireIss,
     };
     registerClaim(this, this.callbackClaim);
+    // With tenant, each org's key set is fetched beside its first token request instead.
+    if (settings.prefetchKeys && this.party !== undefined) prefetchKeysOf(this.party.client);
     const authMethod = (options as OktaStrategyOptions).tokenEndpointAuthMethod ?? 'client_secret_basic';
     this.diagnosis = new Diagnosis(authMethod, settings.trustProxy);
   }
@@ -282,6 +284,13 @@ export class OktaStrategy extends OktaPassportStrategy {
     }
     return undefined;
   }
+}
+
+/** Fetches the client's key set on the next turn of the event loop (after the app's set-up code), in the background. */
+function prefetchKeysOf(client: OktaClient): void {
+  setImmediate(() => {
+    client.jwt.keys.prefetch();
+  }).unref();
 }
 
 function startFailure(err: unknown): Outcome {

@@ -117,7 +117,12 @@ export async function startApi(
   verify?: BearerVerifyFunction,
 ): Promise<Api> {
   const passport = new Passport();
-  const strategy = new OktaBearerStrategy({ authServerId: 'default', audience: AUDIENCE, ...options }, verify);
+  // These tests count Okta's requests from the first API request on; the fetch at construction
+  // (prefetchKeys) is tested in test/integration/sign-in-latency.test.ts.
+  const strategy = new OktaBearerStrategy(
+    { authServerId: 'default', audience: AUDIENCE, prefetchKeys: false, ...options },
+    verify,
+  );
   passport.use(strategy);
   const app = express();
   app.set('trust proxy', false);

@@ -37,6 +37,9 @@ export function makeStrategy(
       scope: ['openid'],
       userInfo: 'auto',
       timeout: 2000,
+      // The cases shape and count Okta's requests from the first sign-in on; the fetch at
+      // construction is tested in test/integration/sign-in-latency.test.ts.
+      prefetchKeys: false,
       ...options,
     },
     verify,

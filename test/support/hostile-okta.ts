@@ -190,6 +190,9 @@ export class HostileOkta {
     body: string;
     /** The query string, `?` included (or empty). */
     query: string;
+    /** `performance.now()` when the request arrived, and when its answer was sent (if it was). */
+    arrivedAt: number;
+    finishedAt?: number;
   }> = [];
   /** Bytes of filler written by `hugeBytes` answers. */
   fillerBytesWritten = 0;
@@ -395,17 +398,21 @@ export class HostileOkta {
     this.waiting.add(res);
     res.on('close', () => this.waiting.delete(res));
     try {
+      const arrivedAt = performance.now();
       const url = new URL(req.url ?? '/', this.origin);
       const body = await readBody(req);
       const endpoint = this.endpointOf(url.pathname);
       this.hits[endpoint]++;
-      this.recent.push({
+      const entry: HostileOkta['recent'][number] = {
         endpoint,
         method: req.method ?? 'GET',
         authorization: req.headers.authorization,
         body,
         query: url.search,
-      });
+        arrivedAt,
+      };
+      res.on('finish', () => (entry.finishedAt = performance.now()));
+      this.recent.push(entry);
       if (this.recent.length > 50) this.recent.shift();
       const delay = this.behaviour.delay?.[endpoint];
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay));

@@ -483,7 +483,8 @@ describe('OktaClient', () => {
         },
       });
       await client.validateAuthorizationCode(CODE, VERIFIER);
-      expect(calls).to.deep.equal([`POST ${okta.issuer}/v1/token`, `GET ${okta.issuer}/v1/keys`]);
+      // The key set is asked for first, beside the token request (no key set is cached yet).
+      expect(calls).to.deep.equal([`GET ${okta.issuer}/v1/keys`, `POST ${okta.issuer}/v1/token`]);
     });
   });
 

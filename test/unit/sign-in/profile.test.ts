@@ -112,9 +112,12 @@ describe('the profile (sign-in/profile.ts)', () => {
       expect(await asked(['openid', 'email'], claims({ email: 'a@example.com', email_verified: false }))).to.equal(false);
     });
 
-    it('asks for the profile scope only when the ID token has neither given nor family name', async () => {
-      expect(await asked(['openid', 'profile'], claims({ name: 'Alice' }))).to.equal(true);
-      expect(await asked(['openid', 'profile'], claims({ family_name: 'Example' }))).to.equal(false);
+    it('asks for the profile scope only when the ID token has neither given nor family name, or no username', async () => {
+      expect(await asked(['openid', 'profile'], claims({ name: 'Alice', preferred_username: 'a@example.com' }))).to.equal(true);
+      expect(await asked(['openid', 'profile'], claims({ family_name: 'Example' }))).to.equal(true);
+      expect(
+        await asked(['openid', 'profile'], claims({ family_name: 'Example', preferred_username: 'a@example.com' })),
+      ).to.equal(false);
     });
 
     it('asks for groups only with a scope /userinfo answers, and the ID token without groups', async () => {
