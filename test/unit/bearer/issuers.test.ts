@@ -74,7 +74,15 @@ describe('OktaBearerStrategy with issuers (several authorization servers)', () =
   }
 
   const makeStrategy = (options: Partial<Omit<OktaBearerIssuersOptions, 'passReqToCallback'>> = {}): OktaBearerStrategy =>
-    new OktaBearerStrategy({ issuers: ISSUERS, ...options });
+    // prefetchKeys off: these tests count every request to Okta (test/integration/sign-in-latency covers the prefetch).
+    new OktaBearerStrategy({ issuers: ISSUERS, prefetchKeys: false, ...options });
+
+  it("fetches each listed issuer's key set in the background when made (prefetchKeys, the default)", async () => {
+    const fetched = (['a', 'b'] as const).map((id) => mockKeys(id));
+    makeStrategy({ prefetchKeys: true });
+    for (let i = 0; i < 50 && !fetched.every((scope) => scope.isDone()); i++) await new Promise((r) => setTimeout(r, 10));
+    for (const scope of fetched) scope.done();
+  });
 
   it("accepts each issuer's tokens for its own audience, with its own keys", async () => {
     const strategy = makeStrategy();
