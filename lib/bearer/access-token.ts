@@ -166,7 +166,7 @@ export function checkClient(claims: OktaAccessTokenClaims, clientIds: readonly s
 function scopesOf(payload: Record<string, unknown>): string[] | undefined {
   const value = payload.scp ?? payload.scope;
   if (typeof value === 'string') return value.split(' ').filter(Boolean);
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return value as string[];
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return value;
   return undefined;
 }
 

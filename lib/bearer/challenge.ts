@@ -105,10 +105,19 @@ export function readCredentials(req: OktaRequest): Credentials | undefined {
   if (headerCount(req, 'authorization') > 1) {
     throw new AccessTokenError('invalid_request', 'The request carries several Authorization headers');
   }
+  return usualCredentials(value) ?? otherCredentials(value);
+}
+
+/** `Bearer <JWT>` or `DPoP <JWT>` within the size limit, read in one pass; else undefined. */
+function usualCredentials(value: string): Credentials | undefined {
   const usual = JWT_CREDENTIALS.exec(value);
-  if (usual?.[2] !== undefined && usual[2].length <= MAX_TOKEN_LENGTH) {
-    return { scheme: usual[1] === undefined ? 'DPoP' : 'Bearer', token: usual[2], jwt: true };
-  }
+  const token = usual?.[2];
+  if (token === undefined || token.length > MAX_TOKEN_LENGTH) return undefined;
+  return { scheme: usual?.[1] === undefined ? 'DPoP' : 'Bearer', token, jwt: true };
+}
+
+/** Any other Authorization value: spaces around, other schemes, malformed or oversized tokens. */
+function otherCredentials(value: string): Credentials | undefined {
   const match = AUTH_SCHEME.exec(value.trim());
   if (!match) throw new AccessTokenError('invalid_request', 'The Authorization header is malformed');
   const name = match[1]?.toLowerCase();

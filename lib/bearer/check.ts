@@ -1,6 +1,5 @@
 import { AccessTokenError, ConfigurationError } from '../core/errors.js';
 import { requestOrigin, type OktaRequest } from '../passport/request.js';
-import type { Outcome } from '../passport/strategy-base.js';
 import { asError, verifyRunner } from '../passport/verify.js';
 import { looksOpaque, precheckJwt, verifyJwtAccessToken, type OktaAccessTokenClaims } from './access-token.js';
 import { headerCount, readCredentials, wwwAuthenticate, type Credentials, type Scheme } from './challenge.js';
@@ -15,12 +14,18 @@ import type {
 import { rememberChallenge } from './scopes.js';
 import { resolveBearerOptions, type BearerSettings } from './settings.js';
 
+/** What a check ends in: one of Passport's outcomes (never a redirect), the challenge a `WWW-Authenticate` value. */
+export type BearerOutcome =
+  | { kind: 'success'; user: unknown; info: OktaBearerAuthInfo }
+  | { kind: 'fail'; challenge: string; status: number; headers?: Record<string, string> | undefined }
+  | { kind: 'error'; error: Error };
+
 type RunVerify = (req: unknown, args: readonly unknown[]) => Promise<{ user: unknown; info: object }>;
 
 /**
  * The one check of an API request's access token (and DPoP proof), then of the verify
  * function: what `OktaBearerStrategy` hands to Passport and `oktaBearer()` applies itself.
- * It ends in an {@link Outcome} and never throws: a refusal is a `fail` with its
+ * It ends in a {@link BearerOutcome} and never throws: a refusal is a `fail` with its
  * `WWW-Authenticate` value, anything else an `error`.
  */
 export class BearerCheck {
@@ -47,7 +52,7 @@ export class BearerCheck {
   }
 
   /** The request's outcome: `success` with the user and `req.authInfo`, `fail` with the challenge, or `error`. */
-  async check(req: OktaRequest): Promise<Outcome<OktaBearerAuthInfo>> {
+  async check(req: OktaRequest): Promise<BearerOutcome> {
     const { challenge } = this.settings;
     let scheme: Scheme | undefined;
     try {

@@ -67,53 +67,8 @@ export function oktaBearer(
   verify?: BearerVerifyFunction | BearerVerifyFunctionWithRequest,
 ): OktaBearerMiddleware {
   const bearer = new BearerCheck(options, verify);
-  const report = (err: unknown, req: OktaRequest): void => {
-    try {
-      (bearer.settings.onReportError ?? logReportError)(asError(err), req);
-    } catch {
-      // The app's own logger failed: there is nobody left to tell.
-    }
-  };
-
-  const check = async (req: OktaBearerRequest): Promise<OktaBearerDecision> => {
-    const outcome = await bearer.check(req);
-    switch (outcome.kind) {
-      case 'success':
-        req.user = outcome.user;
-        req.authInfo = outcome.info;
-        return { kind: 'pass', user: outcome.user, authInfo: outcome.info };
-      case 'fail': {
-        const challenge = outcome.challenge as string;
-        return {
-          kind: 'refuse',
-          status: outcome.status,
-          headers: { 'WWW-Authenticate': challenge },
-          body: statusText(outcome.status),
-        };
-      }
-      case 'error':
-        throw outcome.error;
-      case 'redirect':
-        throw new TypeError('an API check does not redirect');
-    }
-  };
-
-  const run = async (req: OktaBearerRequest, res: ServerResponse): Promise<boolean> => {
-    let decision: OktaBearerDecision;
-    try {
-      decision = await check(req);
-    } catch (err) {
-      const retryAfter = retryAfterOf(asError(err));
-      if (retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
-      throw err;
-    }
-    if (decision.kind === 'pass') return true;
-    res.statusCode = decision.status;
-    res.setHeader('WWW-Authenticate', decision.headers['WWW-Authenticate']);
-    res.end(decision.body);
-    return false;
-  };
-
+  const check = (req: OktaBearerRequest): Promise<OktaBearerDecision> => decide(bearer, req);
+  const run = (req: OktaBearerRequest, res: ServerResponse): Promise<boolean> => apply(check, req, res);
   const middleware = (req: OktaBearerRequest, res: ServerResponse, next: (err?: unknown) => void): void => {
     run(req, res)
       .then(
@@ -126,11 +81,56 @@ export function oktaBearer(
       )
       .catch((err: unknown) => {
         // What next (the app) threw: reported, and a response left unanswered gets a 500.
-        report(err, req);
+        try {
+          (bearer.settings.onReportError ?? logReportError)(asError(err), req);
+        } catch {
+          // The app's own logger failed: there is nobody left to tell.
+        }
         endUnanswered(res);
       });
   };
   return Object.assign(middleware, { check, run });
+}
+
+/** The check's outcome as a decision: on `pass`, `req.user` and `req.authInfo` set, as Passport sets them. */
+async function decide(bearer: BearerCheck, req: OktaBearerRequest): Promise<OktaBearerDecision> {
+  const outcome = await bearer.check(req);
+  switch (outcome.kind) {
+    case 'success':
+      req.user = outcome.user;
+      req.authInfo = outcome.info;
+      return { kind: 'pass', user: outcome.user, authInfo: outcome.info };
+    case 'fail':
+      return {
+        kind: 'refuse',
+        status: outcome.status,
+        headers: { 'WWW-Authenticate': outcome.challenge },
+        body: statusText(outcome.status),
+      };
+    case 'error':
+      throw outcome.error;
+  }
+}
+
+/** Sends a refusal as Passport's default handling does (status, `WWW-Authenticate`, the status text); `Retry-After` on errors. */
+async function apply(
+  check: (req: OktaBearerRequest) => Promise<OktaBearerDecision>,
+  req: OktaBearerRequest,
+  res: ServerResponse,
+): Promise<boolean> {
+  let decision: OktaBearerDecision;
+  try {
+    decision = await check(req);
+  } catch (err) {
+    const retryAfter = retryAfterOf(asError(err));
+    if (retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
+    throw err;
+  }
+  if (decision.kind === 'pass') return true;
+  res.statusCode = decision.status;
+  res.setHeader('WWW-Authenticate', decision.headers['WWW-Authenticate']);
+  res.end(decision.body);
+  return false;
 }
 
 function statusText(status: number): string {

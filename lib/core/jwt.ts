@@ -58,10 +58,10 @@ export async function verifyJwt(
 ): Promise<{ header: ProtectedHeaderParameters; payload: JWTPayload }> {
   // jose decodes the header once and hands it to this resolver, which checks it before any
   // key is looked up: the token is not decoded twice.
-  let headerChecked = false;
+  const seen = { header: false };
   const keyFor = (header: ProtectedHeaderParameters): VerificationKey | Promise<VerificationKey> => {
     checkHeader(header, policy);
-    headerChecked = true;
+    seen.header = true;
     return keys.cachedKey(header) ?? keys.getKey(header);
   };
   let verified: { payload: JWTPayload; protectedHeader: ProtectedHeaderParameters };
@@ -77,7 +77,7 @@ export async function verifyJwt(
   } catch (err) {
     // jose refused before the resolver saw the header (shape, crit, alg): say why in the
     // package's own terms, from the header decoded here, on this failure path only.
-    if (!headerChecked && err instanceof joseErrors.JOSEError) checkHeader(protectedHeader(token), policy);
+    if (!seen.header && err instanceof joseErrors.JOSEError) checkHeader(protectedHeader(token), policy);
     throw refusalOf(err, policy);
   }
   const { payload, protectedHeader: header } = verified;
