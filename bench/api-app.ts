@@ -54,6 +54,7 @@ async function guard(pkg: OktaPackage, replay: MemoryDPoPReplayStore): Promise<R
       return [check];
     }
     case 'okta':
+    case 'okta-candidate':
     case 'okta-nocache':
     case 'okta-dpop': {
       const passport = new Passport();
@@ -109,7 +110,8 @@ async function guard(pkg: OktaPackage, replay: MemoryDPoPReplayStore): Promise<R
 
 async function main(): Promise<void> {
   // The package as shipped (dist/index.mjs), as in the sign-in rows: not lib/ through tsx.
-  const pkg = await loadPackage(SHIPPED_BUILD);
+  // BENCH_API_CANDIDATE: another build for the okta-candidate row (e.g. the one before a change).
+  const pkg = await loadPackage(id === 'okta-candidate' ? process.env.BENCH_API_CANDIDATE! : SHIPPED_BUILD);
   // Sized for the memory reading: 100,000 DPoP requests at full speed fall inside one proof window.
   const replay = new pkg.MemoryDPoPReplayStore({ maxEntries: 1_000_000 });
   await markThreads();

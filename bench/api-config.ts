@@ -1,6 +1,14 @@
 /** The API benchmark's contenders: the same route and token, checked by each library. */
 export type ApiContenderId =
-  'okta' | 'okta-middleware' | 'okta-nocache' | 'okta-jwt-verifier' | 'auth0' | 'jose' | 'okta-dpop' | 'auth0-dpop';
+  | 'okta'
+  | 'okta-candidate'
+  | 'okta-middleware'
+  | 'okta-nocache'
+  | 'okta-jwt-verifier'
+  | 'auth0'
+  | 'jose'
+  | 'okta-dpop'
+  | 'auth0-dpop';
 
 /**
  * The traffic an API sees: `repeated`, a few clients each sending its token again and again
@@ -33,6 +41,13 @@ export const API_CONTENDERS: readonly ApiContender[] = [
     note:
       'passport.authenticate + requireScopes, as documented: signature (cached key), iss, aud, exp/nbf/iat, alg, typ, ' +
       'access-token shape (cid, scp, no nonce), scope; a token seen twice is remembered until exp (default)',
+  },
+  {
+    id: 'okta-candidate',
+    label: 'OktaBearerStrategy through Passport, the candidate build (BENCH_API_CANDIDATE)',
+    dpop: false,
+    shapes: BOTH,
+    note: 'the row above with another build of the package (e.g. the one before a change): only when BENCH_API_CANDIDATE names it',
   },
   {
     id: 'okta-middleware',

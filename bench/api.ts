@@ -31,6 +31,14 @@ interface Plan {
 
 const QUICK_PLAN: Plan = { warm: 300, rounds: 1, perRound: 300, concurrency: 8, memoryRequests: 0 };
 const FULL_PLAN: Plan = { warm: 3000, rounds: 6, perRound: 3000, concurrency: 64, memoryRequests: 100_000 };
+/** `BENCH_API_ROUNDS=10`: more rounds; `BENCH_API_MEMORY=0`: no memory reading (a shorter run). */
+function planOf(quick: boolean): Plan {
+  const plan = { ...(quick ? QUICK_PLAN : FULL_PLAN) };
+  const rounds = Number(process.env.BENCH_API_ROUNDS);
+  if (Number.isInteger(rounds) && rounds > 0) plan.rounds = rounds;
+  if (process.env.BENCH_API_MEMORY === '0') plan.memoryRequests = 0;
+  return plan;
+}
 const PROOF_BATCH = 5000;
 /** How long the replay store keeps a proof: dpopProofMaxAge + clockTolerance, both at their default (60 s). */
 const PROOF_WINDOW_SECONDS = 120;
@@ -229,7 +237,8 @@ function profileArgs(contender: ApiContender): string[] {
 /** `BENCH_API_ONLY=okta-middleware,jose`: only these contenders (the report needs `okta`, `auth0` and `okta-dpop` too). */
 function selectedContenders(): readonly ApiContender[] {
   const only = process.env.BENCH_API_ONLY?.split(',').map((id) => id.trim());
-  if (!only) return API_CONTENDERS;
+  const candidate = process.env.BENCH_API_CANDIDATE !== undefined;
+  if (!only) return API_CONTENDERS.filter((c) => c.id !== 'okta-candidate' || candidate);
   for (const needed of ['okta', 'auth0', 'okta-dpop']) if (!only.includes(needed)) only.push(needed);
   return API_CONTENDERS.filter((c) => only.includes(c.id));
 }
@@ -242,7 +251,7 @@ const median = (values: number[]): number => {
 
 /** Runs the API benchmark and returns its Markdown section. */
 export async function runApiBench(options: { quick: boolean; root: string; log: (message: string) => void }): Promise<string> {
-  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const plan = planOf(options.quick);
   const keys = await startKeys();
   const apps: ApiApp[] = [];
   try {
@@ -290,7 +299,7 @@ export async function runApiBench(options: { quick: boolean; root: string; log: 
       // The DPoP app first: its replay store holds every proof until the proof window has
       // passed, so it is read once more after that window (while the others run).
       const ours = apps
-        .filter((a) => a.contender.id.startsWith('okta') && a.contender.id !== 'okta-jwt-verifier')
+        .filter((a) => a.contender.id.startsWith('okta') && !['okta-jwt-verifier', 'okta-candidate'].includes(a.contender.id))
         .sort((a, b) => Number(b.contender.dpop) - Number(a.contender.dpop));
       let windowEnds: { app: ApiApp; at: number } | undefined;
       for (const app of ours) {
@@ -369,6 +378,13 @@ function report(rows: Row[], plan: Plan): string {
   target('through Passport, 10 tokens repeated', find('okta', 'repeated'), auth0('repeated'), 0.9);
   target('oktaBearer(), a new token every request', find('okta-middleware', 'new'), auth0('new'), 0.95);
   target('oktaBearer(), 10 tokens repeated (no target)', find('okta-middleware', 'repeated'), auth0('repeated'), 0.9);
+  for (const shape of ['new', 'repeated'] as const) {
+    const [now, before] = [find('okta', shape), find('okta-candidate', shape)];
+    if (now && before)
+      lines.push(
+        `- through Passport, ${SHAPE_LABEL[shape]}: this build / the candidate build: ${ratio(now.cpu, before.cpu).toFixed(2)}×`,
+      );
+  }
   const okta = find('okta', 'repeated');
   const oktaDpop = find('okta-dpop', 'repeated');
   if (okta && oktaDpop) {
