@@ -455,12 +455,13 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       expect((await hit(first, bearer(t))).status, 'still remembered where it was accepted').to.equal(200);
     });
 
-    it('exp: a remembered token is refused once it expires, without its signature being checked again', async () => {
-      let now = Date.now();
-      const resource = await api({ oktaDomain: okta.origin, ...refreshEachTime, now: () => now, clockTolerance: 0 });
-      const t = await signToken(key, accessClaims(okta.issuer, { exp: Math.floor(now / 1000) + 30 }));
+    it('exp: a remembered token is refused once it expires', async () => {
+      let offset = 0;
+      const now = (): number => Date.now() + offset;
+      const resource = await api({ oktaDomain: okta.origin, ...refreshEachTime, now, clockTolerance: 0 });
+      const t = await signToken(key, accessClaims(okta.issuer, { exp: Math.floor(now() / 1000) + 30 }));
       await remember(resource, async () => bearer(t));
-      now += 31_000;
+      offset += 31_000;
       const answer = await call(`${resource.origin}/api/me`, bearer(t));
       expect(answer.status).to.equal(401);
       expect(challenge(answer)).to.include('The access token expired');
