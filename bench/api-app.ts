@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import OktaJwtVerifier from '@okta/jwt-verifier';
+import { importJWK, jwtVerify, type JWK } from 'jose';
 import { Passport } from 'passport';
 import type { MemoryDPoPReplayStore } from '../lib/bearer.js';
 import type { OktaBearerAuthInfo } from '../lib/bearer.js';
@@ -21,10 +22,39 @@ import { markThreads, threadCpu } from './threads.js';
 
 const [id, issuer] = process.argv.slice(2) as [ApiContenderId, string];
 
-function guard(pkg: OktaPackage, replay: MemoryDPoPReplayStore): RequestHandler[] {
-  const { OktaBearerStrategy, requireScopes } = pkg;
+async function guard(pkg: OktaPackage, replay: MemoryDPoPReplayStore): Promise<RequestHandler[]> {
+  const { OktaBearerStrategy, oktaBearer, requireScopes } = pkg;
   switch (id) {
+    case 'okta-middleware': {
+      const bearer = oktaBearer({
+        oktaDomain: new URL(issuer).origin,
+        authServerId: 'default',
+        audience: API_AUDIENCE,
+        dpopReplayStore: replay,
+      });
+      return [bearer as unknown as RequestHandler, requireScopes('orders:read') as unknown as RequestHandler];
+    }
+    case 'jose': {
+      // The floor: what any check of these tokens with jose must do, the key imported once.
+      const { keys } = (await (await fetch(`${issuer}/v1/keys`)).json()) as { keys: JWK[] };
+      const key = await importJWK(keys[0]!, 'RS256');
+      const check: RequestHandler = (req, res, next) => {
+        const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+        if (!match) return void res.status(401).end();
+        jwtVerify(match[1]!, key, { issuer, audience: API_AUDIENCE, algorithms: ['RS256'] }).then(
+          ({ payload }) => {
+            const scp = payload.scp as unknown;
+            if (!Array.isArray(scp) || !scp.includes('orders:read')) return void res.status(403).end();
+            req.user = { sub: payload.sub };
+            next();
+          },
+          () => void res.status(401).end(),
+        );
+      };
+      return [check];
+    }
     case 'okta':
+    case 'okta-candidate':
     case 'okta-nocache':
     case 'okta-dpop': {
       const passport = new Passport();
@@ -80,7 +110,8 @@ function guard(pkg: OktaPackage, replay: MemoryDPoPReplayStore): RequestHandler[
 
 async function main(): Promise<void> {
   // The package as shipped (dist/index.mjs), as in the sign-in rows: not lib/ through tsx.
-  const pkg = await loadPackage(SHIPPED_BUILD);
+  // BENCH_API_CANDIDATE: another build for the okta-candidate row (e.g. the one before a change).
+  const pkg = await loadPackage(id === 'okta-candidate' ? process.env.BENCH_API_CANDIDATE! : SHIPPED_BUILD);
   // Sized for the memory reading: 100,000 DPoP requests at full speed fall inside one proof window.
   const replay = new pkg.MemoryDPoPReplayStore({ maxEntries: 1_000_000 });
   await markThreads();
@@ -100,7 +131,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) gc?.();
     res.json(stats());
   });
-  app.get('/api/orders', ...guard(pkg, replay), (req: Request, res: Response) => {
+  app.get('/api/orders', ...(await guard(pkg, replay)), (req: Request, res: Response) => {
     const info = req.authInfo as OktaBearerAuthInfo | undefined;
     res.json({ ok: true, sub: (req.user as { sub?: string } | undefined)?.sub ?? info?.claims.sub });
   });

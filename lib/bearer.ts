@@ -1,5 +1,6 @@
 // "passport-okta-oidc/bearer": protecting an API with Okta access tokens.
 export { OktaBearerStrategy } from './bearer/strategy.js';
+export { oktaBearer } from './bearer/middleware.js';
 export { requireScopes } from './bearer/scopes.js';
 export { requireGroups, requireClaims, requireAcr } from './bearer/claim-guards.js';
 export { MemoryDPoPReplayStore } from './bearer/replay.js';
@@ -19,6 +20,7 @@ export type {
   DPoPMode,
 } from './bearer/options.js';
 export type { ScopeMiddleware } from './bearer/scopes.js';
+export type { OktaBearerMiddleware, OktaBearerDecision, OktaBearerRequest } from './bearer/middleware.js';
 export type { ClaimRule, RequireGroupsOptions } from './core/claims.js';
 export type { OktaAccessTokenClaims } from './bearer/access-token.js';
 export type { DPoPReplayStore, MemoryDPoPReplayStoreOptions } from './bearer/replay.js';

@@ -57,11 +57,6 @@ export function anotherIssuer(received: unknown, expected: string): AccessTokenE
   return refuse(`The access token was issued by another authorization server (iss ${issuerMismatch(received, expected)})`);
 }
 
-/** Whether the token has the shape of a JWS (three base64url parts, none empty): it can then be verified locally. */
-export function looksLikeJwt(token: string): boolean {
-  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
-}
-
 /** What an opaque Okta token (a reference, not a JWT) looks like: base64url characters, no dots. */
 export function looksOpaque(token: string): boolean {
   return /^[A-Za-z0-9_-]{8,2048}$/.test(token);
@@ -69,14 +64,13 @@ export function looksOpaque(token: string): boolean {
 
 /**
  * The local checks a JWT must pass before it is worth asking Okta about (the org
- * authorization server's tokens, or `introspect: 'always'`): a signed JWS (a signature
- * present: `alg: none` has none) with an allowed `alg`, whose payload names this issuer and
- * has not expired. Garbage never becomes a request to Okta.
+ * authorization server's tokens, or `introspect: 'always'`): a signed JWS (three parts, none
+ * empty, as the caller found it: `alg: none` has no signature) with an allowed `alg`, whose
+ * payload names this issuer and has not expired. Garbage never becomes a request to Okta.
  *
  * @throws {AccessTokenError} `invalid_token`.
  */
 export function precheckJwt(token: string, settings: AccessTokenSettings): void {
-  if (!looksLikeJwt(token)) throw refuse('The access token is not a well-formed JWT');
   let header: ProtectedHeaderParameters;
   let payload: JWTPayload;
   try {
@@ -132,10 +126,11 @@ export async function verifyJwtAccessToken(
  * same server (which would pass the signature, `iss` and, with a careless audience, `aud`
  * checks): it must name its client (`cid`, or RFC 9068's `client_id`) and its scopes
  * (`scp`, or RFC 9068's `scope`), and carry none of the ID-token-only claims `nonce`,
- * `at_hash`, `c_hash`. Okta's ID tokens have no `cid` and no `scp`. Returns the claims
- * with `cid` and `scp` filled in.
+ * `at_hash`, `c_hash`. Okta's ID tokens have no `cid` and no `scp`. Fills in `cid` and
+ * `scp` of `payload` itself (a payload just parsed, which nothing else holds: not copied) and
+ * returns it.
  */
-export function checkAccessTokenProfile(payload: Readonly<Record<string, unknown>>): OktaAccessTokenClaims {
+export function checkAccessTokenProfile(payload: Record<string, unknown>): OktaAccessTokenClaims {
   for (const claim of ID_TOKEN_ONLY) {
     if (payload[claim] !== undefined) throw refuse(`The token is not an access token (it has ${claim})`);
   }
@@ -146,7 +141,10 @@ export function checkAccessTokenProfile(payload: Readonly<Record<string, unknown
   if (scp === undefined) throw refuse('The token is not an access token (no scp)');
   if (typeof payload.sub !== 'string' || payload.sub === '') throw refuse('The access token has no sub');
   checkConfirmation(payload.cnf);
-  return { ...payload, cid, scp } as OktaAccessTokenClaims;
+  const claims = payload as OktaAccessTokenClaims;
+  claims.cid = cid;
+  claims.scp = scp;
+  return claims;
 }
 
 /** `cnf` (RFC 7800), when there: an object, whose `jkt` (RFC 9449), when there, is a non-empty string. */
@@ -168,7 +166,7 @@ export function checkClient(claims: OktaAccessTokenClaims, clientIds: readonly s
 function scopesOf(payload: Record<string, unknown>): string[] | undefined {
   const value = payload.scp ?? payload.scope;
   if (typeof value === 'string') return value.split(' ').filter(Boolean);
-  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return [...value];
+  if (Array.isArray(value) && value.every((s) => typeof s === 'string')) return value;
   return undefined;
 }
 

@@ -65,11 +65,17 @@ export function isQuotable(value: string): boolean {
 export interface Credentials {
   scheme: Scheme;
   token: string;
+  /** Whether the token has the shape of a compact JWS: three base64url parts, none empty. */
+  jwt: boolean;
 }
 
 const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/;
 /** RFC 6750 §2.1 b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** A compact JWS: three base64url parts, none empty. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** The usual header, read with one pass over the token: `Bearer <JWT>` or `DPoP <JWT>`, nothing around them. */
+const JWT_CREDENTIALS = /^(?:(bearer)|dpop) +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /** How many times the request carries a header, counted on the raw headers (Node keeps only the first Authorization). */
 export function headerCount(req: OktaRequest, name: string): number {
@@ -99,6 +105,19 @@ export function readCredentials(req: OktaRequest): Credentials | undefined {
   if (headerCount(req, 'authorization') > 1) {
     throw new AccessTokenError('invalid_request', 'The request carries several Authorization headers');
   }
+  return usualCredentials(value) ?? otherCredentials(value);
+}
+
+/** `Bearer <JWT>` or `DPoP <JWT>` within the size limit, read in one pass; else undefined. */
+function usualCredentials(value: string): Credentials | undefined {
+  const usual = JWT_CREDENTIALS.exec(value);
+  const token = usual?.[2];
+  if (token === undefined || token.length > MAX_TOKEN_LENGTH) return undefined;
+  return { scheme: usual?.[1] === undefined ? 'DPoP' : 'Bearer', token, jwt: true };
+}
+
+/** Any other Authorization value: spaces around, other schemes, malformed or oversized tokens. */
+function otherCredentials(value: string): Credentials | undefined {
   const match = AUTH_SCHEME.exec(value.trim());
   if (!match) throw new AccessTokenError('invalid_request', 'The Authorization header is malformed');
   const name = match[1]?.toLowerCase();
@@ -110,5 +129,5 @@ export function readCredentials(req: OktaRequest): Credentials | undefined {
     throw new AccessTokenError('invalid_request', `The access token is longer than ${MAX_TOKEN_LENGTH} characters`);
   }
   if (!B64TOKEN.test(token)) throw new AccessTokenError('invalid_request', 'The Authorization header is malformed');
-  return { scheme, token };
+  return { scheme, token, jwt: JWT_SHAPE.test(token) };
 }

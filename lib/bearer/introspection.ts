@@ -217,8 +217,10 @@ export class Introspector {
     }
     if (typeof body.exp !== 'number') throw new ResponseError("Okta's introspection endpoint answered without exp", 200);
     if (body.exp * 1000 <= settings.now() - settings.clockTolerance * 1000) throw refuse('The access token expired');
+    // A copy: the answer may be a cache's, and the claims go to the app (scp too).
     const claims = checkAccessTokenProfile({
       ...body,
+      scp: Array.isArray(body.scp) ? [...(body.scp as unknown[])] : body.scp,
       sub: typeof body.sub === 'string' ? body.sub : typeof body.client_id === 'string' ? body.client_id : undefined,
       iat: typeof body.iat === 'number' ? body.iat : undefined,
     });

@@ -3,7 +3,6 @@ import { BoundedCache } from '../core/cache.js';
 import { ConfigurationError } from '../core/errors.js';
 import { AccessTokenError } from '../core/errors.js';
 import { checkOptionNames, isObject } from '../core/options.js';
-import { looksLikeJwt } from './access-token.js';
 import { issuerParts, type IssuerParts, type SharedParts } from './issuer-parts.js';
 import type { OktaBearerIssuer, OktaBearerIssuerResolver } from './options.js';
 
@@ -69,8 +68,8 @@ export class Issuers {
    * The parts of the issuer `token` names, if it is listed.
    * @throws {AccessTokenError} `invalid_token`: not a JWT (an opaque token names no issuer), or an unlisted issuer.
    */
-  async forToken(token: string): Promise<IssuerParts> {
-    const iss = unverifiedIssuer(token);
+  async forToken(token: string, jwt: boolean): Promise<IssuerParts> {
+    const iss = unverifiedIssuer(token, jwt);
     if (this.listed !== undefined) {
       const parts = this.listed.get(iss);
       if (parts === undefined) throw unlisted();
@@ -100,9 +99,9 @@ export class Issuers {
   }
 }
 
-/** The `iss` of a JWT, unverified: only to choose whose rules verify it. */
-function unverifiedIssuer(token: string): string {
-  if (!looksLikeJwt(token)) {
+/** The `iss` of a JWT (`jwt`: it has a JWT's shape), unverified: only to choose whose rules verify it. */
+function unverifiedIssuer(token: string, jwt: boolean): string {
+  if (!jwt) {
     throw new AccessTokenError('invalid_token', 'This API accepts JWT access tokens only (an opaque token names no issuer)');
   }
   let iss: unknown;

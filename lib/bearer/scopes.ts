@@ -27,7 +27,7 @@ export type ScopeMiddleware = (
 
 /**
  * Lets the request through only if the access token `passport.authenticate('okta-bearer')`
- * accepted carries every one of `scopes`; otherwise answers 403 with
+ * (or `oktaBearer()`) accepted carries every one of `scopes`; otherwise answers 403 with
  * `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` (RFC 6750 §3.1), on the
  * scheme the token came with.
  *
@@ -58,7 +58,7 @@ export function requireScopes(...scopes: (string | readonly string[])[]): ScopeM
   };
 }
 
-/** What `passport.authenticate('okta-bearer')` left on a request it accepted. */
+/** What `passport.authenticate('okta-bearer')` (or `oktaBearer()`) left on a request it accepted. */
 export interface AcceptedToken {
   info: OktaBearerAuthInfo;
   settings: ChallengeSettings;
@@ -77,7 +77,9 @@ export function acceptedToken(
   const info = req.authInfo as Partial<OktaBearerAuthInfo> | undefined;
   const settings = (req as OktaRequest & { [CHALLENGE]?: ChallengeSettings })[CHALLENGE];
   if (!info || !settings || !Array.isArray(info.scopes) || !isObject(info.claims)) {
-    next(new ConfigurationError(`${guard} must come after passport.authenticate('okta-bearer', { session: false })`));
+    next(
+      new ConfigurationError(`${guard} must come after passport.authenticate('okta-bearer', { session: false }) or oktaBearer()`),
+    );
     return undefined;
   }
   return { info: info as OktaBearerAuthInfo, settings };

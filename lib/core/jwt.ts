@@ -1,6 +1,8 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { KeyError, type KeyStore } from './keys.js';
 
+type VerificationKey = Awaited<ReturnType<KeyStore['getKey']>>;
+
 /** What a JWT must be, beyond a signature by a key of the key set. */
 export interface JwtPolicy {
   issuer: string;
@@ -54,21 +56,31 @@ export async function verifyJwt(
   keys: KeyStore,
   policy: JwtPolicy,
 ): Promise<{ header: ProtectedHeaderParameters; payload: JWTPayload }> {
-  const header = protectedHeader(token, policy);
-  let payload: JWTPayload;
+  // jose decodes the header once and hands it to this resolver, which checks it before any
+  // key is looked up: the token is not decoded twice.
+  const seen = { header: false };
+  const keyFor = (header: ProtectedHeaderParameters): VerificationKey | Promise<VerificationKey> => {
+    checkHeader(header, policy);
+    seen.header = true;
+    return keys.cachedKey(header) ?? keys.getKey(header);
+  };
+  let verified: { payload: JWTPayload; protectedHeader: ProtectedHeaderParameters };
   try {
-    const key = keys.cachedKey(header) ?? (await keys.getKey(header));
-    ({ payload } = await jwtVerify(token, key, {
+    verified = await jwtVerify(token, keyFor, {
       issuer: policy.issuer,
       audience: policy.audience,
-      algorithms: [...policy.algorithms],
+      algorithms: policy.algorithms as string[],
       clockTolerance: policy.clockTolerance,
       currentDate: new Date(policy.now()),
       requiredClaims: policy.requiredClaims,
-    }));
+    });
   } catch (err) {
+    // jose refused before the resolver saw the header (shape, crit, alg): say why in the
+    // package's own terms, from the header decoded here, on this failure path only.
+    if (!seen.header && err instanceof joseErrors.JOSEError) checkHeader(protectedHeader(token), policy);
     throw refusalOf(err, policy);
   }
+  const { payload, protectedHeader: header } = verified;
   const now = policy.now() / 1000;
   if (typeof payload.iat === 'number' && payload.iat > now + policy.clockTolerance) {
     throw new JwtRefusal({ kind: 'issued-in-future', secondsAhead: Math.ceil(payload.iat - now) });
@@ -76,16 +88,19 @@ export async function verifyJwt(
   return { header, payload };
 }
 
-/** The checks of the protected header, before any key is looked up. */
-function protectedHeader(token: string, policy: JwtPolicy): ProtectedHeaderParameters {
-  let header: ProtectedHeaderParameters;
+/** The protected header of a compact JWS (three parts; a JWE has five), or a `malformed` refusal. */
+function protectedHeader(token: string): ProtectedHeaderParameters {
   try {
     const second = token.indexOf('.', token.indexOf('.') + 1);
     if (second <= 0 || token.includes('.', second + 1)) throw new TypeError('not a compact JWS');
-    header = decodeProtectedHeader(token);
+    return decodeProtectedHeader(token);
   } catch {
     throw new JwtRefusal({ kind: 'malformed' });
   }
+}
+
+/** The checks of the protected header, before any key is looked up. */
+function checkHeader(header: ProtectedHeaderParameters, policy: JwtPolicy): void {
   // Okta sends no critical header parameters; jose would report one as "not supported",
   // which reads like an algorithm problem.
   if (header.crit !== undefined) throw new JwtRefusal({ kind: 'crit' });
@@ -94,7 +109,6 @@ function protectedHeader(token: string, policy: JwtPolicy): ProtectedHeaderParam
     const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : '';
     if (!policy.types.has(typ)) throw new JwtRefusal({ kind: 'typ' });
   }
-  return header;
 }
 
 /**

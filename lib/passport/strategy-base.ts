@@ -136,7 +136,7 @@ function setHeaders(req: OktaRequest, headers: Record<string, string> | undefine
 }
 
 /** Whole seconds until a rate limit, a key set or a store may be tried again, when the error says. */
-function retryAfterOf(err: Error): number | undefined {
+export function retryAfterOf(err: Error): number | undefined {
   const when = (err as { retryAt?: unknown }).retryAt ?? (err as { rateLimit?: { reset?: unknown } }).rateLimit?.reset;
   if (!(when instanceof Date)) return undefined;
   return Math.max(1, Math.ceil((when.getTime() - Date.now()) / 1000));

@@ -118,8 +118,7 @@ describe('OktaBearerStrategy', function () {
         let now = Date.now();
         await api_({ now: () => now, clockTolerance: 0 });
         const t = await token({ exp: Math.floor(now / 1000) + 30 });
-        expect((await call(`${api.origin}/api/me`, bearer(t))).status).to.equal(200);
-        expect((await call(`${api.origin}/api/me`, bearer(t))).status, 'remembered').to.equal(200);
+        for (let i = 0; i < 3; i++) expect((await call(`${api.origin}/api/me`, bearer(t))).status).to.equal(200);
         now += 31_000;
         const late = await call(`${api.origin}/api/me`, bearer(t));
         expect(late.status).to.equal(401);
@@ -134,27 +133,27 @@ describe('OktaBearerStrategy', function () {
           return { seen };
         });
         const t = await token();
-        for (let i = 0; i < 2; i++) {
+        for (let i = 0; i < 4; i++) {
           const body = JSON.parse((await call(`${api.origin}/api/me`, bearer(t))).body) as { user: { seen: string } };
           expect(body.user.seen).to.equal('openid orders:read');
         }
       });
 
-      it('verifies a token once while remembered, and every time with verifiedTokenCacheSize: 0', async () => {
+      it('verifies a token on its first two sights, then remembers it; every time with verifiedTokenCacheSize: 0', async () => {
         // A key set refreshed at every full verification shows how many there were.
         const refreshEachTime = { jwksMaxAge: 1, jwksCooldown: 1 };
         const t = await token();
         const fetchesFor = async (options: Record<string, unknown>): Promise<number> => {
           await api_({ ...refreshEachTime, ...options });
           const before = okta.hits.keys;
-          for (let i = 0; i < 4; i++) {
+          for (let i = 0; i < 6; i++) {
             await new Promise((resolve) => setTimeout(resolve, 5));
             expect((await call(`${api.origin}/api/me`, bearer(t))).status).to.equal(200);
           }
           return okta.hits.keys - before;
         };
-        expect(await fetchesFor({})).to.equal(1);
-        expect(await fetchesFor({ verifiedTokenCacheSize: 0 })).to.equal(4);
+        expect(await fetchesFor({})).to.equal(2);
+        expect(await fetchesFor({ verifiedTokenCacheSize: 0 })).to.equal(6);
         expect(
           () =>
             new OktaBearerStrategy({

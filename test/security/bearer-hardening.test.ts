@@ -353,8 +353,7 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       let now = Date.now();
       const resource = await api({ oktaDomain: okta.origin, now: () => now });
       const old = await signToken(key, accessClaims(okta.issuer));
-      expect((await call(`${resource.origin}/api/me`, bearer(old))).status).to.equal(200);
-      expect((await call(`${resource.origin}/api/me`, bearer(old))).status).to.equal(200);
+      for (let i = 0; i < 3; i++) expect((await call(`${resource.origin}/api/me`, bearer(old))).status).to.equal(200);
       const rotated = await signingKey('k2');
       okta.keys = [rotated]; // k1 removed, e.g. after a compromise
       now += 31_000;
@@ -364,6 +363,108 @@ describe('OktaBearerStrategy hardening (issue 18)', function () {
       const after = await call(`${resource.origin}/api/me`, bearer(old));
       expect(after.status).to.equal(401);
       expect(challenge(after)).to.include('unknown key');
+    });
+  });
+
+  describe('issue 24: a token the cache remembers meets every check a new one meets', () => {
+    // A key set refetched at every full verification (jwksMaxAge: 1 ms): a request that
+    // fetches no keys was answered from the cache.
+    const refreshEachTime = { jwksMaxAge: 1, jwksCooldown: 1 };
+    const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+    let holder: DPoPKey;
+    let thief: DPoPKey;
+    before(async () => {
+      [holder, thief] = await Promise.all([dpopKey(), dpopKey()]);
+    });
+
+    /** Sends the token until the API remembers it, and proves the last request was a hit. */
+    async function remember(resource: Api, headers: () => Promise<Record<string, string>>): Promise<void> {
+      for (let i = 0; i < 2; i++) {
+        await pause();
+        expect((await call(`${resource.origin}/api/me`, await headers())).status, `sight ${i + 1}`).to.equal(200);
+      }
+      await pause();
+      const fetched = okta.hits.keys;
+      expect((await call(`${resource.origin}/api/me`, await headers())).status).to.equal(200);
+      expect(okta.hits.keys, 'answered from the cache').to.equal(fetched);
+    }
+    /** The answer to a request that the cache answers (no key fetch). */
+    async function hit(resource: Api, headers: Record<string, string>, path = '/api/me') {
+      await pause();
+      const fetched = okta.hits.keys;
+      const answer = await call(`${resource.origin}${path}`, headers);
+      expect(okta.hits.keys, 'answered from the cache').to.equal(fetched);
+      return answer;
+    }
+
+    it('scopes: a remembered token without the scope gets 403 insufficient_scope', async () => {
+      const resource = await api({ oktaDomain: okta.origin, ...refreshEachTime });
+      const t = await signToken(key, accessClaims(okta.issuer, { scp: ['openid'] }));
+      await remember(resource, async () => bearer(t));
+      const answer = await hit(resource, bearer(t), '/api/orders');
+      expect(answer.status).to.equal(403);
+      expect(challenge(answer)).to.include('error="insufficient_scope"').and.include('scope="orders:read"');
+    });
+
+    it('DPoP binding: a remembered bound token is refused as Bearer, with a replayed proof, or with a thief’s proof', async () => {
+      const resource = await api({ oktaDomain: okta.origin, ...refreshEachTime });
+      const t = await signToken(key, accessClaims(okta.issuer, { cnf: { jkt: holder.jkt } }));
+      const url = `${resource.origin}/api/me`;
+      const dpop = async (signer = holder) => ({ authorization: `DPoP ${t}`, dpop: await proof(signer, 'GET', url, t) });
+      await remember(resource, () => dpop());
+      const asBearer = await hit(resource, bearer(t));
+      expect(asBearer.status).to.equal(401);
+      expect(challenge(asBearer)).to.include('The access token is DPoP-bound');
+      const used = await dpop();
+      expect((await call(url, used)).status).to.equal(200);
+      const replayed = await hit(resource, used);
+      expect(replayed.status).to.equal(401);
+      expect(challenge(replayed)).to.include('error="invalid_dpop_proof"');
+      const stolen = await hit(resource, await dpop(thief));
+      expect(stolen.status).to.equal(401);
+      expect(challenge(stolen)).to.include('error="invalid_token"');
+    });
+
+    it('DPoP binding: an unbound remembered token is refused with the DPoP scheme', async () => {
+      const resource = await api({ oktaDomain: okta.origin, ...refreshEachTime });
+      const t = await signToken(key, accessClaims(okta.issuer));
+      await remember(resource, async () => bearer(t));
+      const url = `${resource.origin}/api/me`;
+      const answer = await hit(resource, { authorization: `DPoP ${t}`, dpop: await proof(holder, 'GET', url, t) });
+      expect(answer.status).to.equal(401);
+      expect(challenge(answer)).to.include('The access token is not DPoP-bound');
+    });
+
+    it('iss, aud, cid: what one API remembers, another API of the same process checks for itself', async () => {
+      const first = await api({ oktaDomain: okta.origin, ...refreshEachTime });
+      const t = await signToken(key, accessClaims(okta.issuer));
+      await remember(first, async () => bearer(t));
+      const others: Array<[Parameters<typeof startApi>[0], string]> = [
+        [{ oktaDomain: okta.origin, audience: 'api://other' }, 'not meant for this API (aud)'],
+        [{ oktaDomain: okta.origin, clientIds: ['0oaother'] }, 'a client this API does not accept (cid)'],
+        [{ oktaDomain: okta.origin, issuer: 'https://other.example/oauth2/default' }, 'another authorization server'],
+      ];
+      for (const [options, refusal] of others) {
+        const other = await api(options);
+        for (let i = 0; i < 3; i++) {
+          const answer = await call(`${other.origin}/api/me`, bearer(t));
+          expect(answer.status, refusal).to.equal(401);
+          expect(challenge(answer)).to.include(refusal);
+        }
+      }
+      expect((await hit(first, bearer(t))).status, 'still remembered where it was accepted').to.equal(200);
+    });
+
+    it('exp: a remembered token is refused once it expires', async () => {
+      let offset = 0;
+      const now = (): number => Date.now() + offset;
+      const resource = await api({ oktaDomain: okta.origin, ...refreshEachTime, now, clockTolerance: 0 });
+      const t = await signToken(key, accessClaims(okta.issuer, { exp: Math.floor(now() / 1000) + 30 }));
+      await remember(resource, async () => bearer(t));
+      offset += 31_000;
+      const answer = await call(`${resource.origin}/api/me`, bearer(t));
+      expect(answer.status).to.equal(401);
+      expect(challenge(answer)).to.include('The access token expired');
     });
   });
 

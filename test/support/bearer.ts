@@ -4,6 +4,7 @@ import express from 'express';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { Passport } from 'passport';
 import {
+  oktaBearer,
   OktaBearerStrategy,
   requireScopes,
   type BearerVerifyFunction,
@@ -108,25 +109,42 @@ export function call(url: string, headers: Record<string, string | string[]> = {
 }
 
 export interface Api extends Listening {
-  strategy: OktaBearerStrategy;
+  /** The strategy (undefined when the API uses `oktaBearer()`). */
+  strategy: OktaBearerStrategy | undefined;
 }
 
-/** An Express API with `/api/me` and the `orders:read` route `/api/orders`, guarded by the strategy. */
+/** How an API applies the check: `passport.authenticate('okta-bearer')`, or the Passport-free `oktaBearer()`. */
+export type BearerVia = 'passport' | 'middleware';
+
+/** The guard of an Express route, through Passport or not. */
+export function bearerGuard(
+  options: OktaBearerStrategyOptions,
+  verify: BearerVerifyFunction | undefined,
+  via: BearerVia,
+): { guard: express.RequestHandler; strategy: OktaBearerStrategy | undefined } {
+  if (via === 'middleware')
+    return { guard: oktaBearer(options, verify) as unknown as express.RequestHandler, strategy: undefined };
+  const passport = new Passport();
+  const strategy = new OktaBearerStrategy(options, verify);
+  passport.use(strategy);
+  return { guard: passport.authenticate('okta-bearer', { session: false }) as express.RequestHandler, strategy };
+}
+
+/** An Express API with `/api/me` and the `orders:read` route `/api/orders`, guarded by the strategy (or `oktaBearer()`). */
 export async function startApi(
   options: Partial<OktaBearerStrategyOptions> & Pick<OktaBearerStrategyOptions, 'oktaDomain'>,
   verify?: BearerVerifyFunction,
+  via: BearerVia = 'passport',
 ): Promise<Api> {
-  const passport = new Passport();
   // These tests count Okta's requests from the first API request on; the fetch at construction
   // (prefetchKeys) is tested in test/integration/sign-in-latency.test.ts.
-  const strategy = new OktaBearerStrategy(
+  const { guard, strategy } = bearerGuard(
     { authServerId: 'default', audience: AUDIENCE, prefetchKeys: false, ...options },
     verify,
+    via,
   );
-  passport.use(strategy);
   const app = express();
   app.set('trust proxy', false);
-  const guard = passport.authenticate('okta-bearer', { session: false }) as express.RequestHandler;
   const me: express.RequestHandler = (req, res) => {
     const info = req.authInfo as OktaBearerAuthInfo;
     res.json({ user: req.user, scopes: info.scopes, tokenType: info.tokenType, sub: info.claims.sub });

@@ -104,8 +104,25 @@ describe('the Authorization header and the challenge (bearer/challenge.ts)', () 
       expect(readCredentials(withHeaders([['Authorization', 'Bearer abc.DEF-_~+/=']]))).to.deep.equal({
         scheme: 'Bearer',
         token: 'abc.DEF-_~+/=',
+        jwt: false,
       });
-      expect(readCredentials(withHeaders([['authorization', 'dPoP   tok']]))).to.deep.equal({ scheme: 'DPoP', token: 'tok' });
+      expect(readCredentials(withHeaders([['authorization', 'dPoP   tok']]))).to.deep.equal({
+        scheme: 'DPoP',
+        token: 'tok',
+        jwt: false,
+      });
+    });
+
+    it('says whether the token has the shape of a JWT, on the usual path and the general one', () => {
+      const read = (value: string) => readCredentials(withHeaders([['Authorization', value]]));
+      expect(read('Bearer aA0-_.bB1.cC2')).to.deep.equal({ scheme: 'Bearer', token: 'aA0-_.bB1.cC2', jwt: true });
+      expect(read('DPOP a.b.c')).to.deep.equal({ scheme: 'DPoP', token: 'a.b.c', jwt: true });
+      expect(read(' bearer   a.b.c  ')).to.deep.equal({ scheme: 'Bearer', token: 'a.b.c', jwt: true });
+      for (const token of ['a.b', 'a..c', 'a.b.c.d.e', 'a.b.c=', 'a.b/.c', '.b.c']) {
+        expect(read(`Bearer ${token}`), token).to.deep.equal({ scheme: 'Bearer', token, jwt: false });
+      }
+      const long = `a.b.${'c'.repeat(8189)}`;
+      expect(() => read(`Bearer ${long}`), 'the usual path keeps the size limit').to.throw(/longer than 8192/);
     });
 
     it('reads no credentials from a request without Authorization, or with another scheme', () => {

@@ -17,7 +17,9 @@ const claims = (extra: Partial<OktaAccessTokenClaims> = {}): OktaAccessTokenClai
     ...extra,
   }) as OktaAccessTokenClaims;
 const PUBLISHED = '{"kid":"k1","n":"..."}';
-const published = (kid: string | undefined): string | undefined => (kid === 'k1' ? PUBLISHED : undefined);
+const published = { published: (kid: string | undefined): string | undefined => (kid === 'k1' ? PUBLISHED : undefined) };
+const rotated = { published: () => '{"kid":"k1","n":"rotated"}' };
+const none = { published: () => undefined };
 
 describe('VerifiedTokens (bearer/verified-tokens.ts)', () => {
   let now = NOW;
@@ -26,15 +28,44 @@ describe('VerifiedTokens (bearer/verified-tokens.ts)', () => {
   });
   const cache = (max = 10, tolerance = 0): VerifiedTokens => new VerifiedTokens(max, tolerance, () => now);
 
+  /** What the strategy does on a miss: verifies, then remembers the verdict when given a key. */
+  function miss(tokens: VerifiedTokens, token: string, verified = claims()): boolean {
+    const { key, claims: found } = tokens.get(token, published);
+    expect(found, 'a miss').to.equal(undefined);
+    if (key !== undefined) tokens.set(key, verified, 'k1', PUBLISHED);
+    return key !== undefined;
+  }
+  /** A token seen twice: verified on both sights, remembered from the second. */
   function remember(tokens: VerifiedTokens, token: string, verified = claims()): void {
-    const { key } = tokens.get(token, published);
-    tokens.set(key, verified, 'k1', PUBLISHED);
+    expect(miss(tokens, token, verified), 'first sight: not remembered').to.equal(false);
+    expect(miss(tokens, token, verified), 'second sight: remembered').to.equal(true);
   }
 
-  it('keys a verdict by the SHA-256 of the token, never the token itself', () => {
-    const { key, claims: found } = cache().get('eyJ.token.sig', published);
+  it('keys a verdict by the SHA-256 of the token, never the token itself, from its second sight', () => {
+    const tokens = cache();
+    const first = tokens.get('eyJ.token.sig', published);
+    expect(first, 'first sight: no hash, nothing to remember').to.deep.equal({ key: undefined, claims: undefined });
+    const { key, claims: found } = tokens.get('eyJ.token.sig', published);
     expect(found).to.equal(undefined);
     expect(key).to.equal(createHash('sha256').update('eyJ.token.sig').digest('base64url'));
+  });
+
+  it('remembers nothing of tokens seen once: an API whose every request brings a new token pays no hash or entry', () => {
+    const tokens = cache(10);
+    for (let i = 0; i < 500; i++) expect(miss(tokens, `eyJ.claims.signature-${i}-${'x'.repeat(i % 7)}`)).to.equal(false);
+    expect((tokens as unknown as { entries: { size: number } }).entries.size).to.equal(0);
+    remember(tokens, 'eyJ.claims.repeated');
+    expect(tokens.get('eyJ.claims.repeated', published).claims).to.deep.equal(claims());
+  });
+
+  it('still finds a remembered token once new tokens have taken its fingerprint slot: verified again, then found', () => {
+    const tokens = cache(1); // 1,024 slots
+    remember(tokens, 'eyJ.claims.kept');
+    for (let i = 0; i < 20_000; i++) tokens.get(`eyJ.claims.flood-${i}`, published);
+    // Its slot was taken (20,000 fingerprints in 1,024 slots: all but surely): a first sight
+    // again, so a full verification, and found after it; never a wrong answer.
+    expect(tokens.get('eyJ.claims.kept', published)).to.deep.equal({ key: undefined, claims: undefined });
+    expect(tokens.get('eyJ.claims.kept', published).claims).to.deep.equal(claims());
   });
 
   it('gives back a copy of the claims, which a verify function may change without harm', () => {
@@ -60,17 +91,18 @@ describe('VerifiedTokens (bearer/verified-tokens.ts)', () => {
   it('forgets a verdict when its key is no longer published the same', () => {
     const tokens = cache();
     remember(tokens, 't');
-    expect(tokens.get('t', () => '{"kid":"k1","n":"rotated"}').claims).to.equal(undefined);
+    expect(tokens.get('t', rotated).claims).to.equal(undefined);
     expect(tokens.get('t', published).claims).to.equal(undefined);
   });
 
   it('keeps nothing with size 0, or for a key that was not published', () => {
-    const none = cache(0);
-    remember(none, 't');
-    expect(none.get('t', published).claims).to.equal(undefined);
+    const off = cache(0);
+    for (let i = 0; i < 3; i++) expect(off.get('t', published)).to.deep.equal({ key: undefined, claims: undefined });
     const tokens = cache();
-    tokens.set(tokens.get('t', published).key, claims(), 'k9', undefined);
-    expect(tokens.get('t', () => undefined).claims).to.equal(undefined);
+    tokens.get('t', published);
+    const { key } = tokens.get('t', published);
+    tokens.set(key!, claims(), 'k9', undefined);
+    expect(tokens.get('t', none).claims).to.equal(undefined);
   });
 
   it('holds at most its size, dropping the oldest', () => {
