@@ -5,6 +5,7 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { ConfigurationError } from '../../../lib/core/errors.js';
 import {
   OktaBearerStrategy,
+  oktaBearer,
   type IntrospectionCache,
   type OktaAccessTokenClaims,
   type OktaBearerIssuer,
@@ -84,6 +85,18 @@ describe('OktaBearerStrategy with issuers (several authorization servers)', () =
     for (const scope of fetched) scope.done();
   });
 
+  it('applies the same allow-list without Passport (oktaBearer)', async () => {
+    const bearer = oktaBearer({ issuers: ISSUERS, prefetchKeys: false });
+    const keys = mockKeys('b');
+    const ask = (token: string) => bearer.check(request({ url: '/api/orders', headers: { authorization: `Bearer ${token}` } }));
+    const b = await ask(await sign(keyB, claims(ISS.b, { aud: 'api://b', cid: 'client-b' })));
+    expect(b.kind, JSON.stringify(b)).to.equal('pass');
+    const stranger = await ask(await sign(keyA, claims('https://evil.example')));
+    expect(stranger).to.deep.include({ kind: 'refuse', status: 401 });
+    keys.done();
+    expect(unmatched).to.deep.equal([]);
+  });
+
   it("accepts each issuer's tokens for its own audience, with its own keys", async () => {
     const strategy = makeStrategy();
     const keys = [mockKeys('a'), mockKeys('b')];
@@ -156,7 +169,9 @@ describe('OktaBearerStrategy with issuers (several authorization servers)', () =
         .reply(200, { keys: [keyA.jwk] });
       const outcome = await present(strategy, await sign(keyA, claims(`${DOMAIN}/oauth2/t${n}`)));
       expect(outcome.kind, JSON.stringify(outcome)).to.equal('success');
-      expect((strategy as unknown as { settings: { issuer: { size: number } } }).settings.issuer.size).to.be.at.most(2);
+      expect(
+        (strategy as unknown as { bearer: { settings: { issuer: { size: number } } } }).bearer.settings.issuer.size,
+      ).to.be.at.most(2);
     }
     expectRefused(await present(strategy, await sign(keyA, claims(`${DOMAIN}/oauth2/liar`))), /does not accept/);
     expectRefused(await present(strategy, await sign(keyA, claims('https://evil.example'))), /does not accept/);
