@@ -54,3 +54,13 @@ export function rsaModulusBits(key: VerificationKey): number | undefined {
   const details = (key as Partial<KeyObject>).asymmetricKeyDetails;
   return typeof details?.modulusLength === 'number' ? details.modulusLength : undefined;
 }
+
+/** The longest wait after failed fetches in a row, unless `cooldown` is longer. */
+export const MAX_FAILURE_BACKOFF = 5 * 60_000;
+/**
+ * How old the key set must be before an unknown `kid` may refetch it (unless the cooldown is
+ * shorter): a set fetched a moment ago already has every key Okta publishes.
+ */
+export const MIN_KEY_SET_AGE = 5_000;
+/** The longest head start of a background refresh: it begins in the last tenth of `maxAge`, at most this long before. */
+export const REFRESH_AHEAD = 5 * 60_000;

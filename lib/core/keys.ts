@@ -2,6 +2,7 @@ import { errors as joseErrors, type JWTVerifyGetKey, type ProtectedHeaderParamet
 import { KeySetUnavailableError, RateLimitError, type OktaError } from './errors.js';
 import type { HttpSettings } from './http.js';
 import { downloadKeySet, KeyError, rsaModulusBits, type VerificationKey } from './key-set.js';
+import { MAX_FAILURE_BACKOFF, MIN_KEY_SET_AGE, REFRESH_AHEAD } from './key-set.js';
 import { events, type DiagnosticsMessages } from './diagnostics.js';
 import { tellRotation, traceKeySetFetch } from './okta-events.js';
 export { KeyError, rsaModulusBits } from './key-set.js';
@@ -16,15 +17,6 @@ export interface KeyStoreOptions {
   now: () => number;
 }
 
-/** The longest wait after failed fetches in a row, unless `cooldown` is longer. */
-const MAX_FAILURE_BACKOFF = 5 * 60_000;
-/**
- * How old the key set must be before an unknown `kid` may refetch it (unless the cooldown is
- * shorter): a set fetched a moment ago already has every key Okta publishes.
- */
-const MIN_KEY_SET_AGE = 5_000;
-/** The longest head start of a background refresh: it begins in the last tenth of `maxAge`, at most this long before. */
-const REFRESH_AHEAD = 5 * 60_000;
 /** NIST SP 800-131A: RSA signatures need a modulus of 2048 bits or more. */
 export const MIN_RSA_BITS = 2048;
 
@@ -148,8 +140,14 @@ export class KeyStore {
    */
   warm(): void {
     if (this.keySet !== undefined || this.options.now() < this.retryAt) return;
-    this.warming = this.refresh('first-use');
-    this.warming.catch(() => undefined);
+    const warming = this.refresh('first-use');
+    this.warming = warming;
+    // Once settled it is nobody's outcome: a later getKey (the token request failed, so no key
+    // was asked for) must not be handed an old failure.
+    const settled = (): void => {
+      if (this.warming === warming) this.warming = undefined;
+    };
+    warming.then(settled, settled);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
-import { checkOptionNames } from '../core/options.js';
+import { check, checkOptionNames } from '../core/options.js';
 import type { TenantOwnedOption, TenantResolver } from './tenant-types.js';
 
 // The checks of OktaStrategy's options that are not the option list itself.
@@ -19,11 +19,15 @@ const tenantModeNames = (names: readonly string[]): string[] => [
   ...names.filter((name) => !TENANT_OWNED.includes(name)),
   'tenant',
   'maxTenants',
+  'tenantTimeout',
 ];
 
 /** The `tenant` and `maxTenants` options, checked: no option an org's config gives may be set beside them. */
-export function tenantOption(options: object, strategyNames: readonly string[]): { resolve: TenantResolver; max: number } {
-  const { tenant, maxTenants } = options as { tenant?: unknown; maxTenants?: unknown };
+export function tenantOption(
+  options: object,
+  strategyNames: readonly string[],
+): { resolve: TenantResolver; max: number; timeout: number } {
+  const { tenant, maxTenants, tenantTimeout } = options as { tenant?: unknown; maxTenants?: unknown; tenantTimeout?: unknown };
   if (typeof tenant !== 'function') throw new ConfigurationError('tenant must be a function (req) => TenantConfig');
   const owned = TENANT_OWNED.find((name) => name in options);
   if (owned !== undefined) {
@@ -33,7 +37,7 @@ export function tenantOption(options: object, strategyNames: readonly string[]):
   const max = maxTenants ?? 100;
   if (typeof max !== 'number' || !Number.isInteger(max) || max < 1)
     throw new ConfigurationError('maxTenants must be a whole number >= 1');
-  return { resolve: tenant as TenantResolver, max };
+  return { resolve: tenant as TenantResolver, max, timeout: check.milliseconds('tenantTimeout', tenantTimeout, 5000) };
 }
 
 /** A scope list from a string (`'openid profile'`) or an array, empty entries left out. */

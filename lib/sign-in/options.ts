@@ -121,6 +121,11 @@ export interface OktaTenantStrategyOptions extends Omit<OktaStrategyOptions, Ten
   tenant: TenantResolver;
   /** Most orgs whose clients (and key caches) are kept at once, the least recently used going first. Default 100. */
   maxTenants?: number | undefined;
+  /**
+   * Milliseconds to wait for the resolver (it may read a database) before the request fails
+   * with a `StoreUnavailableError` (503). Default 5000.
+   */
+  tenantTimeout?: number | undefined;
   /** Pass the request as the verify function's first argument. */
   passReqToCallback?: boolean | undefined;
 }
@@ -193,8 +198,8 @@ const DEFAULT_SCOPES = ['openid', 'profile', 'email'];
 export interface StrategySettings {
   /** The one client; undefined when the org is chosen per sign-in (`tenant`). */
   client: OktaClient | undefined;
-  /** The `tenant` resolver, and `maxTenants`. */
-  tenant: { resolve: TenantResolver; max: number } | undefined;
+  /** The `tenant` resolver, `maxTenants` and `tenantTimeout`. */
+  tenant: { resolve: TenantResolver; max: number; timeout: number } | undefined;
   name: string;
   verifyTimeout: number;
   passReqToCallback: boolean;

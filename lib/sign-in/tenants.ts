@@ -2,7 +2,8 @@ import { hash } from 'node:crypto';
 import { OktaClient, type OktaClientOptions } from '../client/client.js';
 import { BoundedCache } from '../core/cache.js';
 import { oktaEndpoints, parseOktaDomain } from '../core/endpoints.js';
-import { ConfigurationError, UnknownTenantError } from '../core/errors.js';
+import { withDeadline } from '../core/deadline.js';
+import { ConfigurationError, StoreUnavailableError, UnknownTenantError } from '../core/errors.js';
 import { checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import { callbackKey } from './mix-up.js';
@@ -53,16 +54,20 @@ const keyOf = (tenant: TenantKey): string => `${tenant.issuer}\n${tenant.clientI
 export class Tenants {
   /** By issuer and client id: the config's fingerprint and its party. */
   private readonly parties: BoundedCache<string, { fingerprint: string; party: Party }>;
-  /** Which org's callback each callback path is, among the orgs held: two orgs must not share one. */
-  private readonly callbacks: BoundedCache<string, string>;
+  /**
+   * Which org's callback each callback path is: two orgs held at once must not share one.
+   * Entries of orgs no longer held are dropped before each check, so that it sees exactly
+   * the orgs held (at most one path per org).
+   */
+  private readonly callbacks = new Map<string, string>();
 
   constructor(
     private readonly resolve: TenantResolver,
     private readonly defaults: TenantDefaults,
     max: number,
+    private readonly timeout: number,
   ) {
     this.parties = new BoundedCache({ maxEntries: max });
-    this.callbacks = new BoundedCache({ maxEntries: max });
   }
 
   /** How many orgs' clients are held. */
@@ -107,7 +112,11 @@ export class Tenants {
   private async ask(req: OktaRequest, pending: TenantKey | undefined, status: 400 | 403): Promise<TenantConfig | undefined> {
     let config: unknown;
     try {
-      config = await this.resolve(req, pending);
+      config = await withDeadline(
+        this.resolve(req, pending),
+        this.timeout,
+        () => new StoreUnavailableError(`The tenant resolver did not answer within tenantTimeout (${String(this.timeout)} ms)`),
+      );
     } catch (err) {
       if (err instanceof ConfigurationError || err instanceof UnknownTenantError) {
         throw new UnknownTenantError('The tenant resolver refused this request: no Okta org (tenant) for it', status, {
@@ -124,7 +133,16 @@ export class Tenants {
   /** The party of a config: held, or made (checked) and held. */
   private partyOf(config: TenantConfig): Party {
     checkOptionNames('TenantConfig', config, TENANT_CONFIG_NAMES);
-    const issuer = oktaEndpoints(parseOktaDomain(config.oktaDomain, config.issuer), config.authServerId, config.issuer).issuer;
+    const endpoints = oktaEndpoints(parseOktaDomain(config.oktaDomain, config.issuer), config.authServerId, config.issuer);
+    const { issuer } = endpoints;
+    // The org's endpoints must be where its issuer is: else a config (one tenant's input, in a
+    // self-service app) could name another org's issuer with its own endpoints and keys, and
+    // sign in as that org's users, or receive the codes of that org's pending sign-ins.
+    if (new URL(issuer).origin !== new URL(endpoints.token).origin) {
+      throw new ConfigurationError(
+        `TenantConfig: the issuer ${issuer} is not at oktaDomain; with a custom URL domain, give it as oktaDomain too`,
+      );
+    }
     if (typeof config.clientID !== 'string' || config.clientID === '')
       throw new ConfigurationError('TenantConfig needs clientID');
     const tenant = { issuer, clientID: config.clientID };
@@ -152,13 +170,15 @@ export class Tenants {
       );
     }
     const path = callbackKey(callbackURL);
+    const key = keyOf(tenant);
+    for (const [held, org] of this.callbacks) if (org === key || !this.parties.has(org)) this.callbacks.delete(held);
     const owner = this.callbacks.get(path);
-    if (!defaults.requireIss && owner !== undefined && owner !== keyOf(tenant)) {
+    if (!defaults.requireIss && owner !== undefined) {
       throw new ConfigurationError(
         `Two Okta orgs have the callback path ${path}: give each TenantConfig a callbackURL of its own (mix-up defence, RFC 9700 §4.4.2)`,
       );
     }
-    this.callbacks.set(path, keyOf(tenant));
+    this.callbacks.set(path, key);
     const client = new OktaClient(config.oktaDomain, config.clientID, config.clientSecret, callbackURL, {
       ...defaults.clientOptions,
       authServerId: config.authServerId,

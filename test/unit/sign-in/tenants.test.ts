@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { diagnosticsChannels } from '../../../lib/core/diagnostics.js';
 import nock from 'nock';
-import { ConfigurationError, UnknownTenantError } from '../../../lib/core/errors.js';
+import { ConfigurationError, StoreUnavailableError, UnknownTenantError } from '../../../lib/core/errors.js';
 import {
   CookieStateStore,
   OktaStrategy,
@@ -225,6 +225,61 @@ describe('OktaStrategy with tenant (an Okta org per sign-in)', () => {
       .with.property('message')
       .that.matches(/Two Okta orgs/);
     expect(unmatched).to.deep.equal([]);
+  });
+
+  it("refuses a config whose issuer is not at its oktaDomain: one tenant cannot claim another org's issuer", async () => {
+    // A self-service tenant naming acme's issuer and client id, with its own server: its
+    // sign-ins would mint acme's users, and it would take the codes of acme's pending sign-ins.
+    const EVIL = 'https://evil.example.com';
+    const evil: TenantConfig = { ...ORGS.a!, oktaDomain: EVIL, issuer: okta.a!.issuer, callbackURL: '/auth/okta/callback/evil' };
+    const strategy = makeStrategy({ tenant: (req) => (String(req.headers.host).startsWith('evil.') ? evil : byHost(req)) });
+    const victim: Session = {};
+    const { state, nonce } = await start(strategy, 'a', victim);
+    const refused = expectKind(
+      await run(strategy, request({ url: '/login', session: {}, headers: { host: 'evil.app.example' } })),
+      'error',
+    );
+    expect(refused.error)
+      .to.be.instanceOf(ConfigurationError)
+      .with.property('message')
+      .that.matches(/is not at oktaDomain/);
+    // acme's pending sign-in still finishes with acme, at acme's token endpoint.
+    const token = await mockToken('a', nonce);
+    const outcome = await run(strategy, callback(victim, '/auth/okta/callback/a', { code: 'c0de', state }, 'a.app.example'));
+    expect(expectKind(outcome, 'success').user).to.deep.equal({ id: '00u1alice', iss: okta.a!.issuer });
+    token.done();
+    expect(unmatched).to.deep.equal([]);
+  });
+
+  it('refuses two held orgs on one callback path whatever order they were used in', async () => {
+    const org = (id: string, path: string): TenantConfig => ({ ...ORGS.a!, clientID: `client-${id}`, callbackURL: path });
+    const orgs: Record<string, TenantConfig> = {
+      p: org('p', '/auth/okta/callback/p'),
+      q: org('q', '/auth/okta/callback/q'),
+      r: org('r', '/auth/okta/callback/r'),
+      s: org('s', '/auth/okta/callback/p'), // p's path
+    };
+    const strategy = makeStrategy({ maxTenants: 2, tenant: (req) => orgs[String(req.headers.host).split('.')[0]!] });
+    const startAt = (id: string) =>
+      run(strategy, request({ url: '/login', session: {}, headers: { host: `${id}.app.example` } }));
+    // p, q, p again (most recently used), r: q is let go, p is held with its path.
+    for (const id of ['p', 'q', 'p', 'r', 'p']) expectKind(await startAt(id), 'redirect');
+    const clash = expectKind(await startAt('s'), 'error');
+    expect(clash.error)
+      .to.be.instanceOf(ConfigurationError)
+      .with.property('message')
+      .that.matches(/Two Okta orgs/);
+    // Once p is let go (two other orgs used since), its path is free for s.
+    for (const id of ['q', 'r']) expectKind(await startAt(id), 'redirect');
+    expectKind(await startAt('s'), 'redirect');
+  });
+
+  it('answers a resolver that does not answer in tenantTimeout with a 503 StoreUnavailableError', async () => {
+    const strategy = makeStrategy({ tenantTimeout: 50, tenant: () => new Promise<TenantConfig>(() => undefined) });
+    const started = Date.now();
+    const { error } = expectKind(await run(strategy, request({ url: '/login', session: {} })), 'error');
+    expect(error).to.be.instanceOf(StoreUnavailableError).with.property('status', 503);
+    expect(Date.now() - started).to.be.below(1000);
   });
 
   it('answers an unknown org with a 400 UnknownTenantError and no request anywhere', async () => {
