@@ -36,21 +36,34 @@ export interface SharedParts {
   introspectionCacheMaxAge: number;
 }
 
-/** The parts of one authorization server, its options checked. */
-export function issuerParts(options: OktaBearerIssuer, shared: SharedParts): IssuerParts {
-  const endpoints = oktaEndpoints(parseOktaDomain(options.oktaDomain, options.issuer), options.authServerId, options.issuer);
+/** Gives the key cache of a key set URL (`prefetch`: fetch it in the background once chosen). */
+export type KeyStoreSource = (url: string, prefetch: boolean) => () => KeyStore;
+
+/** A new key cache per call: the bearer strategy's rule of core/key-cache.ts. */
+export function bearerKeyStores(shared: SharedParts): KeyStoreSource {
+  return (url, prefetch) =>
+    bearerKeyStore(shared.http, url, { cooldown: shared.jwksCooldown, maxAge: shared.jwksMaxAge, now: shared.now }, prefetch);
+}
+
+/** An authorization server's endpoints and the `iss` of its tokens, its `oktaDomain`, `authServerId` and `issuer` checked. */
+export function issuerEndpoints(options: OktaBearerIssuer): OktaEndpoints {
+  return oktaEndpoints(parseOktaDomain(options.oktaDomain, options.issuer), options.authServerId, options.issuer);
+}
+
+/** The parts of one authorization server, its options checked; its key cache from `keyStores`. */
+export function issuerParts(
+  options: OktaBearerIssuer,
+  shared: SharedParts,
+  keyStores: KeyStoreSource = bearerKeyStores(shared),
+  endpoints: OktaEndpoints = issuerEndpoints(options),
+): IssuerParts {
   const tokenSettings = accessTokenSettings(options, endpoints.issuer, shared);
   const keys =
     // The org server's access tokens are for Okta's own APIs: Okta does not support checking them locally.
     options.authServerId === undefined
       ? undefined
-      : bearerKeyStore(
-          shared.http,
-          endpoints.keys,
-          { cooldown: shared.jwksCooldown, maxAge: shared.jwksMaxAge, now: shared.now },
-          // With introspection always, the key set is never used.
-          shared.prefetchKeys && shared.introspectMode !== 'always',
-        );
+      : // With introspection always, the key set is never used.
+        keyStores(endpoints.keys, shared.prefetchKeys && shared.introspectMode !== 'always');
   return {
     keys,
     tokenSettings,

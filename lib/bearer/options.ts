@@ -151,7 +151,11 @@ export interface OktaBearerIssuer {
   oktaDomain: string;
   /** Custom authorization server id (its JWT access tokens are verified locally); omit for the org server (introspection only). */
   authServerId?: string | undefined;
-  /** The `iss` of its tokens when it is not the endpoints' URL (see {@link OktaBearerStrategyOptions.issuer}). */
+  /**
+   * The `iss` of its tokens. With `issuers` it must be on the origin of `oktaDomain` (each
+   * issuer's keys come from where it lives), so it can be left out: with a custom URL domain
+   * as the authorization server's Issuer, give that domain as `oktaDomain`.
+   */
   issuer?: string | undefined;
   /** The API's audience at this server (`aud`), or several. */
   audience: string | readonly string[];
@@ -168,8 +172,11 @@ export interface OktaBearerIssuer {
 /**
  * Gives the authorization server of a token's `iss` (read from the token before it is
  * verified, only to choose this), or `undefined` for an issuer the API does not accept: the
- * token is then refused (401 `invalid_token`) with no request anywhere. The answer must be
- * that very issuer. Keep it an allow-list: never build a domain from `iss` itself.
+ * token is then refused (401 `invalid_token`) with no request anywhere, and that `iss` is
+ * not asked about again for a minute. The answer must be that very issuer, its `oktaDomain`
+ * on the issuer's own origin (else the token is refused). Keep it an allow-list: never build
+ * a domain from `iss` itself. It is called once at a time per `iss`, and given
+ * `resolverTimeout` to answer.
  */
 export type OktaBearerIssuerResolver = (iss: string) => OktaBearerIssuer | undefined | Promise<OktaBearerIssuer | undefined>;
 
@@ -183,6 +190,11 @@ export interface OktaBearerIssuersOptions extends Omit<OktaBearerStrategyOptions
   issuers: readonly OktaBearerIssuer[] | OktaBearerIssuerResolver;
   /** With a resolver: most issuers whose keys and caches are kept at once, the least recently used going first. Default 100. */
   maxIssuers?: number | undefined;
+  /**
+   * With a resolver: longest wait (ms) for its answer. A request whose issuer the resolver
+   * has not given in time fails with a `StoreUnavailableError` (503). Default 5000.
+   */
+  resolverTimeout?: number | undefined;
   /** Pass the request as the verify function's first argument. */
   passReqToCallback?: boolean | undefined;
 }

@@ -22,6 +22,7 @@ const ISSUERS_MODE_NAMES: readonly string[] = [
   ...BEARER_OPTION_NAMES.filter((name) => !ISSUER_OPTION_NAMES.includes(name)),
   'issuers',
   'maxIssuers',
+  'resolverTimeout',
 ];
 
 /** What {@link resolveBearerOptions} makes of an `OktaBearerStrategy`'s options: checked, with defaults. */
@@ -56,7 +57,12 @@ export function resolveBearerOptions(options: AnyBearerOptions): BearerSettings 
     timeout: check.milliseconds('timeout', options.timeout, 10_000),
   };
   const shared = sharedParts(options, http, now);
-  const issuer = multi ? new Issuers(options.issuers, shared, maxIssuers(options.maxIssuers)) : issuerParts(options, shared);
+  const issuer = multi
+    ? new Issuers(options.issuers, shared, {
+        max: maxIssuers(options.maxIssuers),
+        resolverTimeout: check.milliseconds('resolverTimeout', options.resolverTimeout, 5000),
+      })
+    : issuerParts(options, shared);
   const dpop = check.oneOf('dpop', options.dpop, ['allowed', 'required', 'disabled'], 'allowed');
   const dpopAlgs = check.algorithms('dpopSigningAlgorithms', options.dpopSigningAlgorithms, DEFAULT_DPOP_ALGS, 'ES256');
   if (options.realm !== undefined && (typeof options.realm !== 'string' || !isQuotable(options.realm))) {

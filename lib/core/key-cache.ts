@@ -11,10 +11,34 @@ import { KeyStore, type KeyStoreOptions } from './keys.js';
 // second client is never tied to the first.
 
 const NODE_TRANSPORT = {};
-/** Live clients' key caches: by transport (`fetch`, or node:http), by clock, by keys URL and timings. */
-const clients = new WeakMap<object, WeakMap<() => number, Map<string, Set<WeakRef<KeyStore>>>>>();
+type Registry = Map<string, Set<WeakRef<KeyStore>>>;
+/** Live clients' key caches: by transport (`fetch`, or node:http), by clock, then by keys URL and timings. */
+const clients = new WeakMap<object, WeakMap<() => number, Registry>>();
+/** How many references to clients' key caches the registry holds. */
+let registered = 0;
 
-function registry(http: HttpSettings, url: string, options: KeyStoreOptions): Set<WeakRef<KeyStore>> {
+/** A reference to a client's key cache, where the registry holds it. */
+interface Entry {
+  ref: WeakRef<KeyStore>;
+  stores: Set<WeakRef<KeyStore>>;
+  byId: Registry;
+  id: string;
+}
+
+// A client made and dropped (tenant churn) leaves nothing in the registry once its key cache
+// is collected: its reference goes, and its set with the last one.
+const collected = new FinalizationRegistry<Entry>(({ ref, stores, byId, id }) => {
+  if (stores.delete(ref)) registered--;
+  if (stores.size === 0 && byId.get(id) === stores) byId.delete(id);
+});
+
+/** @internal How many references to clients' key caches the registry holds (for tests). */
+export function registeredKeyStores(): number {
+  return registered;
+}
+
+/** The registry of a transport and clock. */
+function registryOf(http: HttpSettings, options: KeyStoreOptions): Registry {
   const transport = http.fetch ?? NODE_TRANSPORT;
   let byClock = clients.get(transport);
   if (!byClock) {
@@ -26,19 +50,26 @@ function registry(http: HttpSettings, url: string, options: KeyStoreOptions): Se
     byId = new Map();
     byClock.set(options.now, byId);
   }
-  const id = `${url} ${http.timeout} ${options.cooldown} ${options.maxAge}`;
+  return byId;
+}
+
+const idOf = (http: HttpSettings, url: string, options: KeyStoreOptions): string =>
+  `${url} ${http.timeout} ${options.cooldown} ${options.maxAge}`;
+
+/** A client's key cache: its own, offered to the bearer strategies of the same key set. */
+export function clientKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
+  const store = new KeyStore(http, url, options);
+  const byId = registryOf(http, options);
+  const id = idOf(http, url, options);
   let stores = byId.get(id);
   if (!stores) {
     stores = new Set();
     byId.set(id, stores);
   }
-  return stores;
-}
-
-/** A client's key cache: its own, offered to the bearer strategies of the same key set. */
-export function clientKeyStore(http: HttpSettings, url: string, options: KeyStoreOptions): KeyStore {
-  const store = new KeyStore(http, url, options);
-  registry(http, url, options).add(new WeakRef(store));
+  const ref = new WeakRef(store);
+  stores.add(ref);
+  registered++;
+  collected.register(store, { ref, stores, byId, id });
   return store;
 }
 
@@ -56,11 +87,10 @@ export function bearerKeyStore(http: HttpSettings, url: string, options: KeyStor
   }
   const choose = (): KeyStore => {
     if (chosen !== undefined) return chosen;
-    const stores = registry(http, url, options);
-    for (const ref of stores) {
+    // A reference whose store was collected is dropped by the FinalizationRegistry.
+    for (const ref of registryOf(http, options).get(idOf(http, url, options)) ?? []) {
       chosen = ref.deref();
       if (chosen !== undefined) return chosen;
-      stores.delete(ref);
     }
     return (chosen = new KeyStore(http, url, options));
   };

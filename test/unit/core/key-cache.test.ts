@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { HttpSettings } from '../../../lib/core/http.js';
+import * as keyCache from '../../../lib/core/key-cache.js';
 import { bearerKeyStore, clientKeyStore } from '../../../lib/core/key-cache.js';
 import type { KeyStoreOptions } from '../../../lib/core/keys.js';
 
@@ -59,5 +62,43 @@ describe('key cache sharing (core/key-cache.ts)', () => {
     const keys = url();
     const opts = options();
     expect(bearerKeyStore(http, keys, opts)()).to.not.equal(bearerKeyStore(http, keys, opts)());
+  });
+
+  it('holds nothing of clients made and dropped (tenant churn): the registry stays as small as the live clients', async function () {
+    this.timeout(120_000);
+    // The garbage collector, without --expose-gc on mocha's command line.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = async (): Promise<number> => {
+      for (let i = 0; i < 4; i++) {
+        gc();
+        // The FinalizationRegistry's callbacks run in tasks after a collection.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return process.memoryUsage().heapUsed;
+    };
+    const opts = options();
+    const kept = url();
+    const live = [clientKeyStore(http, kept, opts), clientKeyStore(http, kept, opts)];
+    // Clients of a few orgs, and of many (one key set URL each), made and dropped, as requests
+    // do: a few at each turn of the event loop.
+    const churn = async (rounds: number): Promise<void> => {
+      const few = [url(), url(), url()];
+      for (let i = 0; i < rounds; i++) {
+        clientKeyStore(http, few[i % few.length]!, opts);
+        if (i % 3 === 0) clientKeyStore(http, url(), opts);
+        if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await churn(20_000);
+    const before = await settle();
+    await churn(150_000);
+    const grown = (await settle()) - before;
+    expect(grown, `${(grown / 1e6).toFixed(1)} MB kept after 200,000 clients were dropped`).to.be.below(3e6);
+    const size = (keyCache as { registeredKeyStores?: () => number }).registeredKeyStores?.();
+    if (size !== undefined) expect(size, 'references held').to.be.below(1000);
+    // The live clients are still offered to bearer strategies.
+    expect(bearerKeyStore(http, kept, opts)()).to.equal(live[0]);
+    expect(live).to.have.length(2);
   });
 });
