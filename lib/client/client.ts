@@ -161,20 +161,18 @@ export class OktaClient {
       redirect_uri: this.authorize.resolve(options.redirectURI),
     });
     // With no key set yet, it is fetched while Okta answers the token request, not after.
-    this.keys.warm();
-    const tokens = await this.requests.token(this.endpoints.token, form, ['openid'], [code, codeVerifier]);
-    if (tokens.idToken === null) {
-      throw new ResponseError("Okta's token endpoint answered without an id_token although openid was asked", 200);
+    const warming = this.keys.warm();
+    try {
+      const tokens = await this.requests.token(this.endpoints.token, form, ['openid'], [code, codeVerifier]);
+      if (tokens.idToken === null) {
+        throw new ResponseError("Okta's token endpoint answered without an id_token although openid was asked", 200);
+      }
+      const { nonce, maxAge, acrValues } = options;
+      const claims = await this.verifyIdToken(tokens.idToken, { nonce, maxAge, acrValues });
+      return { tokens: { ...tokens, idToken: tokens.idToken, subject: claims.sub, authTime: claims.auth_time ?? null }, claims };
+    } finally {
+      this.keys.unwarm(warming); // a sign-in that did not get to its key leaves the fetch to nobody
     }
-    const claims = await this.verifyIdToken(tokens.idToken, {
-      nonce: options.nonce,
-      maxAge: options.maxAge,
-      acrValues: options.acrValues,
-    });
-    return {
-      tokens: { ...tokens, idToken: tokens.idToken, subject: claims.sub, authTime: claims.auth_time ?? null },
-      claims,
-    };
   }
 
   /**

@@ -138,16 +138,17 @@ export class KeyStore {
    * it will check: the two round trips overlap. The next {@link getKey} takes the fetch's
    * outcome, as if it had made it; never rejects on its own.
    */
-  warm(): void {
-    if (this.keySet !== undefined || this.options.now() < this.retryAt) return;
+  warm(): Promise<void> | undefined {
+    if (this.keySet !== undefined || this.options.now() < this.retryAt) return undefined;
     const warming = this.refresh('first-use');
     this.warming = warming;
-    // Once settled it is nobody's outcome: a later getKey (the token request failed, so no key
-    // was asked for) must not be handed an old failure.
-    const settled = (): void => {
-      if (this.warming === warming) this.warming = undefined;
-    };
-    warming.then(settled, settled);
+    warming.catch(() => undefined);
+    return warming;
+  }
+
+  /** Ends a {@link warm} whose sign-in did not get to its key (its token request failed): nobody else may take its outcome. */
+  unwarm(warming: Promise<void> | undefined): void {
+    if (warming !== undefined && this.warming === warming) this.warming = undefined;
   }
 
   /**
