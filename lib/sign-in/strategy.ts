@@ -83,7 +83,8 @@ export class OktaStrategy extends OktaPassportStrategy {
     const redirectURIs = new RedirectURIs(settings.callbackURL, settings.allowedHosts, settings.trustProxy);
     const { client, tenant } = settings;
     this.party = client && { client, redirectURIs, scopes: settings.scopes };
-    this.tenants = tenant && new Tenants(tenant.resolve, { ...settings, clientOptions: clientOptionsOf(options) }, tenant.max, tenant.timeout);
+    this.tenants =
+      tenant && new Tenants(tenant.resolve, { ...settings, clientOptions: clientOptionsOf(options) }, tenant.max, tenant.timeout);
     this.callbackPath = new URL(settings.callbackURL, 'http://x').pathname;
     this.callbackClaim = {
       callback: settings.callbackURL,
