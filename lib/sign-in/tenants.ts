@@ -7,9 +7,9 @@ import { ConfigurationError, StoreUnavailableError, UnknownTenantError } from '.
 import { checkOptionNames, isObject } from '../core/options.js';
 import type { OktaRequest } from '../passport/request.js';
 import { callbackKey } from './mix-up.js';
-import { checkCallbackURL, scopeList } from './option-checks.js';
+import { checkCallbackURL, scopeList, TENANT_OWNED } from './option-checks.js';
 import { RedirectURIs } from './redirect-uri.js';
-import type { TenantConfig, TenantKey, TenantResolver } from './tenant-types.js';
+import type { TenantConfig, TenantKey, TenantOwnedOption, TenantResolver } from './tenant-types.js';
 
 /** Who a sign-in is with: the client of its Okta org, where Okta sends the user back, the scopes. */
 export interface Party {
@@ -30,18 +30,14 @@ export interface TenantDefaults {
   requireIss: boolean;
 }
 
-const TENANT_CONFIG_NAMES: readonly string[] = Object.keys({
-  oktaDomain: true,
-  authServerId: true,
-  issuer: true,
-  clientID: true,
-  clientSecret: true,
-  tokenEndpointAuthMethod: true,
-  privateKey: true,
-  privateKeyId: true,
-  scope: true,
-  callbackURL: true,
-} as const satisfies Record<keyof TenantConfig, true>);
+/** A TenantConfig's fields: the org's own options, refused beside `tenant`, and the two it may add. */
+const TENANT_CONFIG_NAMES: readonly string[] = [
+  ...TENANT_OWNED,
+  ...Object.keys({ scope: true, callbackURL: true } as const satisfies Record<
+    Exclude<keyof TenantConfig, TenantOwnedOption>,
+    true
+  >),
+];
 
 const keyOf = (tenant: TenantKey): string => `${tenant.issuer}\n${tenant.clientID}`;
 
