@@ -26,7 +26,7 @@ import {
 import { loadProfile } from './profile.js';
 import { HostError, RedirectURIs } from './redirect-uri.js';
 import type { PendingLogin, StateStoreContext } from './state/store.js';
-import { Tenants, type Party } from './tenants.js';
+import { NO_ONE_ORG, Tenants, type Party } from './tenants.js';
 
 /**
  * Passport strategy for signing in with Okta over OpenID Connect: authorization code
@@ -114,9 +114,7 @@ export class OktaStrategy extends OktaPassportStrategy {
    * ```
    */
   check(): Promise<void> {
-    if (this.party === undefined) {
-      return Promise.reject(new ConfigurationError('A strategy with tenant has no one Okta org to check: check each org apart'));
-    }
+    if (this.party === undefined) return Promise.reject(new ConfigurationError(NO_ONE_ORG.check));
     return this.party.client.check();
   }
 
@@ -126,7 +124,7 @@ export class OktaStrategy extends OktaPassportStrategy {
    * @throws {ConfigurationError} with `tenant`: each Okta org has its own client.
    */
   get client(): OktaClient {
-    if (this.party === undefined) throw new ConfigurationError('A strategy with tenant has a client per Okta org, not one');
+    if (this.party === undefined) throw new ConfigurationError(NO_ONE_ORG.client);
     return this.party.client;
   }
 

@@ -39,6 +39,14 @@ const TENANT_CONFIG_NAMES: readonly string[] = [
   >),
 ];
 
+/** What a strategy with `tenant` answers when asked for its one org: the cause, and what to do instead. */
+export const NO_ONE_ORG = {
+  check: 'A strategy with tenant has no one Okta org to check: check each org with its own OktaClient (docs/tenants.md)',
+  client:
+    'A strategy with tenant has a client per Okta org, not one: oktaSession, oktaLogout and keepTokensFresh need a strategy ' +
+    'for one org; sign a tenant user out with req.logout() (docs/tenants.md)',
+};
+
 const keyOf = (tenant: TenantKey): string => `${tenant.issuer}\n${tenant.clientID}`;
 
 /**
