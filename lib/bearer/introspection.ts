@@ -8,6 +8,7 @@ import { send, type HttpSettings } from '../core/http.js';
 import { observeIntrospection } from './events.js';
 import { anotherIssuer, checkAccessTokenProfile, checkClient, type OktaAccessTokenClaims } from './access-token.js';
 import { AccessTokenError } from '../core/errors.js';
+import { sharedCall } from '../core/single-flight.js';
 
 /**
  * Where positive introspection answers wait until the token expires, so that Okta is asked
@@ -121,12 +122,7 @@ export class Introspector {
     const cached = await this.cached(key);
     // Past its exp the answer is Okta's to give again (revoked since? refreshed?), tolerance or not.
     if (cached !== undefined && typeof cached.exp === 'number' && cached.exp * 1000 > settings.now()) return this.check(cached);
-    let call = this.inFlight.get(key);
-    if (call === undefined) {
-      call = observeIntrospection(settings.issuer, () => this.ask(token, key)).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, call);
-    }
-    return call;
+    return sharedCall(this.inFlight, key, () => observeIntrospection(settings.issuer, () => this.ask(token, key)));
   }
 
   /** A cached answer, or undefined on a miss, a failing or slow cache, or garbage in it. */

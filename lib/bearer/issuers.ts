@@ -14,6 +14,7 @@ import {
   type SharedParts,
 } from './issuer-parts.js';
 import type { OktaBearerIssuer, OktaBearerIssuerResolver } from './options.js';
+import { sharedCall } from '../core/single-flight.js';
 
 export const ISSUER_OPTION_NAMES: readonly string[] = Object.keys({
   oktaDomain: true,
@@ -128,12 +129,7 @@ export class Issuers {
     }
     const missed = this.misses.get(iss);
     if (missed !== undefined || iss.length > MAX_ISS_LENGTH) throw new AccessTokenError('invalid_token', missed ?? UNLISTED);
-    let resolution = this.pending.get(iss);
-    if (resolution === undefined) {
-      resolution = this.resolveParts(iss).finally(() => this.pending.delete(iss));
-      this.pending.set(iss, resolution);
-    }
-    return resolution;
+    return sharedCall(this.pending, iss, () => this.resolveParts(iss));
   }
 
   /** Asks the resolver once for `iss`, within the deadline, and holds (or remembers the refusal of) its answer. */

@@ -4,6 +4,7 @@ import { checkOptionNames, isObject } from '../core/options.js';
 import type { OktaEndpoints } from '../core/endpoints.js';
 import type { ClientRequests } from './requests.js';
 import type { OktaRefreshedTokens } from './tokens.js';
+import { sharedCall } from '../core/single-flight.js';
 
 /**
  * An access token for calling an API from the server: from the client credentials grant
@@ -45,14 +46,7 @@ export class GrantCache<T extends OktaAccessToken> {
   async get(key: string, fetch: () => Promise<T>, until = Number.POSITIVE_INFINITY): Promise<T> {
     const cached = this.tokens.get(key);
     if (cached !== undefined) return copy(cached);
-    let pending = this.inFlight.get(key);
-    if (pending === undefined) {
-      pending = this.fetch(fetch, key, until);
-      this.inFlight.set(key, pending);
-      const leave = (): void => void this.inFlight.delete(key);
-      pending.then(leave, leave);
-    }
-    return copy(await pending);
+    return copy(await sharedCall(this.inFlight, key, () => this.fetch(fetch, key, until)));
   }
 
   private async fetch(fetch: () => Promise<T>, key: string, until: number): Promise<T> {
